@@ -1,0 +1,58 @@
+// Benign closed-loop client: `concurrency` loops, each sending GET `path` over a shared keep-alive
+// undici Pool and awaiting the answer before sending the next, until durationMs has passed or
+// maxRequests were sent. Each request is recorded: start/end (ms since t0), ok (2xx), outcome
+// (status code or error code). After a failed request a loop pauses `errorPauseMs`, so a dead
+// server is not hammered with thousands of instant failures.
+import { Pool } from 'undici'
+
+export async function closedLoop({ origin, path, concurrency = 20, durationMs = 6000, warmupMs = 1000, timeoutMs = 5000, maxRequests = 2_000_000, errorPauseMs = 10, onStart }) {
+  const pool = new Pool(origin, { connections: concurrency, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } })
+  const samples = []
+  let t0 = 0
+  let sent = 0
+  let measuring = false
+  const warmupEnd = performance.now() + warmupMs
+  let stopAt = Infinity
+
+  async function one() {
+    const start = performance.now()
+    let outcome
+    try {
+      const res = await pool.request({ path, method: 'GET' })
+      await res.body.dump()
+      outcome = res.statusCode
+    } catch (err) {
+      outcome = err.code ?? err.name ?? 'error'
+    }
+    const end = performance.now()
+    return { start, end, outcome, ok: typeof outcome === 'number' && outcome >= 200 && outcome < 300 }
+  }
+
+  async function loop() {
+    while (performance.now() < stopAt && sent < maxRequests) {
+      if (!measuring && performance.now() >= warmupEnd) startMeasuring()
+      const wasMeasuring = measuring
+      sent++
+      const s = await one()
+      if (wasMeasuring) samples.push({ start: s.start - t0, end: s.end - t0, outcome: s.outcome, ok: s.ok })
+      if (!s.ok) await new Promise((r) => setTimeout(r, errorPauseMs))
+    }
+  }
+
+  function startMeasuring() {
+    measuring = true
+    t0 = performance.now()
+    stopAt = t0 + durationMs
+    onStart?.(t0)
+  }
+
+  // If every loop is stuck in a request when warm-up ends, start measuring anyway.
+  const warmTimer = setTimeout(() => measuring || startMeasuring(), warmupMs)
+  try {
+    await Promise.all(Array.from({ length: concurrency }, loop))
+  } finally {
+    clearTimeout(warmTimer)
+    await pool.destroy().catch(() => {})
+  }
+  return { samples, t0, durationMs }
+}

@@ -1,0 +1,22 @@
+// Availability of the benign traffic: the longest window [a, b] inside [0, durationMs] during which
+// no benign request completed successfully (edges count: a silent start or end is a window too).
+export function longestSilence(samples, durationMs) {
+  const ends = samples.filter((s) => s.ok && s.end >= 0 && s.end <= durationMs).map((s) => s.end).sort((a, b) => a - b)
+  let best = { ms: durationMs, from: 0, to: durationMs }
+  if (ends.length === 0) return best
+  best = { ms: ends[0], from: 0, to: ends[0] }
+  for (let i = 1; i < ends.length; i++) {
+    const gap = ends[i] - ends[i - 1]
+    if (gap > best.ms) best = { ms: gap, from: ends[i - 1], to: ends[i] }
+  }
+  const tail = durationMs - ends[ends.length - 1]
+  if (tail > best.ms) best = { ms: tail, from: ends[ends.length - 1], to: durationMs }
+  return best
+}
+
+/** { outcome: count } of a list of outcomes (status codes or error codes). */
+export function countOutcomes(outcomes) {
+  const counts = {}
+  for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1
+  return counts
+}

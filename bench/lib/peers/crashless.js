@@ -1,0 +1,44 @@
+// Peer "crashless": `node bin/crashless.js run <app> --port <n> --instances <n>`. Needs the build
+// (`npm run build` -> dist/). Its pino JSON log lines go to a scratch log file.
+import fs from 'node:fs'
+import path from 'node:path'
+import { onCleanup } from '../cleanup.js'
+import { spawnLogged, stopChild, tailFile } from '../child.js'
+import { REPO_DIR, scratchFile } from '../paths.js'
+import { waitReady } from '../wait-ready.js'
+
+const BIN = path.join(REPO_DIR, 'bin', 'crashless.js')
+
+/** Why crashless cannot be benchmarked right now, or undefined when it can. */
+export function crashlessUnavailable() {
+  if (!fs.existsSync(BIN)) return 'bin/crashless.js does not exist yet'
+  if (!fs.existsSync(path.join(REPO_DIR, 'dist'))) return 'dist/ missing: run `npm run build`'
+  return undefined
+}
+
+export async function startCrashlessPeer({ app, port, readyPath, tag, instances }) {
+  const why = crashlessUnavailable()
+  if (why) throw new Error(`crashless not available: ${why}`)
+  const logFile = scratchFile(`${tag}-crashless.log`)
+  const args = [BIN, 'run', app, '--port', String(port)]
+  if (instances !== undefined) args.push('--instances', String(instances))
+  const handle = spawnLogged(process.execPath, args, {
+    cwd: REPO_DIR,
+    // PORT too: the unmodified script listens on process.env.PORT, and crashless captures that listen.
+    env: { ...process.env, PORT: String(port) },
+    logFile,
+  })
+  const stop = async () => {
+    unregister()
+    // crashless drains on SIGTERM before exiting; SIGKILL only if that takes over 15 s.
+    await stopChild(handle, { graceMs: 15_000 })
+  }
+  const unregister = onCleanup(stop)
+  try {
+    await waitReady(`http://127.0.0.1:${port}${readyPath}`, { alive: () => !handle.state.exited })
+  } catch (err) {
+    await stop()
+    throw new Error(`crashless peer did not start: ${err.message}\n${tailFile(logFile)}`)
+  }
+  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid }), stop }
+}

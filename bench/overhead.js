@@ -1,0 +1,180 @@
+// Fault-free overhead: req/s and latency of the same unmodified app under plain node (1 process),
+// PM2 cluster mode (-i max) and crashless (--instances = cores), in one run on the same machine.
+// Budget (DESIGN.md "Budgets"): crashless req/s >= PM2's, crashless p99 <= PM2 p99 + 1 ms.
+//
+//   node bench/overhead.js [--rounds 3] [--duration 10] [--warmup 2] [--connections 50]
+//                          [--routes trivial,json] [--peers node,pm2,crashless] [--quick] [--strict]
+//
+// Peers run one at a time (never concurrently); the peer order rotates every round so slow drift of
+// the machine does not always hit the same peer. Medians over rounds are reported.
+import path from 'node:path'
+import { parseArgs, checkList } from './lib/args.js'
+import { runGuarded } from './lib/cleanup.js'
+import { runLoad } from './lib/load.js'
+import { machineInfo } from './lib/machine.js'
+import { APPS_DIR } from './lib/paths.js'
+import { createPm2Daemon } from './lib/pm2-daemon.js'
+import { PEER_KINDS, startPeer, crashlessUnavailable } from './lib/peers/index.js'
+import { writeResults } from './lib/results.js'
+import { median, round } from './lib/stats.js'
+import { formatTable } from './lib/table.js'
+
+const ROUTES = ['trivial', 'json']
+const APP = path.join(APPS_DIR, 'overhead-app.js')
+
+const opts = parseArgs(process.argv.slice(2), {
+  rounds: { type: 'number', default: 3 },
+  duration: { type: 'number', default: 10 },
+  warmup: { type: 'number', default: 2 },
+  connections: { type: 'number', default: 50 },
+  routes: { type: 'list', default: ROUTES },
+  peers: { type: 'list', default: PEER_KINDS },
+  quick: { type: 'boolean', default: false },
+  strict: { type: 'boolean', default: false },
+})
+if (opts.quick) Object.assign(opts, { rounds: 1, duration: 3, warmup: 1 })
+checkList('routes', opts.routes, ROUTES)
+checkList('peers', opts.peers, PEER_KINDS)
+
+const log = (msg) => console.log(`[overhead ${new Date().toISOString().slice(11, 19)}] ${msg}`)
+
+async function main() {
+  const skipped = {}
+  let peers = opts.peers
+  if (peers.includes('crashless') && crashlessUnavailable()) {
+    skipped.crashless = crashlessUnavailable()
+    log(`skipping crashless: ${skipped.crashless}`)
+    peers = peers.filter((p) => p !== 'crashless')
+  }
+  const pm2 = peers.includes('pm2') ? createPm2Daemon() : undefined
+  const samples = Object.fromEntries(opts.routes.map((r) => [r, Object.fromEntries(peers.map((p) => [p, []]))]))
+  const starts = Object.fromEntries(peers.map((p) => [p, []]))
+
+  for (let r = 1; r <= opts.rounds; r++) {
+    const order = peers.map((_, i) => peers[(i + r - 1) % peers.length])
+    for (const kind of order) {
+      if (skipped[kind]) continue
+      let peer
+      try {
+        peer = await startPeer(kind, { app: APP, readyPath: '/trivial', tag: `overhead-r${r}`, pm2 })
+      } catch (err) {
+        skipped[kind] = err.message
+        log(`skipping ${kind} from now on: ${err.message}`)
+        continue
+      }
+      starts[kind].push(peer.startMs)
+      try {
+        for (const route of opts.routes) {
+          const res = await runLoad({
+            url: `${peer.origin}/${route}`,
+            connections: opts.connections,
+            durationSec: opts.duration,
+            warmupSec: opts.warmup,
+          })
+          samples[route][kind].push(res)
+          log(`round ${r}/${opts.rounds} ${kind.padEnd(9)} /${route.padEnd(7)} ${fmtRps(res.reqPerSec)} req/s  p50 ${fmtMs(res.p50)}  p99 ${fmtMs(res.p99)}  errors ${res.errors + res.timeouts}  non2xx ${res.non2xx}`)
+        }
+      } finally {
+        await peer.stop()
+      }
+    }
+  }
+
+  const summary = {}
+  for (const route of opts.routes) {
+    summary[route] = {}
+    for (const kind of peers) {
+      const xs = samples[route][kind]
+      if (xs.length === 0) continue
+      summary[route][kind] = {
+        reqPerSec: round(median(xs.map((x) => x.reqPerSec)), 0),
+        p50: round(median(xs.map((x) => x.p50)), 2),
+        p99: round(median(xs.map((x) => x.p99)), 2),
+        max: round(Math.max(...xs.map((x) => x.max)), 2),
+        errors: xs.reduce((n, x) => n + x.errors + x.timeouts, 0),
+        non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
+        rounds: xs.map((x) => round(x.reqPerSec, 0)),
+      }
+    }
+  }
+  const goals = checkGoals(summary)
+  printReport(summary, goals, peers)
+  for (const [kind, why] of Object.entries(skipped)) console.log(`NOTE: ${kind} not measured: ${why.split('\n')[0]}`)
+
+  const file = writeResults('overhead', {
+    bench: 'overhead',
+    machine: machineInfo(),
+    config: { rounds: opts.rounds, durationSec: opts.duration, warmupSec: opts.warmup, connections: opts.connections, routes: opts.routes, peers: opts.peers },
+    skipped,
+    startMs: Object.fromEntries(Object.entries(starts).map(([k, v]) => [k, v.map((x) => round(x, 0))])),
+    summary,
+    goals,
+    samples,
+  })
+  log(`wrote ${path.relative(process.cwd(), file)}`)
+  if (opts.strict && goals.some((g) => g.pass !== true)) process.exitCode = 1
+}
+
+function checkGoals(summary) {
+  const goals = []
+  for (const [route, byPeer] of Object.entries(summary)) {
+    const c = byPeer.crashless
+    const p = byPeer.pm2
+    if (!c || !p) {
+      goals.push({ route, goal: 'crashless vs PM2', pass: null, detail: 'not measured (need both crashless and pm2)' })
+      continue
+    }
+    goals.push({
+      route,
+      goal: 'crashless req/s >= PM2 req/s',
+      pass: c.reqPerSec >= p.reqPerSec,
+      detail: `${fmtRps(c.reqPerSec)} vs ${fmtRps(p.reqPerSec)} req/s (${ratio(c.reqPerSec, p.reqPerSec)})`,
+    })
+    goals.push({
+      route,
+      goal: 'crashless p99 <= PM2 p99 + 1 ms',
+      pass: c.p99 <= p.p99 + 1,
+      detail: `${fmtMs(c.p99)} vs ${fmtMs(p.p99)} + 1 ms`,
+    })
+    goals.push({
+      route,
+      goal: 'crashless: no errors, all 2xx',
+      pass: c.errors === 0 && c.non2xx === 0,
+      detail: `${c.errors} errors, ${c.non2xx} non-2xx`,
+    })
+  }
+  return goals
+}
+
+function printReport(summary, goals, peers) {
+  const rows = []
+  for (const [route, byPeer] of Object.entries(summary)) {
+    for (const kind of peers) {
+      const s = byPeer[kind]
+      if (!s) continue
+      rows.push([
+        '/' + route,
+        kind,
+        s.reqPerSec,
+        s.p50.toFixed(2),
+        s.p99.toFixed(2),
+        s.errors,
+        s.non2xx,
+        byPeer.pm2 ? ratio(s.reqPerSec, byPeer.pm2.reqPerSec) : '-',
+        byPeer.node ? ratio(s.reqPerSec, byPeer.node.reqPerSec) : '-',
+        s.rounds.join(' '),
+      ])
+    }
+  }
+  console.log(`\nmedians over ${opts.rounds} round(s), ${opts.duration} s each, ${opts.connections} connections, after ${opts.warmup} s warm-up\n`)
+  console.log(formatTable(['route', 'peer', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non2xx', 'vs pm2', 'vs node', 'req/s per round'], rows))
+  console.log('\ngoals')
+  for (const g of goals) console.log(`  ${g.pass === true ? 'PASS' : g.pass === false ? 'FAIL' : 'N/A '}  /${g.route}  ${g.goal}: ${g.detail}`)
+}
+
+const fmtRps = (x) => Math.round(x).toString()
+const fmtMs = (x) => `${x.toFixed(2)} ms`
+const ratio = (a, b) => `${(a / b).toFixed(2)}x`
+
+const budgetMs = (opts.rounds * opts.peers.length * (opts.routes.length * (opts.warmup + opts.duration + 2) + 30) + 120) * 1000
+await runGuarded(main, { budgetMs })

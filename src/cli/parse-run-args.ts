@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util'
+import type { CrashlessConfig } from '../config/index.js'
+import { UsageError } from '../errors.js'
+
+/** The `crashless run` command line, parsed. */
+export interface RunArgs {
+  configFile: string | undefined
+  overrides: CrashlessConfig
+}
+
+/**
+ * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--config <file>]`.
+ * Values are passed on as strings-turned-numbers; the config room validates them and names
+ * the flag's option path when one is wrong.
+ *
+ * @example
+ * ```ts
+ * parseRunArgs(['app.ts', '--port', '8080']) // { configFile: undefined, overrides: { entry: 'app.ts', port: 8080 } }
+ * ```
+ */
+export function parseRunArgs(argv: string[]): RunArgs {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        instances: { type: 'string', short: 'i' },
+        config: { type: 'string', short: 'c' },
+        'log-level': { type: 'string' },
+      },
+    })
+  } catch (err) {
+    throw new UsageError(`crashless run: ${(err as Error).message}`, { cause: err })
+  }
+  const { values, positionals } = parsed
+  if (positionals.length > 1) throw new UsageError(`crashless run takes one entry file, got: ${positionals.join(' ')}`)
+  const overrides: CrashlessConfig = {}
+  if (positionals[0] !== undefined) overrides.entry = positionals[0]
+  if (values.port !== undefined) overrides.port = toNumber('--port', values.port)
+  if (values.instances !== undefined) overrides.instances = toNumber('--instances', values.instances)
+  if (values.host !== undefined) overrides.host = values.host
+  if (values['log-level'] !== undefined) overrides.log = { level: values['log-level'] as never }
+  return { configFile: values.config, overrides }
+}
+
+function toNumber(flag: string, value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`crashless run: ${flag} expects a number, got "${value}"`)
+  return n
+}

@@ -1,0 +1,108 @@
+/**
+ * The checks one option value goes through. Each returns the value to keep (possibly
+ * normalized) or what was expected, and leaves it to the caller to build the error, because
+ * only the caller knows the option's path and where the value came from.
+ */
+
+/** A checked value, or a description of what was expected instead. */
+export type CheckResult =
+  | { ok: true; value: unknown }
+  | { ok: false; expected: string; got: unknown; at?: string }
+
+/** Checks and normalizes one option value. */
+export type Check = (value: unknown) => CheckResult
+
+/** The largest delay setTimeout honours; beyond it Node fires after 1 ms instead, with a warning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * An integer within `[min, max]`. Fractions, NaN, Infinity and numeric strings are refused:
+ * a count of instances or bytes of `2.5` or `"3000"` is a mistake, not something to round.
+ *
+ * @example
+ * ```ts
+ * integer({ min: 1 })(-1) // { ok: false, expected: 'a positive integer', got: -1 }
+ * ```
+ */
+export function integer(range: { min: number; max?: number; expected?: string }): Check {
+  const expected = range.expected ?? describeRange(range.min, range.max)
+  return (value) => {
+    if (typeof value !== 'number' || !Number.isInteger(value)) return { ok: false, expected, got: value }
+    if (value < range.min || (range.max !== undefined && value > range.max)) return { ok: false, expected, got: value }
+    return { ok: true, value }
+  }
+}
+
+function describeRange(min: number, max: number | undefined): string {
+  const base = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`
+  return max === undefined ? base : `${base} up to ${max}`
+}
+
+/** A non-empty string, kept as written. */
+export const text: Check = (value) =>
+  typeof value === 'string' && value.trim() !== ''
+    ? { ok: true, value }
+    : { ok: false, expected: 'a non-empty string', got: value }
+
+/** One of a fixed set of strings, matched exactly so `'Fetch'` is not silently accepted. */
+export function oneOf(choices: readonly string[]): Check {
+  const expected = `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`
+  return (value) =>
+    typeof value === 'string' && choices.includes(value) ? { ok: true, value } : { ok: false, expected, got: value }
+}
+
+/** RFC 9110 §5.6.2 `token`: what HTTP method and header names are made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+/**
+ * An HTTP header name, lower-cased: Node hands the dispatcher lower-case header names, so
+ * `Idempotency-Key` as written must compare equal to what arrives.
+ */
+export const headerName: Check = (value) =>
+  typeof value === 'string' && TOKEN.test(value)
+    ? { ok: true, value: value.toLowerCase() }
+    : { ok: false, expected: 'an HTTP header name', got: value }
+
+/**
+ * A list of HTTP methods, upper-cased and without duplicates. Upper-cased because Node
+ * reports `req.method` upper-case and a config saying `['get']` means GET. An empty list is
+ * allowed: it turns replay off for everything without an idempotency key.
+ */
+export const methodList: Check = (value) => {
+  if (!Array.isArray(value)) return { ok: false, expected: 'an array of HTTP methods', got: value }
+  const methods = new Set<string>()
+  for (const [i, method] of value.entries()) {
+    if (typeof method !== 'string' || !TOKEN.test(method)) {
+      return { ok: false, expected: 'an HTTP method such as "GET"', got: method, at: `[${i}]` }
+    }
+    methods.add(method.toUpperCase())
+  }
+  return { ok: true, value: [...methods] }
+}
+
+/**
+ * A short, readable rendering of a bad value for an error message: strings quoted (so an
+ * empty string or `"3000"` is visible as a string), structures named rather than dumped.
+ *
+ * @example
+ * ```ts
+ * describeValue('3000') // '"3000"'
+ * describeValue([1])    // 'an array'
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+    case 'function':
+      return 'a function'
+    case 'object':
+      return 'an object'
+    case 'bigint':
+      return `${value}n`
+    default:
+      return String(value)
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The values crashless uses for every option the user leaves out, and the one place that
+ * fills them in. Kept apart from validation so the documentation in `types.ts` and these
+ * numbers can be checked against each other at a glance.
+ */
+
+import { availableParallelism } from 'node:os'
+import { mergeConfig } from './merge-config.js'
+import type { CrashlessConfig, ResolvedConfig } from './types.js'
+
+/** A type whose nested objects and arrays are read-only too. */
+export type DeepReadonly<T> = T extends readonly (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T
+
+/** Every resolved option except `entry`, which has no sensible default. */
+export type ConfigDefaults = DeepReadonly<Omit<ResolvedConfig, 'entry'>>
+
+/**
+ * RFC 9110 §9.2.2: re-running these has the same effect as running them once, so a request
+ * that died with its instance can be re-served without the client noticing.
+ */
+const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']
+
+/**
+ * The default value of every option but `entry`. Frozen all the way down: it is shared by
+ * every resolved config, so a caller mutating it would silently change everyone's defaults.
+ *
+ * @example
+ * ```ts
+ * import { defaults } from 'crashless'
+ * console.log(defaults.timeouts.leaseMs) // 1000
+ * ```
+ */
+export const defaults: ConfigDefaults = deepFreeze({
+  // Undefined on purpose: the app's own listen() call decides, else 3000 (see types.ts).
+  port: undefined,
+  host: undefined,
+  // One per core is what PM2 cluster mode uses, and the fault-free budget is measured against it.
+  instances: availableParallelism(),
+  spares: 1,
+  style: 'auto',
+  limits: {
+    maxBodyBytes: 10 * 1024 * 1024,
+    concurrency: 64,
+    queue: 1024,
+    heapMb: 512,
+    stackMb: 4,
+  },
+  timeouts: {
+    requestMs: 30_000,
+    leaseMs: 1_000,
+    startMs: 10_000,
+    drainMs: 10_000,
+  },
+  replay: {
+    maxAttempts: 3,
+    methods: IDEMPOTENT_METHODS,
+    idempotencyKeyHeader: 'idempotency-key',
+  },
+  log: {
+    level: 'info',
+  },
+} satisfies Omit<ResolvedConfig, 'entry'>)
+
+/**
+ * Fills every option missing from an already validated `config` with its default. The
+ * result shares no objects or arrays with `defaults` or `config`, so the runtime may adjust
+ * it (e.g. a tweak raising `heapMb`) without touching either.
+ *
+ * @example
+ * ```ts
+ * const resolved = withDefaults({ entry: '/srv/app.ts', limits: { queue: 10 } })
+ * resolved.limits.queue       // 10
+ * resolved.limits.concurrency // 64
+ * ```
+ */
+export function withDefaults(config: CrashlessConfig & { entry: string }): ResolvedConfig {
+  // A merge rather than `?? default` per option keeps this correct when an option is added:
+  // it only has to be added to `defaults` (which `satisfies` forces) to get its default.
+  const merged = mergeConfig(defaults as CrashlessConfig, config) as ResolvedConfig
+  // port and host default to undefined, which the merge drops; the resolved shape has them.
+  return { ...merged, entry: config.entry, port: merged.port, host: merged.host }
+}
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value as DeepReadonly<T>
+}

@@ -1,0 +1,10 @@
+/**
+ * The public surface of the config room: what `crashless.config.ts` authors and the CLI use.
+ * The helpers behind it (checks, merging, suggestions) stay internal so they can change.
+ */
+
+export type { CrashlessConfig, EntryStyle, ResolvedConfig } from './types.js'
+export { defineConfig } from './define-config.js'
+export { defaults, type ConfigDefaults } from './defaults.js'
+export { loadConfig, CONFIG_FILE_NAMES } from './load-config.js'
+export { resolveConfig } from './validate.js'

@@ -1,0 +1,72 @@
+/**
+ * The shape of a crashless configuration, as written in `crashless.config.ts|js` with
+ * {@link defineConfig}, and the fully-resolved form the runtime uses.
+ */
+
+/** How the app entry is hosted. `auto` detects it (see README, "Entry styles"). */
+export type EntryStyle = 'auto' | 'fetch' | 'node' | 'listen'
+
+/** Options a user may write. Every field is optional; defaults are in `defaults.ts`. */
+export interface CrashlessConfig {
+  /** The app entry module, relative to the config file (or the working directory). */
+  entry?: string
+  /** Port to serve on. Default: the port the app asked for in listen(), else 3000. */
+  port?: number
+  /** Host to bind. Default: the host the app asked for, else Node's default (all interfaces). */
+  host?: string
+  /** Instances (worker threads) serving requests. Default: one per core. */
+  instances?: number
+  /** Warm spares kept started and idle, so a reboot is a swap. Default: 1. */
+  spares?: number
+  /** How the entry is hosted. Default: `auto`. */
+  style?: EntryStyle
+  limits?: {
+    /** Largest request body accepted, in bytes (larger: 413). Default: 10 MiB. */
+    maxBodyBytes?: number
+    /** Requests one instance runs at once. Default: 64. */
+    concurrency?: number
+    /** Requests waiting for an instance before new ones get 503. Default: 1024. */
+    queue?: number
+    /** Old-generation heap cap of one instance, in MiB. Default: 512. */
+    heapMb?: number
+    /** Stack size of one instance, in MiB. Default: 4. */
+    stackMb?: number
+  }
+  timeouts?: {
+    /** A request that has not completed by then gets 504. Default: 30000. */
+    requestMs?: number
+    /** An instance whose event loop stalls this long is replaced. Default: 1000. */
+    leaseMs?: number
+    /** How long an instance may take to load the app. Default: 10000. */
+    startMs?: number
+    /** How long SIGTERM/SIGINT waits for in-flight requests. Default: 10000. */
+    drainMs?: number
+  }
+  replay?: {
+    /** Attempts in all (first run included) for a replayable request. Default: 3. */
+    maxAttempts?: number
+    /** Methods re-run after an instance is lost. Default: RFC 9110 idempotent methods. */
+    methods?: string[]
+    /** Header whose presence makes any request replayable. Default: `idempotency-key`. */
+    idempotencyKeyHeader?: string
+  }
+  log?: {
+    /** pino level. Default: `info`. */
+    level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  }
+}
+
+/** The configuration after defaults and validation: every field present. */
+export interface ResolvedConfig {
+  /** Absolute path of the entry module. */
+  entry: string
+  port: number | undefined
+  host: string | undefined
+  instances: number
+  spares: number
+  style: EntryStyle
+  limits: { maxBodyBytes: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
+  timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number }
+  replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string }
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
+}

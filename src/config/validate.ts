@@ -1,0 +1,175 @@
+/**
+ * Validation of a config from an untrusted source (a user's file, command-line flags, an
+ * API caller). Hand-written rather than a schema library so the messages can be exactly
+ * what a user needs: the option's full path, what was expected, what was found, and where
+ * it came from, plus a suggestion when an option name is misspelt.
+ */
+
+import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ConfigError } from '../errors.js'
+import { MAX_TIMER_MS, headerName, integer, methodList, oneOf, text, describeValue, type Check } from './checks.js'
+import { withDefaults } from './defaults.js'
+import { closest } from './did-you-mean.js'
+import { isPlainObject } from './merge-config.js'
+import type { CrashlessConfig, ResolvedConfig } from './types.js'
+
+/** One check per option; the mapped type makes the compiler reject a missing or extra option. */
+type Schema = {
+  [K in keyof CrashlessConfig]-?: NonNullable<CrashlessConfig[K]> extends string | number | unknown[]
+    ? Check
+    : { [S in keyof NonNullable<CrashlessConfig[K]>]-?: Check }
+}
+
+const positive = integer({ min: 1 })
+const timer = integer({ min: 1, max: MAX_TIMER_MS })
+
+const schema: Schema = {
+  entry: text,
+  port: integer({ min: 0, max: 65535, expected: 'a port number from 0 to 65535 (0 picks a free port)' }),
+  host: text,
+  instances: positive,
+  spares: integer({ min: 0 }),
+  style: oneOf(['auto', 'fetch', 'node', 'listen']),
+  limits: {
+    maxBodyBytes: integer({ min: 0 }),
+    concurrency: positive,
+    queue: positive,
+    heapMb: positive,
+    stackMb: positive,
+  },
+  timeouts: {
+    requestMs: timer,
+    // Below ~50 ms a busy but healthy event loop (a GC pause, a big JSON.parse) would be
+    // mistaken for a hang and its instance killed.
+    leaseMs: integer({ min: 50, max: MAX_TIMER_MS }),
+    startMs: timer,
+    // 0 is meaningful: stop at once without waiting for in-flight requests.
+    drainMs: integer({ min: 0, max: MAX_TIMER_MS }),
+  },
+  replay: {
+    maxAttempts: positive,
+    methods: methodList,
+    idempotencyKeyHeader: headerName,
+  },
+  log: {
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  },
+}
+
+/** Every option's full path, e.g. `timeouts.leaseMs`, for suggestions across sections. */
+const ALL_PATHS = Object.entries(schema).flatMap(([key, node]) =>
+  typeof node === 'function' ? [key] : [key, ...Object.keys(node).map((inner) => `${key}.${inner}`)],
+)
+
+/**
+ * Checks `input` option by option and returns it normalized (methods upper-cased, header
+ * lower-cased, `undefined` options dropped), without applying defaults or resolving
+ * `entry`, so several partial layers can be validated separately and then merged.
+ *
+ * @throws ConfigError naming the first bad option, e.g.
+ *   `invalid config: limits.queue: expected a positive integer, got -1 (from crashless.config.ts)`
+ * @example
+ * ```ts
+ * validateConfig({ replay: { methods: ['get'] } }, 'command line')
+ * // => { replay: { methods: ['GET'] } }
+ * ```
+ */
+export function validateConfig(input: unknown, source: string): CrashlessConfig {
+  if (!isPlainObject(input)) {
+    throw new ConfigError(source, `expected a config object, got ${describeValue(input)}`)
+  }
+  return validateObject(input, schema, '', source) as CrashlessConfig
+}
+
+function validateObject(
+  input: Record<string, unknown>,
+  shape: Record<string, Check | Record<string, Check>>,
+  prefix: string,
+  source: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(input)) {
+    const path = prefix + key
+    const node = Object.hasOwn(shape, key) ? shape[key] : undefined
+    if (node === undefined) throw unknownOption(path, Object.keys(shape), prefix, source)
+    // Absent and undefined are the same: a flag that was not given must not be an error.
+    if (value === undefined) continue
+    if (typeof node === 'function') {
+      const result = node(value)
+      if (!result.ok) {
+        const got = describeValue(result.got)
+        throw new ConfigError(path + (result.at ?? ''), `expected ${result.expected}, got ${got} (from ${source})`)
+      }
+      out[key] = result.value
+    } else if (isPlainObject(value)) {
+      out[key] = validateObject(value, node, `${path}.`, source)
+    } else {
+      throw new ConfigError(path, `expected an object, got ${describeValue(value)} (from ${source})`)
+    }
+  }
+  return out
+}
+
+/**
+ * A misspelling is most likely of a sibling option; failing that, of the same option in the
+ * wrong section (`leaseMs` at the top level, `heapMb` under `timeouts`).
+ */
+function unknownOption(path: string, siblings: string[], prefix: string, source: string): ConfigError {
+  const key = path.slice(prefix.length)
+  const sibling = closest(key, siblings)
+  const elsewhere = sibling === undefined ? findElsewhere(key) : undefined
+  const suggestion = sibling !== undefined ? prefix + sibling : elsewhere
+  const hint = suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`
+  return new ConfigError(path, `unknown option${hint} (from ${source})`)
+}
+
+function findElsewhere(key: string): string | undefined {
+  const leaves = ALL_PATHS.filter((p) => p.includes('.'))
+  const leaf = closest(key, leaves.map((p) => p.slice(p.indexOf('.') + 1)))
+  return leaf === undefined ? undefined : leaves.find((p) => p.endsWith(`.${leaf}`))
+}
+
+/**
+ * Makes a validated layer's `entry` absolute against `baseDir`: the config file's directory
+ * for a file, the working directory for flags. Done per layer, before merging, because once
+ * merged nobody can tell which directory a relative path was meant against.
+ */
+export function anchorEntry(config: CrashlessConfig, baseDir: string): CrashlessConfig {
+  if (config.entry === undefined) return config
+  const entry = config.entry.startsWith('file:') ? fileURLToPath(config.entry) : config.entry
+  return { ...config, entry: isAbsolute(entry) ? entry : resolve(baseDir, entry) }
+}
+
+/**
+ * Applies defaults to a validated, anchored config, insisting on `entry`, the one option
+ * without a default. `where` tells the user where an entry could have been given.
+ */
+export function completeConfig(config: CrashlessConfig, where: string): ResolvedConfig {
+  const { entry } = config
+  if (entry === undefined) {
+    throw new ConfigError('entry', `missing: name the app module to serve, e.g. entry: './src/app.ts' (${where})`)
+  }
+  return withDefaults({ ...config, entry })
+}
+
+/**
+ * Validates an untrusted config object and resolves it: defaults applied, `entry` made
+ * absolute against `baseDir`. `source` names where the object came from (a file path,
+ * `'command line'`) and appears in every error message.
+ *
+ * @throws ConfigError whose `path` is the offending option, e.g. `timeouts.leasMs`
+ *   (`unknown option (did you mean timeouts.leaseMs?)`), or `entry` when it is missing.
+ * @example
+ * ```ts
+ * const config = resolveConfig({ entry: './app.ts', limits: { queue: 100 } }, {
+ *   baseDir: '/srv/site',
+ *   source: '/srv/site/crashless.config.ts',
+ * })
+ * config.entry        // '/srv/site/app.ts'
+ * config.limits.queue // 100
+ * ```
+ */
+export function resolveConfig(input: unknown, opts: { baseDir: string; source: string }): ResolvedConfig {
+  return completeConfig(anchorEntry(validateConfig(input, opts.source), opts.baseDir), `not set in ${opts.source}`)
+}

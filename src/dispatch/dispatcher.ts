@@ -1,0 +1,233 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { ResolvedConfig } from '../config/index.js'
+import type { FromInstance, ResponseHeaders } from '../protocol.js'
+import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import type { Job } from './job.js'
+import { JobQueue } from './job-queue.js'
+import { isReplayable } from './replayable.js'
+import { respondError } from './respond-error.js'
+
+/** Response headers that describe one hop; the dispatcher's own connection sets its own. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']
+
+/**
+ * Routes requests to instances, keeps the in-flight table, enforces deadlines, and decides
+ * what happens to requests whose instance died: re-served elsewhere when that is safe,
+ * answered with a clean JSON error when not.
+ */
+export class Dispatcher {
+  private readonly jobs = new Map<number, Job>()
+  private readonly queue: JobQueue
+  private nextId = 1
+  private readonly bootId = Math.random().toString(36).slice(2, 8)
+  private pool: Pool | null = null
+  private closing = false
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly log: Logger,
+  ) {
+    this.queue = new JobQueue(config.limits.queue)
+  }
+
+  attach(pool: Pool): void {
+    this.pool = pool
+  }
+
+  /** Requests accepted and not yet answered (queued or running). */
+  get pending(): number {
+    return this.jobs.size
+  }
+
+  /** After this, responses ask clients to close their connection. */
+  beginClosing(): void {
+    this.closing = true
+  }
+
+  /** Accepts one request whose body (if any) has been read. */
+  submit(req: IncomingMessage, res: ServerResponse, body: SharedArrayBuffer | null): void {
+    const id = this.nextId++
+    const method = req.method ?? 'GET'
+    const job: Job = {
+      id,
+      requestId: `${this.bootId}-${id}`,
+      method,
+      url: req.url ?? '/',
+      rawHeaders: req.rawHeaders,
+      body,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      remotePort: req.socket.remotePort ?? 0,
+      res,
+      replayable: isReplayable(method, req.rawHeaders, this.config.replay),
+      receivedAt: performance.now(),
+      attempts: 0,
+      instance: null,
+      started: false,
+      done: false,
+      deadline: null,
+    }
+    const instance = this.pool!.pick()
+    if (!instance && !this.queue.push(job)) {
+      respondError(res, 503, 'CRASHLESS_ERR_OVERLOADED', 'the server is overloaded; retry later', job.requestId, { 'retry-after': '1' })
+      return
+    }
+    this.jobs.set(id, job)
+    job.deadline = setTimeout(() => this.expire(job), this.config.timeouts.requestMs)
+    res.on('close', () => {
+      if (!job.done) this.abandon(job)
+    })
+    if (instance) this.send(job, instance)
+  }
+
+  /** Dispatches queued requests to instances with room. */
+  pump(): void {
+    let instance: Instance | null
+    while (this.queue.size > 0 && (instance = this.pool!.pick())) {
+      const job = this.queue.shift()!
+      if (!job.done) this.send(job, instance)
+    }
+  }
+
+  handleMessage(instance: Instance, msg: FromInstance): void {
+    if (msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'ready' || msg.type === 'start-failed' || msg.type === 'fatal') return
+    const job = this.jobs.get(msg.id)
+    // A late message from an attempt that was abandoned or moved elsewhere.
+    if (!job || job.instance !== instance) return
+    const res = job.res
+    switch (msg.type) {
+      case 'response':
+        if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
+          res.end(msg.body ? Buffer.from(msg.body) : undefined)
+          this.finish(job)
+        }
+        return
+      case 'head':
+        if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) job.started = true
+        return
+      case 'chunk':
+        res.write(Buffer.from(msg.data))
+        return
+      case 'end':
+        if (msg.trailers) res.addTrailers(msg.trailers)
+        res.end()
+        this.finish(job)
+        return
+      case 'request-failed':
+        this.log.warn({ event: 'request-failed', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, error: msg.error }, 'the handler failed; only this request fails')
+        this.finish(job)
+        respondError(res, 500, 'CRASHLESS_ERR_HANDLER', 'the request handler failed', job.requestId)
+    }
+  }
+
+  /**
+   * An instance died. Requests that had not started responding are re-served when safe;
+   * the request the failure is attributed to, and unsafe ones, get a JSON error.
+   */
+  handleLost(instance: Instance, loss: InstanceLoss, swapMs: number): void {
+    let reserved = 0
+    let failed = 0
+    let cut = 0
+    let culprit: string | null = null
+    for (const id of instance.inflight) {
+      const job = this.jobs.get(id)
+      if (!job || job.done) continue
+      job.instance = null
+      if (job.started) {
+        cut++
+        this.finish(job)
+        job.res.destroy()
+      } else if (loss.culprit === id) {
+        culprit = job.requestId
+        failed++
+        this.finish(job)
+        respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
+      } else if (job.replayable && job.attempts < this.config.replay.maxAttempts) {
+        reserved++
+        this.queue.pushFront(job)
+      } else {
+        failed++
+        this.finish(job)
+        const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
+        respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
+      }
+    }
+    instance.inflight.clear()
+    this.log.warn(
+      {
+        event: 'instance-lost',
+        instance: instance.id,
+        reason: loss.reason,
+        error: loss.error ?? undefined,
+        culprit,
+        reserved,
+        failed,
+        cut,
+        action: 'replaced by spare',
+        swapMs: Number(swapMs.toFixed(3)),
+      },
+      `instance ${instance.id} lost (${loss.reason}); replaced`,
+    )
+    this.pump()
+  }
+
+  private send(job: Job, instance: Instance): void {
+    job.attempts++
+    job.instance = instance
+    instance.inflight.add(job.id)
+    instance.post({
+      type: 'request',
+      id: job.id,
+      method: job.method,
+      url: job.url,
+      rawHeaders: job.rawHeaders,
+      body: job.body,
+      remoteAddress: job.remoteAddress,
+      remotePort: job.remotePort,
+      scheme: 'http',
+    })
+  }
+
+  private writeHead(job: Job, status: number, statusMessage: string | undefined, headers: ResponseHeaders): boolean {
+    const out: OutgoingHttpHeaders = headers
+    for (const name of HOP_BY_HOP) delete out[name]
+    if (this.closing) out.connection = 'close'
+    try {
+      if (statusMessage) job.res.writeHead(status, statusMessage, out)
+      else job.res.writeHead(status, out)
+      return true
+    } catch (err) {
+      this.log.warn({ event: 'bad-response', requestId: job.requestId, err }, 'the app produced an invalid response head')
+      this.finish(job)
+      respondError(job.res, 502, 'CRASHLESS_ERR_HANDLER', 'the app produced an invalid response', job.requestId)
+      return false
+    }
+  }
+
+  private finish(job: Job): void {
+    job.done = true
+    if (job.deadline) clearTimeout(job.deadline)
+    this.jobs.delete(job.id)
+    if (job.instance) {
+      job.instance.inflight.delete(job.id)
+      job.instance = null
+      this.pump()
+    }
+  }
+
+  private expire(job: Job): void {
+    if (job.done) return
+    const instance = job.instance
+    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, method: job.method, url: job.url, deadlineMs: this.config.timeouts.requestMs, action: job.started ? 'connection closed' : 'answered 504' }, 'request deadline passed')
+    instance?.post({ type: 'abort', id: job.id })
+    this.finish(job)
+    if (job.started) job.res.destroy()
+    else respondError(job.res, 504, 'CRASHLESS_ERR_DEADLINE', `the request did not complete within ${this.config.timeouts.requestMs} ms`, job.requestId)
+  }
+
+  /** The client went away before the response was complete. */
+  private abandon(job: Job): void {
+    job.instance?.post({ type: 'abort', id: job.id })
+    this.finish(job)
+  }
+}

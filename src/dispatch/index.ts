@@ -1,0 +1,3 @@
+export { Dispatcher } from './dispatcher.js'
+export { isReplayable } from './replayable.js'
+export { respondError } from './respond-error.js'

@@ -1,0 +1,29 @@
+import type { ServerResponse } from 'node:http'
+import type { CrashlessErrorCode } from '../errors.js'
+
+/**
+ * Answers a request with crashless's own JSON error. Internal details (the app's error
+ * message, stacks) stay in the log; the client gets a code and the request id to quote.
+ */
+export function respondError(
+  res: ServerResponse,
+  status: number,
+  code: CrashlessErrorCode,
+  message: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy()
+    return
+  }
+  const body = JSON.stringify({ error: { code, message, requestId } })
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-crashless-request-id': requestId,
+    'cache-control': 'no-store',
+  })
+  res.end(body)
+}

@@ -1,0 +1,68 @@
+/**
+ * Every error crashless raises carries a stable `code`. Check errors by `code`, never by
+ * `instanceof`: prototypes do not survive `postMessage` between the dispatcher and instances.
+ *
+ * @example
+ * ```ts
+ * try { await loadConfig('crashless.config.ts') }
+ * catch (err) { if ((err as CrashlessError).code === 'CRASHLESS_ERR_CONFIG') console.error(err.message) }
+ * ```
+ */
+export type CrashlessErrorCode =
+  | 'CRASHLESS_ERR_CONFIG'
+  | 'CRASHLESS_ERR_USAGE'
+  | 'CRASHLESS_ERR_APP_LOAD'
+  | 'CRASHLESS_ERR_APP_START'
+  | 'CRASHLESS_ERR_INSTANCE_LOST'
+  | 'CRASHLESS_ERR_DEADLINE'
+  | 'CRASHLESS_ERR_OVERLOADED'
+  | 'CRASHLESS_ERR_BODY_TOO_LARGE'
+  | 'CRASHLESS_ERR_HANDLER'
+  | 'CRASHLESS_ERR_SHUTTING_DOWN'
+
+/** Base class of every crashless error: a literal `name`, a stable `code`, and the `cause`. */
+export class CrashlessError extends Error {
+  override readonly name: string = 'CrashlessError'
+  readonly code: CrashlessErrorCode
+
+  constructor(code: CrashlessErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/** Bad configuration; the message names the option path, e.g. `limits.queue`. */
+export class ConfigError extends CrashlessError {
+  override readonly name = 'ConfigError'
+  readonly path: string
+
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('CRASHLESS_ERR_CONFIG', `invalid config: ${path}: ${message}`, options)
+    this.path = path
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends CrashlessError {
+  override readonly name = 'UsageError'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CRASHLESS_ERR_USAGE', message, options)
+  }
+}
+
+/** The app module could not be loaded or started; the message names the file and why. */
+export class AppLoadError extends CrashlessError {
+  override readonly name = 'AppLoadError'
+  readonly file: string
+
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('CRASHLESS_ERR_APP_LOAD', `cannot load app ${file}: ${message}`, options)
+    this.file = file
+  }
+}
+
+/** True when `err` looks like a crashless error with the given code (works across threads). */
+export function hasErrorCode(err: unknown, code: CrashlessErrorCode): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code
+}

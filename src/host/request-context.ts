@@ -1,0 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/** What an instance knows about the request whose code is running. */
+export interface RequestContext {
+  id: number
+}
+
+/**
+ * Every request runs inside this storage, so an error raised anywhere in its asynchronous
+ * continuation (a timer, a promise, an emitter callback) can be attributed to it.
+ */
+export const requestStorage = new AsyncLocalStorage<RequestContext>()
+
+/** The id of the request whose async context is current, or null outside any request. */
+export function currentRequestId(): number | null {
+  return requestStorage.getStore()?.id ?? null
+}

@@ -1,0 +1,116 @@
+import type { MessagePort } from 'node:worker_threads'
+import { serializeError, type FromInstance, type ResponseHeaders } from '../protocol.js'
+
+/**
+ * Collects one response and sends it to the dispatcher in as few messages as possible: a
+ * response that ends before the next turn of the event loop goes as a single `response`
+ * message; one that keeps going (chunked, server-sent events) goes as `head`, `chunk`s and `end`.
+ */
+export class ResponseSink {
+  private head: { status: number; statusMessage: string | undefined; headers: ResponseHeaders } | null = null
+  private chunks: Buffer[] = []
+  private size = 0
+  private streaming = false
+  private scheduled = false
+  private closed = false
+
+  constructor(
+    private readonly port: MessagePort,
+    readonly id: number,
+    private readonly onDone: (id: number) => void,
+  ) {}
+
+  /** True once the response was sent or abandoned; later writes are dropped. */
+  get done(): boolean {
+    return this.closed
+  }
+
+  writeHead(status: number, statusMessage: string | undefined, headers: ResponseHeaders): void {
+    if (this.closed || this.head) return
+    this.head = { status, statusMessage, headers }
+    this.schedule()
+  }
+
+  write(chunk: Buffer): void {
+    if (this.closed || chunk.length === 0) return
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    this.schedule()
+  }
+
+  end(trailers: Record<string, string> | null): void {
+    if (this.closed) return
+    this.flush(true, trailers)
+  }
+
+  /** The handler failed: report it for this request only. */
+  fail(err: unknown): void {
+    if (this.closed) return
+    this.close()
+    this.post({ type: 'request-failed', id: this.id, error: serializeError(err), started: this.streaming })
+  }
+
+  /** The dispatcher gave up on the request (deadline, client gone). */
+  abandon(): void {
+    this.chunks = []
+    this.close()
+  }
+
+  private close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.onDone(this.id)
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      if (!this.closed) this.flush(false, null)
+    })
+  }
+
+  private flush(ended: boolean, trailers: Record<string, string> | null): void {
+    const head = this.head
+    if (!head) {
+      if (ended) this.fail(new Error('the response ended without a status line'))
+      return
+    }
+    if (!this.streaming) {
+      if (ended) {
+        this.close()
+        const body = this.takeBody()
+        this.post({ type: 'response', id: this.id, ...head, body }, body ? [body] : undefined)
+        return
+      }
+      this.streaming = true
+      this.post({ type: 'head', id: this.id, ...head })
+    }
+    const data = this.takeBody()
+    if (data) this.post({ type: 'chunk', id: this.id, data }, [data])
+    if (ended) {
+      this.close()
+      this.post({ type: 'end', id: this.id, trailers })
+    }
+  }
+
+  /** Copies pending chunks into one unpooled ArrayBuffer that can be transferred. */
+  private takeBody(): ArrayBuffer | null {
+    if (this.size === 0) return null
+    // Buffers from Node's shared pool cannot be transferred, so copy into a private one.
+    const out = Buffer.allocUnsafeSlow(this.size)
+    let offset = 0
+    for (const chunk of this.chunks) {
+      chunk.copy(out, offset)
+      offset += chunk.length
+    }
+    this.chunks = []
+    this.size = 0
+    return out.buffer as ArrayBuffer
+  }
+
+  private post(message: FromInstance, transfer?: ArrayBuffer[]): void {
+    this.port.postMessage(message, transfer)
+  }
+}

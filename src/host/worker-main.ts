@@ -1,0 +1,111 @@
+/**
+ * The entry of an instance (a worker thread). It loads the user's app, advances the
+ * heartbeat lease, runs each request inside its own async context, and reports a fatal error
+ * with the request it belongs to before the thread dies.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
+import { loadApp, type LoadedApp } from './load-app.js'
+import { currentRequestId, requestStorage } from './request-context.js'
+import { ResponseSink } from './response-sink.js'
+import { serveFetch } from './serve-fetch.js'
+import { serveNode } from './serve-node.js'
+import { createUpgradeRelay } from './upgrade-relay.js'
+
+const init = workerData as InstanceInit
+const port = parentPort!
+const active = new Map<number, { sink: ResponseSink; controller: AbortController }>()
+let app: LoadedApp | null = null
+let dying = false
+
+function post(message: FromInstance): void {
+  port.postMessage(message)
+}
+
+const realExit: (code?: number) => never = process.exit.bind(process) as (code?: number) => never
+
+/** Reports the fatal error (attributed to the current request if any) and ends the thread. */
+function die(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, requestId = currentRequestId()): never {
+  if (!dying) {
+    dying = true
+    post({ type: 'fatal', kind, requestId, error: serializeError(err) })
+  }
+  realExit(1)
+}
+
+// process.exit() in app code ends only this thread; say which request called it first.
+process.exit = ((code?: number) => {
+  if (!dying) {
+    dying = true
+    post({ type: 'fatal', kind: 'exit', requestId: currentRequestId(), error: serializeError(new Error(`process.exit(${code ?? ''}) called by the app`)) })
+  }
+  return realExit(code)
+}) as typeof process.exit
+
+process.on('uncaughtException', (err) => die('uncaughtException', err))
+process.on('unhandledRejection', (reason) => die('unhandledRejection', reason))
+
+// The lease: the dispatcher replaces an instance whose counter stops advancing, which is
+// what a blocked event loop (infinite loop, ReDoS, sync deadlock) looks like from outside.
+const heartbeat = new Int32Array(init.heartbeat)
+setInterval(() => Atomics.add(heartbeat, 0, 1), init.heartbeatIntervalMs).unref()
+
+const upgrades = createUpgradeRelay(port)
+
+function handleRequest(msg: RequestMessage): void {
+  const loaded = app!
+  const sink = new ResponseSink(port, msg.id, forget)
+  const controller = new AbortController()
+  active.set(msg.id, { sink, controller })
+  requestStorage.run({ id: msg.id }, () => {
+    if (loaded.style === 'fetch') {
+      void serveFetch(loaded.fetch, msg, sink, controller.signal)
+    } else {
+      serveNode(loaded.listener, msg, sink, controller.signal, (err) => die('uncaughtException', err, msg.id))
+    }
+  })
+}
+
+function forget(id: number): void {
+  active.delete(id)
+}
+
+port.on('message', (msg: ToInstance) => {
+  switch (msg.type) {
+    case 'request':
+      handleRequest(msg)
+      break
+    case 'abort': {
+      const entry = active.get(msg.id)
+      if (entry) {
+        entry.sink.abandon()
+        entry.controller.abort()
+      }
+      break
+    }
+    case 'upgrade':
+      if (app && app.style !== 'fetch' && app.server) upgrades.accept(msg, app.server)
+      else upgrades.refuse(msg.id)
+      break
+    case 'socket-data':
+    case 'socket-close':
+      upgrades.receive(msg)
+      break
+    case 'drain':
+      realExit(0)
+  }
+})
+
+try {
+  app = await loadApp({
+    entry: init.entry,
+    style: init.style,
+    startTimeoutMs: init.startTimeoutMs,
+    advertisedPort: init.advertisedPort,
+  })
+  post({ type: 'ready', style: app.style, listen: app.listen })
+} catch (err) {
+  dying = true
+  post({ type: 'start-failed', file: init.entry, error: serializeError(err) })
+  realExit(1)
+}

@@ -1,0 +1,191 @@
+/**
+ * Every message between the dispatcher (main thread) and an instance (worker thread).
+ * Kept in one file so both sides change together. Bodies travel as ArrayBuffers in the
+ * transfer list, so they are moved, not copied.
+ */
+
+/** Raw header pairs as Node gives them in `req.rawHeaders`: [name, value, name, value, ...]. */
+export type RawHeaders = string[]
+
+/** Response headers: lower-case names; multi-valued headers (set-cookie) as arrays. */
+export type ResponseHeaders = Record<string, string | string[]>
+
+/** Data the dispatcher gives an instance when it starts (as `workerData`). */
+export interface InstanceInit {
+  instanceId: string
+  /** Absolute path of the app entry module. */
+  entry: string
+  style: 'auto' | 'fetch' | 'node' | 'listen'
+  /** Int32Array over a SharedArrayBuffer; slot 0 is the heartbeat counter. */
+  heartbeat: SharedArrayBuffer
+  heartbeatIntervalMs: number
+  /** How long the app may take to export a handler or call listen(). */
+  startTimeoutMs: number
+  /** The port crashless serves on, when known: what a captured server's address() reports. */
+  advertisedPort: number | undefined
+}
+
+// ---- dispatcher -> instance ------------------------------------------------------------
+
+export interface RequestMessage {
+  type: 'request'
+  id: number
+  method: string
+  url: string
+  rawHeaders: RawHeaders
+  /**
+   * Shared, not copied: the dispatcher keeps the same memory to re-serve the request on
+   * another instance if this one dies.
+   */
+  body: SharedArrayBuffer | null
+  remoteAddress: string
+  remotePort: number
+  /** Local TLS is not terminated by crashless; the scheme the client used. */
+  scheme: 'http' | 'https'
+}
+
+/** The client went away or the deadline passed: the instance drops the request. */
+export interface AbortMessage {
+  type: 'abort'
+  id: number
+}
+
+/** An upgrade (WebSocket) request; the socket's bytes follow as `socket-data`. */
+export interface UpgradeMessage {
+  type: 'upgrade'
+  id: number
+  method: string
+  url: string
+  rawHeaders: RawHeaders
+  head: ArrayBuffer | null
+  remoteAddress: string
+  remotePort: number
+}
+
+/** Bytes of a relayed upgraded socket, in either direction; `data: null` means end. */
+export interface SocketDataMessage {
+  type: 'socket-data'
+  id: number
+  data: ArrayBuffer | null
+}
+
+/** The relayed socket was closed (by the client, or by the app). */
+export interface SocketCloseMessage {
+  type: 'socket-close'
+  id: number
+}
+
+/** Stop taking work and exit when idle. */
+export interface DrainMessage {
+  type: 'drain'
+}
+
+export type ToInstance = RequestMessage | AbortMessage | UpgradeMessage | SocketDataMessage | SocketCloseMessage | DrainMessage
+
+// ---- instance -> dispatcher ------------------------------------------------------------
+
+/** The app is loaded and a handler is in place. */
+export interface ReadyMessage {
+  type: 'ready'
+  style: 'fetch' | 'node' | 'listen'
+  /** What the app passed to listen(), when it called it. */
+  listen: { port?: number; host?: string } | null
+}
+
+/** A whole response in one message: the common, fast case. */
+export interface ResponseMessage {
+  type: 'response'
+  id: number
+  status: number
+  statusMessage: string | undefined
+  headers: ResponseHeaders
+  body: ArrayBuffer | null
+}
+
+/** The start of a streamed response; chunks follow. */
+export interface HeadMessage {
+  type: 'head'
+  id: number
+  status: number
+  statusMessage: string | undefined
+  headers: ResponseHeaders
+}
+
+export interface ChunkMessage {
+  type: 'chunk'
+  id: number
+  data: ArrayBuffer
+}
+
+export interface EndMessage {
+  type: 'end'
+  id: number
+  trailers: Record<string, string> | null
+}
+
+/**
+ * The handler failed for this request only (fetch handler threw, or the response stream
+ * errored). The instance is still healthy.
+ */
+export interface RequestFailedMessage {
+  type: 'request-failed'
+  id: number
+  error: SerializedError
+  /** Whether the head had already been sent with `head`. */
+  started: boolean
+}
+
+/**
+ * The instance is about to die of an uncaught exception or unhandled rejection. `requestId`
+ * names the request whose async context raised it, when that is known.
+ */
+export interface FatalMessage {
+  type: 'fatal'
+  kind: 'uncaughtException' | 'unhandledRejection' | 'exit'
+  requestId: number | null
+  error: SerializedError
+}
+
+/** The app failed to load (syntax error, missing export, threw at import, never listened). */
+export interface StartFailedMessage {
+  type: 'start-failed'
+  file: string
+  error: SerializedError
+}
+
+export type FromInstance =
+  | ReadyMessage
+  | StartFailedMessage
+  | ResponseMessage
+  | HeadMessage
+  | ChunkMessage
+  | EndMessage
+  | RequestFailedMessage
+  | FatalMessage
+  | SocketDataMessage
+  | SocketCloseMessage
+
+/** An error flattened for postMessage (prototypes do not survive it). */
+export interface SerializedError {
+  name: string
+  message: string
+  code: string | undefined
+  stack: string | undefined
+}
+
+/** Flattens anything thrown into a SerializedError. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code
+    return { name: err.name, message: err.message, code: typeof code === 'string' ? code : undefined, stack: err.stack }
+  }
+  return { name: 'NonError', message: safeString(err), code: undefined, stack: undefined }
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}

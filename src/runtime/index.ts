@@ -1,0 +1,1 @@
+export { createRuntime, type Runtime } from './create-runtime.js'

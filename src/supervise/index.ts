@@ -1,0 +1,2 @@
+export { Pool, type PoolHooks } from './pool.js'
+export type { Instance, InstanceLoss, LossReason } from './instance.js'

@@ -1,0 +1,164 @@
+import { Worker } from 'node:worker_threads'
+import { workerEntryUrl } from '../host/index.js'
+import type { FatalMessage, FromInstance, InstanceInit, ReadyMessage, SerializedError, ToInstance } from '../protocol.js'
+
+/** Why an instance was lost. */
+export type LossReason = 'crash' | 'exit' | 'out-of-memory' | 'lease-expired' | 'start-failed'
+
+/** What the supervisor learns when an instance dies. */
+export interface InstanceLoss {
+  reason: LossReason
+  error: SerializedError | null
+  /** The request the failure is attributed to, when the instance could tell. */
+  culprit: number | null
+  fatal: FatalMessage | null
+  exitCode: number | null
+}
+
+export interface InstanceOptions {
+  id: string
+  entry: string
+  style: InstanceInit['style']
+  heapMb: number
+  stackMb: number
+  leaseMs: number
+  startTimeoutMs: number
+  advertisedPort: number | undefined
+  onMessage: (instance: Instance, message: FromInstance) => void
+  onLost: (instance: Instance, loss: InstanceLoss) => void
+}
+
+/**
+ * One running copy of the app in a worker thread: its lifecycle, its heartbeat lease and the
+ * requests it is serving. It reports its death exactly once through `onLost`.
+ */
+export class Instance {
+  readonly id: string
+  state: 'starting' | 'ready' | 'draining' | 'dead' = 'starting'
+  /** Requests posted to this instance and not yet answered, by request id. */
+  readonly inflight = new Set<number>()
+  readonly startedAt = performance.now()
+  readyAt = 0
+  private readonly worker: Worker
+  private readonly heartbeat: Int32Array
+  private lastBeat = 0
+  private lastBeatAt = 0
+  private fatal: FatalMessage | null = null
+  private killedFor: LossReason | null = null
+  private readyResolve: ((msg: ReadyMessage) => void) | null = null
+  private readyReject: ((err: SerializedError) => void) | null = null
+  readonly ready: Promise<ReadyMessage>
+
+  constructor(private readonly options: InstanceOptions) {
+    this.id = options.id
+    const shared = new SharedArrayBuffer(4)
+    this.heartbeat = new Int32Array(shared)
+    const init: InstanceInit = {
+      instanceId: options.id,
+      entry: options.entry,
+      style: options.style,
+      heartbeat: shared,
+      heartbeatIntervalMs: Math.max(10, Math.floor(options.leaseMs / 4)),
+      startTimeoutMs: options.startTimeoutMs,
+      advertisedPort: options.advertisedPort,
+    }
+    this.ready = new Promise<ReadyMessage>((resolve, reject) => {
+      this.readyResolve = resolve
+      this.readyReject = reject
+    })
+    // Callers always attach their own handler; this one keeps a rejection from going unhandled.
+    this.ready.catch(() => {})
+    this.worker = new Worker(workerEntryUrl, {
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: options.heapMb, stackSizeMb: options.stackMb },
+      stdout: false,
+      stderr: false,
+    })
+    this.worker.on('message', (msg: FromInstance) => this.handleMessage(msg))
+    this.worker.on('error', (err) => this.handleError(err))
+    this.worker.on('exit', (code) => this.handleExit(code))
+  }
+
+  post(message: ToInstance, transfer?: ArrayBuffer[]): void {
+    if (this.state === 'dead') return
+    this.worker.postMessage(message, transfer)
+  }
+
+  /**
+   * True when the heartbeat has not advanced for longer than the lease. Only meaningful once
+   * the app is loaded: loading may legitimately block the event loop.
+   */
+  isLeaseExpired(now: number): boolean {
+    const beat = Atomics.load(this.heartbeat, 0)
+    if (beat !== this.lastBeat || this.lastBeatAt === 0) {
+      this.lastBeat = beat
+      this.lastBeatAt = now
+      return false
+    }
+    return now - this.lastBeatAt > this.options.leaseMs
+  }
+
+  /** Ends the instance for a reason found outside it (lease, drain); `onLost` follows. */
+  kill(reason: LossReason): void {
+    if (this.state === 'dead' || this.killedFor) return
+    this.killedFor = reason
+    // No new requests while termination is under way.
+    this.state = 'draining'
+    void this.worker.terminate()
+  }
+
+  /** Asks the instance to finish and exit; no loss is reported for a drained instance. */
+  drain(): void {
+    if (this.state === 'dead') return
+    this.state = 'draining'
+    this.post({ type: 'drain' })
+  }
+
+  /** Terminates at once, without reporting a loss (shutdown). */
+  async stop(): Promise<void> {
+    if (this.state === 'dead') return
+    this.state = 'draining'
+    await this.worker.terminate()
+  }
+
+  private handleMessage(msg: FromInstance): void {
+    switch (msg.type) {
+      case 'ready':
+        this.state = 'ready'
+        this.readyAt = performance.now()
+        this.lastBeatAt = 0
+        this.readyResolve?.(msg)
+        return
+      case 'start-failed':
+        this.readyReject?.(msg.error)
+        return
+      case 'fatal':
+        this.fatal = msg
+        return
+      default:
+        this.options.onMessage(this, msg)
+    }
+  }
+
+  private pendingError: Error | null = null
+
+  private handleError(err: Error): void {
+    // 'exit' always follows 'error'; keep the error and report once, on exit.
+    this.pendingError = err
+  }
+
+  private handleExit(code: number): void {
+    const wasDraining = this.state === 'draining'
+    const wasStarting = this.state === 'starting'
+    this.state = 'dead'
+    const err = this.pendingError
+    const oom = (err as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+    const reason: LossReason = this.killedFor ?? (wasStarting ? 'start-failed' : oom ? 'out-of-memory' : this.fatal?.kind === 'exit' || !err && !this.fatal ? 'exit' : 'crash')
+    const error = this.fatal?.error ?? (err ? { name: err.name, message: err.message, code: (err as { code?: string }).code, stack: err.stack } : null)
+    if (wasStarting) {
+      this.readyReject?.(error ?? { name: 'Error', message: `the instance exited with code ${code} while loading the app`, code: undefined, stack: undefined })
+    }
+    if (wasDraining && !this.killedFor) return
+    this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? null, fatal: this.fatal, exitCode: code })
+  }
+}

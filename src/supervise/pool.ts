@@ -1,0 +1,159 @@
+import type { Logger } from 'pino'
+import type { ResolvedConfig } from '../config/index.js'
+import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js'
+import { Instance, type InstanceLoss } from './instance.js'
+
+export interface PoolHooks {
+  onMessage: (instance: Instance, message: FromInstance) => void
+  /** An active instance died; its in-flight requests must be re-served or failed. */
+  onLost: (instance: Instance, loss: InstanceLoss, recoveryMs: number) => void
+  /** New capacity: queued requests can be dispatched. */
+  onCapacity: () => void
+  /** Spares keep failing to start after the service was up: escalate. */
+  onStartFailures: (error: SerializedError) => void
+}
+
+/** Consecutive failed starts (after the service was up) before the pool gives up. */
+const MAX_START_FAILURES = 5
+
+/**
+ * The supervisor's view of the instances: N active ones serving traffic plus warm spares.
+ * A lost instance is replaced by a ready spare at once (a swap, not a cold start) and a new
+ * spare is started in the background; a stalled heartbeat past the lease kills an instance.
+ */
+export class Pool {
+  readonly active: Instance[] = []
+  private readonly spares: Instance[] = []
+  private starting = 0
+  private nextId = 1
+  private startFailures = 0
+  private retryTimer: NodeJS.Timeout | null = null
+  private leaseTimer: NodeJS.Timeout | null = null
+  private stopped = false
+  private advertisedPort: number | undefined
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly log: Logger,
+    private readonly hooks: PoolHooks,
+  ) {
+    this.advertisedPort = config.port
+  }
+
+  /**
+   * Starts every instance and waits until all have loaded the app. Rejects with the app's
+   * error when loading fails, so a broken module is reported once instead of respawned.
+   */
+  async start(): Promise<ReadyMessage> {
+    const first = Array.from({ length: this.config.instances + this.config.spares }, () => this.spawn())
+    const results = await Promise.allSettled(first.map((i) => i.ready))
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) {
+      await Promise.all(first.map((i) => i.stop()))
+      throw (failed as PromiseRejectedResult).reason as SerializedError
+    }
+    const leaseTick = Math.max(10, Math.floor(this.config.timeouts.leaseMs / 4))
+    this.leaseTimer = setInterval(() => this.checkLeases(), leaseTick)
+    this.leaseTimer.unref()
+    return (results[0] as PromiseFulfilledResult<ReadyMessage>).value
+  }
+
+  /** The port the dispatcher bound, reported by captured servers' address() from now on. */
+  setAdvertisedPort(port: number): void {
+    this.advertisedPort = port
+  }
+
+  /** The least-loaded active instance with room for one more request, or null. */
+  pick(): Instance | null {
+    let best: Instance | null = null
+    for (const instance of this.active) {
+      if (instance.state !== 'ready' || instance.inflight.size >= this.config.limits.concurrency) continue
+      if (!best || instance.inflight.size < best.inflight.size) best = instance
+    }
+    return best
+  }
+
+  /** Whether any instance is active or on its way, so queued requests will be served. */
+  get hasCapacityComing(): boolean {
+    return this.active.length > 0 || this.spares.length > 0 || this.starting > 0
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.leaseTimer) clearInterval(this.leaseTimer)
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    await Promise.all([...this.active, ...this.spares].map((i) => i.stop()))
+  }
+
+  private spawn(): Instance {
+    const instance = new Instance({
+      id: `i${this.nextId++}`,
+      entry: this.config.entry,
+      style: this.config.style,
+      heapMb: this.config.limits.heapMb,
+      stackMb: this.config.limits.stackMb,
+      leaseMs: this.config.timeouts.leaseMs,
+      startTimeoutMs: this.config.timeouts.startMs,
+      advertisedPort: this.advertisedPort,
+      onMessage: this.hooks.onMessage,
+      onLost: (i, loss) => this.handleLost(i, loss),
+    })
+    this.starting++
+    instance.ready.then(
+      () => {
+        this.starting--
+        this.startFailures = 0
+        if (this.stopped) return void instance.stop()
+        this.spares.push(instance)
+        this.balance()
+      },
+      (error: SerializedError) => {
+        this.starting--
+        if (this.stopped || this.leaseTimer === null) return
+        this.startFailures++
+        this.log.error({ event: 'spare-start-failed', instance: instance.id, error, failures: this.startFailures }, 'an instance failed to start')
+        if (this.startFailures >= MAX_START_FAILURES) return this.hooks.onStartFailures(error)
+        // Back off so an app that fails at start is not respawned in a tight loop.
+        const delay = Math.min(5000, 100 * 2 ** this.startFailures)
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null
+          this.balance()
+        }, delay)
+      },
+    )
+    return instance
+  }
+
+  /** Promotes ready spares into missing active slots and starts spares that are missing. */
+  private balance(): void {
+    if (this.stopped) return
+    let promoted = false
+    while (this.active.length < this.config.instances && this.spares.length > 0) {
+      this.active.push(this.spares.shift()!)
+      promoted = true
+    }
+    const wanted = this.config.instances - this.active.length + this.config.spares
+    if (this.retryTimer === null) {
+      while (this.spares.length + this.starting < wanted) this.spawn()
+    }
+    if (promoted) this.hooks.onCapacity()
+  }
+
+  private handleLost(instance: Instance, loss: InstanceLoss): void {
+    const lostAt = performance.now()
+    const activeIndex = this.active.indexOf(instance)
+    if (activeIndex >= 0) this.active.splice(activeIndex, 1)
+    const spareIndex = this.spares.indexOf(instance)
+    if (spareIndex >= 0) this.spares.splice(spareIndex, 1)
+    if (this.stopped) return
+    this.balance()
+    this.hooks.onLost(instance, loss, performance.now() - lostAt)
+  }
+
+  private checkLeases(): void {
+    const now = performance.now()
+    for (const instance of [...this.active, ...this.spares]) {
+      if (instance.state === 'ready' && instance.isLeaseExpired(now)) instance.kill('lease-expired')
+    }
+  }
+}

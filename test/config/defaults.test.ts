@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { availableParallelism } from 'node:os'
+import { test } from 'node:test'
+import { defaults, defineConfig, resolveConfig } from '../../src/config/index.js'
+import { withDefaults } from '../../src/config/defaults.js'
+
+test('defaults are the documented values', () => {
+  assert.deepEqual(defaults, {
+    port: undefined,
+    host: undefined,
+    instances: availableParallelism(),
+    spares: 1,
+    style: 'auto',
+    limits: { maxBodyBytes: 10 * 1024 * 1024, concurrency: 64, queue: 1024, heapMb: 512, stackMb: 4 },
+    timeouts: { requestMs: 30_000, leaseMs: 1_000, startMs: 10_000, drainMs: 10_000 },
+    replay: {
+      maxAttempts: 3,
+      methods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'],
+      idempotencyKeyHeader: 'idempotency-key',
+    },
+    log: { level: 'info' },
+  })
+})
+
+test('a config with only an entry resolves to the defaults', () => {
+  const config = resolveConfig({ entry: '/srv/app.ts' }, { baseDir: '/', source: 'test' })
+  assert.deepEqual(config, { ...defaults, entry: '/srv/app.ts', replay: { ...defaults.replay, methods: [...defaults.replay.methods] } })
+  // Present as keys, not merely undefined by absence: the resolved shape promises every field.
+  assert.ok('port' in config && 'host' in config)
+})
+
+test('given options win over defaults, option by option within a section', () => {
+  const config = withDefaults({ entry: '/a.ts', limits: { queue: 7 }, timeouts: { leaseMs: 200 } })
+  assert.equal(config.limits.queue, 7)
+  assert.equal(config.limits.concurrency, 64)
+  assert.equal(config.timeouts.leaseMs, 200)
+  assert.equal(config.timeouts.requestMs, 30_000)
+})
+
+test('defaults are frozen and never shared with a resolved config', () => {
+  assert.ok(Object.isFrozen(defaults))
+  assert.ok(Object.isFrozen(defaults.limits))
+  assert.ok(Object.isFrozen(defaults.replay.methods))
+  const config = withDefaults({ entry: '/a.ts' })
+  config.replay.methods.push('POST')
+  config.limits.heapMb = 1024
+  assert.deepEqual(defaults.replay.methods, ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+  assert.equal(defaults.limits.heapMb, 512)
+})
+
+test('defineConfig returns its argument unchanged', () => {
+  const config = { entry: './app.ts', port: 8080 }
+  assert.equal(defineConfig(config), config)
+  assert.deepEqual(defineConfig(config), { entry: './app.ts', port: 8080 })
+})

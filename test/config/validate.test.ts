@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { resolveConfig } from '../../src/config/index.js'
+import { validateConfig } from '../../src/config/validate.js'
+
+const opts = { baseDir: '/srv/site', source: '/srv/site/crashless.config.ts' }
+const FROM = '(from /srv/site/crashless.config.ts)'
+
+/** Asserts that resolving `input` throws a ConfigError for exactly `path` with exactly `detail`. */
+function assertConfigError(input: unknown, path: string, detail: string): void {
+  assert.throws(() => resolveConfig(input, opts), {
+    name: 'ConfigError',
+    code: 'CRASHLESS_ERR_CONFIG',
+    path,
+    message: `invalid config: ${path}: ${detail}`,
+  })
+}
+
+test('bad values name the option, what was expected, what was found and the source', () => {
+  const cases: [unknown, string, string][] = [
+    [{ entry: 'a.ts', limits: { queue: -1 } }, 'limits.queue', `expected a positive integer, got -1 ${FROM}`],
+    [{ entry: 'a.ts', limits: { concurrency: 0 } }, 'limits.concurrency', `expected a positive integer, got 0 ${FROM}`],
+    [{ entry: 'a.ts', limits: { heapMb: 1.5 } }, 'limits.heapMb', `expected a positive integer, got 1.5 ${FROM}`],
+    [{ entry: 'a.ts', limits: { maxBodyBytes: -5 } }, 'limits.maxBodyBytes', `expected a non-negative integer, got -5 ${FROM}`],
+    [{ entry: 'a.ts', limits: { stackMb: Number.NaN } }, 'limits.stackMb', `expected a positive integer, got NaN ${FROM}`],
+    [{ entry: 'a.ts', port: 65536 }, 'port', `expected a port number from 0 to 65535 (0 picks a free port), got 65536 ${FROM}`],
+    [{ entry: 'a.ts', port: -1 }, 'port', `expected a port number from 0 to 65535 (0 picks a free port), got -1 ${FROM}`],
+    [{ entry: 'a.ts', port: '3000' }, 'port', `expected a port number from 0 to 65535 (0 picks a free port), got "3000" ${FROM}`],
+    [{ entry: 'a.ts', instances: 0 }, 'instances', `expected a positive integer, got 0 ${FROM}`],
+    [{ entry: 'a.ts', spares: -1 }, 'spares', `expected a non-negative integer, got -1 ${FROM}`],
+    [{ entry: 'a.ts', style: 'Fetch' }, 'style', `expected one of "auto", "fetch", "node", "listen", got "Fetch" ${FROM}`],
+    [{ entry: 'a.ts', host: '' }, 'host', `expected a non-empty string, got "" ${FROM}`],
+    [{ entry: 42 }, 'entry', `expected a non-empty string, got 42 ${FROM}`],
+    [{ entry: 'a.ts', timeouts: { leaseMs: 49 } }, 'timeouts.leaseMs', `expected an integer >= 50 up to 2147483647, got 49 ${FROM}`],
+    [{ entry: 'a.ts', timeouts: { requestMs: 2 ** 31 } }, 'timeouts.requestMs', `expected a positive integer up to 2147483647, got 2147483648 ${FROM}`],
+    [{ entry: 'a.ts', timeouts: { startMs: Infinity } }, 'timeouts.startMs', `expected a positive integer up to 2147483647, got Infinity ${FROM}`],
+    [{ entry: 'a.ts', timeouts: { drainMs: -1 } }, 'timeouts.drainMs', `expected a non-negative integer up to 2147483647, got -1 ${FROM}`],
+    [{ entry: 'a.ts', replay: { maxAttempts: 0 } }, 'replay.maxAttempts', `expected a positive integer, got 0 ${FROM}`],
+    [{ entry: 'a.ts', replay: { methods: 'GET' } }, 'replay.methods', `expected an array of HTTP methods, got "GET" ${FROM}`],
+    [{ entry: 'a.ts', replay: { methods: ['GET', 'BAD METHOD'] } }, 'replay.methods[1]', `expected an HTTP method such as "GET", got "BAD METHOD" ${FROM}`],
+    [{ entry: 'a.ts', replay: { idempotencyKeyHeader: 'x key' } }, 'replay.idempotencyKeyHeader', `expected an HTTP header name, got "x key" ${FROM}`],
+    [{ entry: 'a.ts', log: { level: 'verbose' } }, 'log.level', `expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "verbose" ${FROM}`],
+    [{ entry: 'a.ts', limits: 5 }, 'limits', `expected an object, got 5 ${FROM}`],
+    [{ entry: 'a.ts', timeouts: [1000] }, 'timeouts', `expected an object, got an array ${FROM}`],
+    [{ entry: 'a.ts', log: null }, 'log', `expected an object, got null ${FROM}`],
+  ]
+  for (const [input, path, detail] of cases) assertConfigError(input, path, detail)
+})
+
+test('edge values that are allowed pass through', () => {
+  const config = resolveConfig(
+    { entry: 'a.ts', port: 0, spares: 0, timeouts: { leaseMs: 50, drainMs: 0 }, limits: { maxBodyBytes: 0 } },
+    opts,
+  )
+  assert.equal(config.port, 0)
+  assert.equal(config.spares, 0)
+  assert.equal(config.timeouts.leaseMs, 50)
+  assert.equal(config.timeouts.drainMs, 0)
+  assert.equal(config.limits.maxBodyBytes, 0)
+  assert.equal(resolveConfig({ entry: 'a.ts', port: 65535 }, opts).port, 65535)
+})
+
+test('unknown options are errors, with a suggestion when one is close', () => {
+  assertConfigError({ entry: 'a.ts', timeouts: { leasMs: 500 } }, 'timeouts.leasMs', `unknown option (did you mean timeouts.leaseMs?) ${FROM}`)
+  assertConfigError({ entry: 'a.ts', limits: { concurency: 2 } }, 'limits.concurency', `unknown option (did you mean limits.concurrency?) ${FROM}`)
+  assertConfigError({ entry: 'a.ts', instance: 2 }, 'instance', `unknown option (did you mean instances?) ${FROM}`)
+  assertConfigError({ entry: 'a.ts', limits: { maxbodybytes: 1 } }, 'limits.maxbodybytes', `unknown option (did you mean limits.maxBodyBytes?) ${FROM}`)
+  // The right name in the wrong section.
+  assertConfigError({ entry: 'a.ts', leaseMs: 500 }, 'leaseMs', `unknown option (did you mean timeouts.leaseMs?) ${FROM}`)
+  assertConfigError({ entry: 'a.ts', timeouts: { heapMb: 1 } }, 'timeouts.heapMb', `unknown option (did you mean limits.heapMb?) ${FROM}`)
+  // Nothing close: no suggestion.
+  assertConfigError({ entry: 'a.ts', cluster: true }, 'cluster', `unknown option ${FROM}`)
+  assertConfigError({ entry: 'a.ts', replay: { zzz: 1 } }, 'replay.zzz', `unknown option ${FROM}`)
+})
+
+test('a non-object config is rejected and named by its source', () => {
+  assert.throws(() => resolveConfig(() => ({}), opts), {
+    path: '/srv/site/crashless.config.ts',
+    message: 'invalid config: /srv/site/crashless.config.ts: expected a config object, got a function',
+  })
+  assert.throws(() => resolveConfig(['entry'], opts), { message: /expected a config object, got an array/ })
+})
+
+test('a missing entry is an error with path entry', () => {
+  assert.throws(() => resolveConfig({ port: 80 }, opts), {
+    name: 'ConfigError',
+    path: 'entry',
+    message: /^invalid config: entry: missing: .*not set in \/srv\/site\/crashless\.config\.ts\)$/,
+  })
+})
+
+test('entry is made absolute against baseDir; absolute entries and file URLs are kept', () => {
+  assert.equal(resolveConfig({ entry: './src/app.ts' }, opts).entry, '/srv/site/src/app.ts')
+  assert.equal(resolveConfig({ entry: '../other/app.js' }, opts).entry, '/srv/other/app.js')
+  assert.equal(resolveConfig({ entry: '/abs/app.ts' }, opts).entry, '/abs/app.ts')
+  assert.equal(resolveConfig({ entry: 'file:///abs/app.ts' }, opts).entry, '/abs/app.ts')
+})
+
+test('methods are upper-cased and deduplicated; the header is lower-cased', () => {
+  const config = resolveConfig(
+    { entry: 'a.ts', replay: { methods: ['get', 'Put', 'GET'], idempotencyKeyHeader: 'X-Request-Key' } },
+    opts,
+  )
+  assert.deepEqual(config.replay.methods, ['GET', 'PUT'])
+  assert.equal(config.replay.idempotencyKeyHeader, 'x-request-key')
+  assert.deepEqual(resolveConfig({ entry: 'a.ts', replay: { methods: [] } }, opts).replay.methods, [])
+})
+
+test('undefined options count as absent, so unset command-line flags are not errors', () => {
+  assert.deepEqual(validateConfig({ port: undefined, limits: undefined, log: { level: undefined } }, 'command line'), { log: {} })
+  assert.equal(resolveConfig({ entry: 'a.ts', port: undefined, instances: undefined }, opts).instances >= 1, true)
+})
+
+test('the source in the message says where the value came from', () => {
+  assert.throws(() => validateConfig({ port: 'http' }, 'command line'), {
+    message: 'invalid config: port: expected a port number from 0 to 65535 (0 picks a free port), got "http" (from command line)',
+  })
+})
