@@ -50,19 +50,26 @@ export interface AbortMessage {
   id: number
 }
 
-/** An upgrade (WebSocket) request; the socket's bytes follow as `socket-data`. */
+/**
+ * An upgrade (WebSocket) request. The instance answers with `upgrade-answer`; once accepted,
+ * the socket's bytes travel as `socket-data` both ways until `socket-close`.
+ *
+ * Connection ids are negative: the instance attributes faults to them the same way it does to
+ * request ids (`fatal.requestId`), and negative ids can never be mistaken for a request.
+ */
 export interface UpgradeMessage {
   type: 'upgrade'
   id: number
   method: string
   url: string
   rawHeaders: RawHeaders
+  /** Bytes the client sent after the request head (transferred). */
   head: ArrayBuffer | null
   remoteAddress: string
   remotePort: number
 }
 
-/** Bytes of a relayed upgraded socket, in either direction; `data: null` means end. */
+/** Bytes of a relayed upgraded socket, in either direction (transferred); `data: null` means end. */
 export interface SocketDataMessage {
   type: 'socket-data'
   id: number
@@ -75,12 +82,29 @@ export interface SocketCloseMessage {
   id: number
 }
 
+/**
+ * Backpressure for a relayed socket, in either direction: the receiving side cannot keep up,
+ * so the sender should stop (`paused: true`) until told to go on.
+ */
+export interface SocketFlowMessage {
+  type: 'socket-flow'
+  id: number
+  paused: boolean
+}
+
 /** Stop taking work and exit when idle. */
 export interface DrainMessage {
   type: 'drain'
 }
 
-export type ToInstance = RequestMessage | AbortMessage | UpgradeMessage | SocketDataMessage | SocketCloseMessage | DrainMessage
+export type ToInstance =
+  | RequestMessage
+  | AbortMessage
+  | UpgradeMessage
+  | SocketDataMessage
+  | SocketCloseMessage
+  | SocketFlowMessage
+  | DrainMessage
 
 // ---- instance -> dispatcher ------------------------------------------------------------
 
@@ -146,6 +170,17 @@ export interface FatalMessage {
   error: SerializedError
 }
 
+/**
+ * Whether the app took an upgrade. Refused when no server of the app listens for `upgrade`
+ * (a fetch handler, a bare listener, a server without a WebSocket library): the dispatcher
+ * then serves the request as plain HTTP, as Node does for a server without `upgrade` listeners.
+ */
+export interface UpgradeAnswerMessage {
+  type: 'upgrade-answer'
+  id: number
+  accepted: boolean
+}
+
 /** The app failed to load (syntax error, missing export, threw at import, never listened). */
 export interface StartFailedMessage {
   type: 'start-failed'
@@ -162,8 +197,18 @@ export type FromInstance =
   | EndMessage
   | RequestFailedMessage
   | FatalMessage
+  | UpgradeAnswerMessage
   | SocketDataMessage
   | SocketCloseMessage
+  | SocketFlowMessage
+
+/** Messages about upgraded connections, which the upgrade relay handles instead of the dispatcher. */
+export type UpgradeTraffic = UpgradeAnswerMessage | SocketDataMessage | SocketCloseMessage | SocketFlowMessage
+
+/** True for the messages that belong to an upgraded connection. */
+export function isUpgradeTraffic(msg: FromInstance): msg is UpgradeTraffic {
+  return msg.type === 'upgrade-answer' || msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'socket-flow'
+}
 
 /** An error flattened for postMessage (prototypes do not survive it). */
 export interface SerializedError {

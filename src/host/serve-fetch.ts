@@ -6,13 +6,23 @@ import type { ResponseSink } from './response-sink.js'
 /**
  * Runs one request through a fetch handler (`(request) => Response`) and streams the
  * Response body into the sink. A handler that throws or rejects fails only this request.
+ * Returns a function that aborts the request (its `request.signal` fires).
  *
  * @example
  * ```ts
- * await serveFetch(app.fetch, message, sink, controller.signal)
+ * const abort = serveFetch(app.fetch, message, sink)
  * ```
  */
-export async function serveFetch(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink, signal: AbortSignal): Promise<void> {
+export function serveFetch(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink): () => void {
+  const controller = new AbortController()
+  void run(fetch, msg, sink, controller.signal)
+  return () => {
+    sink.abandon()
+    controller.abort()
+  }
+}
+
+async function run(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink, signal: AbortSignal): Promise<void> {
   try {
     const request = toRequest(msg, signal)
     const response = await fetch(request)

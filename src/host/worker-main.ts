@@ -14,7 +14,7 @@ import { createUpgradeRelay } from './upgrade-relay.js'
 
 const init = workerData as InstanceInit
 const port = parentPort!
-const active = new Map<number, { sink: ResponseSink; controller: AbortController }>()
+const active = new Map<number, () => void>()
 let app: LoadedApp | null = null
 let dying = false
 
@@ -50,20 +50,17 @@ process.on('unhandledRejection', (reason) => die('unhandledRejection', reason))
 const heartbeat = new Int32Array(init.heartbeat)
 setInterval(() => Atomics.add(heartbeat, 0, 1), init.heartbeatIntervalMs).unref()
 
-const upgrades = createUpgradeRelay(port)
+const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id))
 
 function handleRequest(msg: RequestMessage): void {
   const loaded = app!
   const sink = new ResponseSink(port, msg.id, forget)
-  const controller = new AbortController()
-  active.set(msg.id, { sink, controller })
-  requestStorage.run({ id: msg.id }, () => {
-    if (loaded.style === 'fetch') {
-      void serveFetch(loaded.fetch, msg, sink, controller.signal)
-    } else {
-      serveNode(loaded.listener, msg, sink, controller.signal, (err) => die('uncaughtException', err, msg.id))
-    }
-  })
+  const abort = requestStorage.run({ id: msg.id }, () =>
+    loaded.style === 'fetch'
+      ? serveFetch(loaded.fetch, msg, sink)
+      : serveNode(loaded.listener, msg, sink, (err) => die('uncaughtException', err, msg.id)),
+  )
+  if (!sink.done) active.set(msg.id, abort)
 }
 
 function forget(id: number): void {
@@ -76,19 +73,17 @@ port.on('message', (msg: ToInstance) => {
       handleRequest(msg)
       break
     case 'abort': {
-      const entry = active.get(msg.id)
-      if (entry) {
-        entry.sink.abandon()
-        entry.controller.abort()
-      }
+      active.get(msg.id)?.()
       break
     }
     case 'upgrade':
-      if (app && app.style !== 'fetch' && app.server) upgrades.accept(msg, app.server)
+      // Only a listen() script has a server whose `upgrade` listeners can take the socket.
+      if (app?.server) upgrades.accept(msg, app.server)
       else upgrades.refuse(msg.id)
       break
     case 'socket-data':
     case 'socket-close':
+    case 'socket-flow':
       upgrades.receive(msg)
       break
     case 'drain':
