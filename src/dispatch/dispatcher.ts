@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import type { FromInstance, ResponseHeaders } from '../protocol.js'
+import { packHeaders, type FromInstance, type ResponseHeaders } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { JobQueue } from './job-queue.js'
@@ -180,7 +180,7 @@ export class Dispatcher {
       id: job.id,
       method: job.method,
       url: job.url,
-      rawHeaders: job.rawHeaders,
+      headerBlock: packHeaders(job.rawHeaders),
       body: job.body,
       remoteAddress: job.remoteAddress,
       remotePort: job.remotePort,

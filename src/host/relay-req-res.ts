@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Writable } from 'node:stream'
-import type { RequestMessage } from '../protocol.js'
+import { unpackHeaders, type RequestMessage } from '../protocol.js'
 import { foldRawHeaders } from './headers.js'
 import { parseResponseHead } from './parse-response-head.js'
 import type { ResponseSink } from './response-sink.js'
@@ -78,8 +78,9 @@ export function createRelayReqRes(msg: RequestMessage, sink: ResponseSink): { re
   req.httpVersion = '1.1'
   req.method = msg.method
   req.url = msg.url
-  req.rawHeaders = msg.rawHeaders
-  req.headers = foldRawHeaders(msg.rawHeaders) as IncomingMessage['headers']
+  const rawHeaders = unpackHeaders(msg.headerBlock)
+  req.rawHeaders = rawHeaders
+  req.headers = foldRawHeaders(rawHeaders) as IncomingMessage['headers']
   if (msg.body) req.push(Buffer.from(msg.body))
   req.push(null)
   req.complete = true

@@ -1,4 +1,4 @@
-import type { RequestMessage } from '../protocol.js'
+import { unpackHeaders, type RequestMessage } from '../protocol.js'
 import { fromFetchHeaders } from './headers.js'
 import type { FetchHandler } from './load-app.js'
 import type { ResponseSink } from './response-sink.js'
@@ -45,9 +45,10 @@ async function run(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink,
 function toRequest(msg: RequestMessage, signal: AbortSignal): Request {
   const headers = new Headers()
   let host = 'localhost'
-  for (let i = 0; i < msg.rawHeaders.length; i += 2) {
-    const name = msg.rawHeaders[i]!
-    const value = msg.rawHeaders[i + 1]!
+  const rawHeaders = unpackHeaders(msg.headerBlock)
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!
+    const value = rawHeaders[i + 1]!
     if (name.toLowerCase() === 'host') host = value
     headers.append(name, value)
   }

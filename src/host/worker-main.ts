@@ -3,7 +3,8 @@
  * heartbeat lease, runs each request inside its own async context, and reports a fatal error
  * with the request it belongs to before the thread dies.
  */
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { Outbox } from '../outbox.js'
 import { serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
 import { loadApp, type LoadedApp } from './load-app.js'
 import { currentRequestId, requestStorage } from './request-context.js'
@@ -13,13 +14,17 @@ import { serveNode } from './serve-node.js'
 import { createUpgradeRelay } from './upgrade-relay.js'
 
 const init = workerData as InstanceInit
-const port = parentPort!
+const outbox = new Outbox<FromInstance>((batch, transfer) => parentPort!.postMessage(batch, transfer))
+/** What the rest of the instance posts through: batched per event-loop turn. */
+const port = {
+  postMessage: (message: FromInstance, transfer?: readonly ArrayBuffer[]) => outbox.post(message, transfer),
+} as unknown as MessagePort
 const active = new Map<number, () => void>()
 let app: LoadedApp | null = null
 let dying = false
 
 function post(message: FromInstance): void {
-  port.postMessage(message)
+  outbox.post(message)
 }
 
 const realExit: (code?: number) => never = process.exit.bind(process) as (code?: number) => never
@@ -30,6 +35,7 @@ function die(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, req
     dying = true
     post({ type: 'fatal', kind, requestId, error: serializeError(err) })
   }
+  outbox.flush()
   realExit(1)
 }
 
@@ -39,6 +45,7 @@ process.exit = ((code?: number) => {
     dying = true
     post({ type: 'fatal', kind: 'exit', requestId: currentRequestId(), error: serializeError(new Error(`process.exit(${code ?? ''}) called by the app`)) })
   }
+  outbox.flush()
   return realExit(code)
 }) as typeof process.exit
 
@@ -67,7 +74,11 @@ function forget(id: number): void {
   active.delete(id)
 }
 
-port.on('message', (msg: ToInstance) => {
+parentPort!.on('message', (batch: ToInstance[]) => {
+  for (const msg of batch) receive(msg)
+})
+
+function receive(msg: ToInstance): void {
   switch (msg.type) {
     case 'request':
       handleRequest(msg)
@@ -87,9 +98,10 @@ port.on('message', (msg: ToInstance) => {
       upgrades.receive(msg)
       break
     case 'drain':
+      outbox.flush()
       realExit(0)
   }
-})
+}
 
 try {
   app = await loadApp({
@@ -102,5 +114,6 @@ try {
 } catch (err) {
   dying = true
   post({ type: 'start-failed', file: init.entry, error: serializeError(err) })
+  outbox.flush()
   realExit(1)
 }

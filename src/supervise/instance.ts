@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { workerEntryUrl } from '../host/index.js'
+import { Outbox } from '../outbox.js'
 import type { FatalMessage, FromInstance, InstanceInit, ReadyMessage, SerializedError, ToInstance } from '../protocol.js'
 
 /** Why an instance was lost. */
@@ -40,6 +41,7 @@ export class Instance {
   readonly startedAt = performance.now()
   readyAt = 0
   private readonly worker: Worker
+  private readonly outbox: Outbox<ToInstance>
   private readonly heartbeat: Int32Array
   private lastBeat = 0
   private lastBeatAt = 0
@@ -74,14 +76,17 @@ export class Instance {
       stdout: false,
       stderr: false,
     })
-    this.worker.on('message', (msg: FromInstance) => this.handleMessage(msg))
+    this.outbox = new Outbox<ToInstance>((batch, transfer) => this.worker.postMessage(batch, transfer))
+    this.worker.on('message', (batch: FromInstance[]) => {
+      for (const msg of batch) this.handleMessage(msg)
+    })
     this.worker.on('error', (err) => this.handleError(err))
     this.worker.on('exit', (code) => this.handleExit(code))
   }
 
   post(message: ToInstance, transfer?: ArrayBuffer[]): void {
     if (this.state === 'dead') return
-    this.worker.postMessage(message, transfer)
+    this.outbox.post(message, transfer)
   }
 
   /**
@@ -153,7 +158,9 @@ export class Instance {
     this.state = 'dead'
     const err = this.pendingError
     const oom = (err as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
-    const reason: LossReason = this.killedFor ?? (wasStarting ? 'start-failed' : oom ? 'out-of-memory' : this.fatal?.kind === 'exit' || !err && !this.fatal ? 'exit' : 'crash')
+    // OOM wins over the lease: a heap thrashing in GC stalls the heartbeat, and the worker often
+    // reaches its cap before the termination lands. The heap is the cause worth reporting.
+    const reason: LossReason = wasStarting ? 'start-failed' : oom ? 'out-of-memory' : this.killedFor ?? (this.fatal?.kind === 'exit' || !err && !this.fatal ? 'exit' : 'crash')
     const error = this.fatal?.error ?? (err ? { name: err.name, message: err.message, code: (err as { code?: string }).code, stack: err.stack } : null)
     if (wasStarting) {
       this.readyReject?.(error ?? { name: 'Error', message: `the instance exited with code ${code} while loading the app`, code: undefined, stack: undefined })

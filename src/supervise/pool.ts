@@ -17,6 +17,13 @@ export interface PoolHooks {
 const MAX_START_FAILURES = 5
 
 /**
+ * An instance that dies this soon after loading, with no request to blame, is crash-looping
+ * (a bad timer at start, a failing connection at boot). Five such deaths in a row are treated
+ * like failed starts, so a broken app is reported instead of respawned forever.
+ */
+const MIN_HEALTHY_UPTIME_MS = 1000
+
+/**
  * The supervisor's view of the instances: N active ones serving traffic plus warm spares.
  * A lost instance is replaced by a ready spare at once (a swap, not a cold start) and a new
  * spare is started in the background; a stalled heartbeat past the lease kills an instance.
@@ -73,11 +80,6 @@ export class Pool {
     return best
   }
 
-  /** Whether any instance is active or on its way, so queued requests will be served. */
-  get hasCapacityComing(): boolean {
-    return this.active.length > 0 || this.spares.length > 0 || this.starting > 0
-  }
-
   async stop(): Promise<void> {
     this.stopped = true
     if (this.leaseTimer) clearInterval(this.leaseTimer)
@@ -102,8 +104,11 @@ export class Pool {
     instance.ready.then(
       () => {
         this.starting--
-        this.startFailures = 0
         if (this.stopped) return void instance.stop()
+        // Surviving past the minimum uptime proves the app starts fine; forget past failures.
+        setTimeout(() => {
+          if (instance.state === 'ready') this.startFailures = 0
+        }, MIN_HEALTHY_UPTIME_MS).unref()
         this.spares.push(instance)
         this.balance()
       },
@@ -141,6 +146,10 @@ export class Pool {
 
   private handleLost(instance: Instance, loss: InstanceLoss): void {
     const lostAt = performance.now()
+    const crashLooping = loss.culprit === null && instance.inflight.size === 0 && lostAt - instance.readyAt < MIN_HEALTHY_UPTIME_MS
+    if (crashLooping && ++this.startFailures >= MAX_START_FAILURES && !this.stopped) {
+      this.hooks.onStartFailures(loss.error ?? { name: 'Error', message: `instances keep dying right after start (${loss.reason})`, code: undefined, stack: undefined })
+    }
     const activeIndex = this.active.indexOf(instance)
     if (activeIndex >= 0) this.active.splice(activeIndex, 1)
     const spareIndex = this.spares.indexOf(instance)
