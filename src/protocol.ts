@@ -16,7 +16,10 @@ export interface InstanceInit {
   /** Absolute path of the app entry module. */
   entry: string
   style: 'auto' | 'fetch' | 'node' | 'listen'
-  /** Int32Array over a SharedArrayBuffer; slot 0 is the heartbeat counter. */
+  /**
+   * Int32Array over a SharedArrayBuffer: slot 0 is the heartbeat counter, slot 1 the id of the
+   * request whose handler is running synchronously (0 when none).
+   */
   heartbeat: SharedArrayBuffer
   heartbeatIntervalMs: number
   /** How long the app may take to export a handler or call listen(). */
@@ -84,14 +87,22 @@ export interface SocketCloseMessage {
 }
 
 /**
- * Backpressure for a relayed socket, in either direction: the receiving side cannot keep up,
- * so the sender should stop (`paused: true`) until told to go on.
+ * Flow control for a relayed socket, in either direction: the receiver has taken `bytes` bytes
+ * of the connection in total (written them to the client, or handed them to the app). A sender
+ * keeps at most `SOCKET_WINDOW_BYTES` unacknowledged, so a slow reader holds back the writer
+ * instead of piling data up in the dispatcher.
  */
-export interface SocketFlowMessage {
-  type: 'socket-flow'
+export interface SocketAckMessage {
+  type: 'socket-ack'
   id: number
-  paused: boolean
+  bytes: number
 }
+
+/** How many bytes a relayed socket's sender may have unacknowledged. */
+export const SOCKET_WINDOW_BYTES = 1 << 20
+
+/** A receiver acknowledges at least this much at a time (a quarter of the window). */
+export const SOCKET_ACK_BYTES = SOCKET_WINDOW_BYTES / 4
 
 /** Stop taking work and exit when idle. */
 export interface DrainMessage {
@@ -104,7 +115,7 @@ export type ToInstance =
   | UpgradeMessage
   | SocketDataMessage
   | SocketCloseMessage
-  | SocketFlowMessage
+  | SocketAckMessage
   | DrainMessage
 
 // ---- instance -> dispatcher ------------------------------------------------------------
@@ -201,14 +212,14 @@ export type FromInstance =
   | UpgradeAnswerMessage
   | SocketDataMessage
   | SocketCloseMessage
-  | SocketFlowMessage
+  | SocketAckMessage
 
 /** Messages about upgraded connections, which the upgrade relay handles instead of the dispatcher. */
-export type UpgradeTraffic = UpgradeAnswerMessage | SocketDataMessage | SocketCloseMessage | SocketFlowMessage
+export type UpgradeTraffic = UpgradeAnswerMessage | SocketDataMessage | SocketCloseMessage | SocketAckMessage
 
 /** True for the messages that belong to an upgraded connection. */
 export function isUpgradeTraffic(msg: FromInstance): msg is UpgradeTraffic {
-  return msg.type === 'upgrade-answer' || msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'socket-flow'
+  return msg.type === 'upgrade-answer' || msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'socket-ack'
 }
 
 /** An error flattened for postMessage (prototypes do not survive it). */

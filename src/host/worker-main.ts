@@ -62,11 +62,19 @@ const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', 
 function handleRequest(msg: RequestMessage): void {
   const loaded = app!
   const sink = new ResponseSink(port, msg.id, forget)
-  const abort = requestStorage.run({ id: msg.id }, () =>
-    loaded.style === 'fetch'
-      ? serveFetch(loaded.fetch, msg, sink)
-      : serveNode(loaded.listener, msg, sink, (err) => die('uncaughtException', err, msg.id)),
-  )
+  // Slot 1 names the request whose handler runs synchronously now, so a lease that expires or
+  // a heap that runs out before the handler returns is blamed on it, not on its neighbours.
+  Atomics.store(heartbeat, 1, msg.id)
+  let abort: () => void
+  try {
+    abort = requestStorage.run({ id: msg.id }, () =>
+      loaded.style === 'fetch'
+        ? serveFetch(loaded.fetch, msg, sink)
+        : serveNode(loaded.listener, msg, sink, (err) => die('uncaughtException', err, msg.id)),
+    )
+  } finally {
+    Atomics.store(heartbeat, 1, 0)
+  }
   if (!sink.done) active.set(msg.id, abort)
 }
 
@@ -94,7 +102,7 @@ function receive(msg: ToInstance): void {
       break
     case 'socket-data':
     case 'socket-close':
-    case 'socket-flow':
+    case 'socket-ack':
       upgrades.receive(msg)
       break
     case 'drain':

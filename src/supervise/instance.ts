@@ -53,7 +53,7 @@ export class Instance {
 
   constructor(private readonly options: InstanceOptions) {
     this.id = options.id
-    const shared = new SharedArrayBuffer(4)
+    const shared = new SharedArrayBuffer(8)
     this.heartbeat = new Int32Array(shared)
     const init: InstanceInit = {
       instanceId: options.id,
@@ -107,6 +107,7 @@ export class Instance {
   kill(reason: LossReason): void {
     if (this.state === 'dead' || this.killedFor) return
     this.killedFor = reason
+    this.runningAtKill = this.runningRequest()
     // No new requests while termination is under way.
     this.state = 'draining'
     void this.worker.terminate()
@@ -146,6 +147,19 @@ export class Instance {
   }
 
   private pendingError: Error | null = null
+  private runningAtKill: number | null = null
+
+  /**
+   * The in-flight request whose handler the instance is running synchronously right now (slot 1
+   * of the heartbeat), or null. When the event loop is stuck or the heap runs out inside a
+   * handler, that request is the one at fault. Slot 1 holds the id as an Int32, hence `| 0`.
+   */
+  private runningRequest(): number | null {
+    const slot = Atomics.load(this.heartbeat, 1)
+    if (slot === 0) return null
+    for (const id of this.inflight) if ((id | 0) === slot) return id
+    return null
+  }
 
   private handleError(err: Error): void {
     // 'exit' always follows 'error'; keep the error and report once, on exit.
@@ -166,6 +180,7 @@ export class Instance {
       this.readyReject?.(error ?? { name: 'Error', message: `the instance exited with code ${code} while loading the app`, code: undefined, stack: undefined })
     }
     if (wasDraining && !this.killedFor) return
-    this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? null, fatal: this.fatal, exitCode: code })
+    const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' ? (this.runningAtKill ?? this.runningRequest()) : null
+    this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? stuckIn, fatal: this.fatal, exitCode: code })
   }
 }
