@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { installListenCapture, type ListenRequest } from './capture-listen.js'
+import { locateSyntaxError } from './locate-syntax-error.js'
 
 /** A fetch handler: `(request) => Response`, as Hono, itty-router and friends export. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>
@@ -39,13 +41,22 @@ export async function loadApp(options: {
   advertisedPort: number | undefined
 }): Promise<LoadedApp> {
   const { entry, style } = options
+  // Checked here because import() would blame crashless's own loader ("imported from ...").
+  const stats = statSync(entry, { throwIfNoEntry: false })
+  if (!stats) throw new AppStartError('the file does not exist')
+  if (!stats.isFile()) throw new AppStartError('it is not a file')
   const capture = installListenCapture(options.advertisedPort)
   if (TS_EXTENSIONS.test(entry)) {
     // tsx compiles TypeScript on import, so `.ts` entries need no build step.
     const { register } = await import('tsx/esm/api')
     register()
   }
-  const mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>
+  let mod: Record<string, unknown>
+  try {
+    mod = (await import(pathToFileURL(entry).href)) as Record<string, unknown>
+  } catch (err) {
+    throw locateSyntaxError(err, entry)
+  }
   const exported = unwrapDefault(mod)
 
   if (style !== 'listen' && capture.all.length === 0) {
@@ -55,12 +66,16 @@ export async function loadApp(options: {
     if (listener) return { style: 'node', listener, listen: null, server: null }
     if (style === 'fetch') throw new AppStartError('the default export has no fetch(request) method and is not a fetch function')
     if (style === 'node') throw new AppStartError('the default export is not a (req, res) listener function')
+    // A primitive can never become an app, so waiting for a listen() call would only delay the error.
+    if (exported !== undefined && !isObject(exported) && typeof exported !== 'function') {
+      throw new AppStartError(`its default export is ${describeValue(exported)}, not a fetch handler, an object with fetch(request), or a (req, res) listener`)
+    }
   }
 
   const captured = await withTimeout(capture.first, options.startTimeoutMs)
   if (!captured) {
     throw new AppStartError(
-      `it does not export a fetch handler or a (req, res) listener, and did not call listen() within ${options.startTimeoutMs} ms`,
+      `it does not export a fetch handler or a (req, res) listener (${describeExport(mod, exported)}), and did not call listen() within ${options.startTimeoutMs} ms`,
     )
   }
   const { server } = captured
@@ -100,6 +115,24 @@ function asFetchHandler(value: unknown, style: string): FetchHandler | null {
 function asNodeListener(value: unknown, style: string): NodeListener | null {
   if (typeof value === 'function' && (style === 'node' || value.length >= 2)) return value as NodeListener
   return null
+}
+
+/** What the module exported, for the error a user reads when nothing usable was found. */
+function describeExport(mod: Record<string, unknown>, exported: unknown): string {
+  if (exported !== undefined) return `its default export is ${describeValue(exported)}`
+  const names = Object.keys(mod).filter((name) => name !== 'default')
+  return names.length === 0 ? 'it exports nothing' : `it has no default export, only ${names.join(', ')}`
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'function') return `a function of ${value.length} parameter(s)`
+  if (typeof value === 'object') {
+    const keys = Object.keys(value).slice(0, 5)
+    return keys.length === 0 ? 'an empty object' : `an object with ${keys.join(', ')}`
+  }
+  if (typeof value === 'string') return `a string (${JSON.stringify(value.slice(0, 40))})`
+  return `a ${typeof value} (${String(value)})`
 }
 
 function isObject(value: unknown): value is object {

@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream'
 import type { MessagePort } from 'node:worker_threads'
-import type { SocketCloseMessage, SocketDataMessage, SocketFlowMessage } from '../protocol.js'
+import { SOCKET_ACK_BYTES, SOCKET_WINDOW_BYTES, type SocketAckMessage, type SocketCloseMessage, type SocketDataMessage } from '../protocol.js'
 
 /** Where the client is, as the dispatcher saw it. */
 export interface RemoteEnd {
@@ -13,10 +13,11 @@ export interface RemoteEnd {
  * dispatcher as `socket-data`, what the client sends arrives through `deliver()`. It carries
  * the parts of `net.Socket` that WebSocket libraries use (remote address, timeouts, no-delay).
  *
- * Backpressure works both ways with `socket-flow`: when the app stops reading, the
- * dispatcher is asked to pause the client; when the client stops reading, the dispatcher asks
- * this side to hold write callbacks, so `ws`'s `bufferedAmount` and stream `drain` behave as
- * they would on a real socket.
+ * Flow control works both ways with `socket-ack` credits: the app's writes complete only while
+ * less than a window is unacknowledged by the dispatcher (which acknowledges what the client's
+ * socket has taken), so `ws`'s `bufferedAmount` and stream `drain` behave as on a real socket;
+ * and client bytes are acknowledged as the app reads them, so an app that stops reading stops
+ * the client.
  *
  * @example
  * ```ts
@@ -31,11 +32,14 @@ export class RelayedSocket extends Duplex {
   readonly remoteFamily: string
   /** The dispatcher already knows the connection is over; nothing more to tell it. */
   private peerGone = false
-  /** We asked the dispatcher to pause the client. */
-  private holdingClient = false
-  /** The dispatcher asked us to hold writes: the client is not reading. */
-  private clientSlow = false
-  private heldWrite: (() => void) | null = null
+  /** Bytes posted to the dispatcher, and how many of them it has written to the client. */
+  private sent = 0
+  private acked = 0
+  /** The app's write waiting for the client to catch up. */
+  private heldWrite: ((error?: Error | null) => void) | null = null
+  /** Client bytes pushed to the app, and how many of them were acknowledged. */
+  private received = 0
+  private reported = 0
   private idleTimer: NodeJS.Timeout | null = null
 
   constructor(
@@ -54,16 +58,14 @@ export class RelayedSocket extends Duplex {
   deliver(data: Buffer | null): void {
     if (this.destroyed) return
     this.idleTimer?.refresh()
-    if (!this.push(data) && data !== null && !this.holdingClient) {
-      this.holdingClient = true
-      this.post({ type: 'socket-flow', id: this.id, paused: true })
-    }
+    if (data) this.received += data.length
+    this.push(data)
   }
 
-  /** The client is (not) keeping up with what the app writes. */
-  setClientSlow(slow: boolean): void {
-    this.clientSlow = slow
-    if (!slow && this.heldWrite) {
+  /** The dispatcher has written `bytes` bytes (in total) of the app's output to the client. */
+  acknowledge(bytes: number): void {
+    this.acked = bytes
+    if (this.heldWrite && this.sent - this.acked <= SOCKET_WINDOW_BYTES) {
       const release = this.heldWrite
       this.heldWrite = null
       release()
@@ -76,10 +78,12 @@ export class RelayedSocket extends Duplex {
     this.destroy()
   }
 
+  /** Called whenever the app wants more: what it has taken so far can be acknowledged. */
   override _read(): void {
-    if (this.holdingClient) {
-      this.holdingClient = false
-      this.post({ type: 'socket-flow', id: this.id, paused: false })
+    const taken = this.received - this.readableLength
+    if (taken - this.reported >= SOCKET_ACK_BYTES) {
+      this.reported = taken
+      this.post({ type: 'socket-ack', id: this.id, bytes: taken })
     }
   }
 
@@ -105,7 +109,10 @@ export class RelayedSocket extends Duplex {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.idleTimer) clearTimeout(this.idleTimer)
     this.idleTimer = null
+    // A write still waiting for the client never reached it; say so, as a real socket would.
+    const held = this.heldWrite
     this.heldWrite = null
+    held?.(Object.assign(new Error('the connection closed before the write was sent'), { code: 'ERR_STREAM_DESTROYED' }))
     if (!this.peerGone) {
       this.peerGone = true
       this.post({ type: 'socket-close', id: this.id })
@@ -142,7 +149,7 @@ export class RelayedSocket extends Duplex {
     return this
   }
 
-  private send(chunks: Buffer[], size: number, callback: () => void): void {
+  private send(chunks: Buffer[], size: number, callback: (error?: Error | null) => void): void {
     this.idleTimer?.refresh()
     if (size > 0) {
       // Buffers from Node's shared pool cannot be transferred, so copy into a private one.
@@ -150,13 +157,14 @@ export class RelayedSocket extends Duplex {
       let offset = 0
       for (const chunk of chunks) offset += chunk.copy(out, offset)
       const data = out.buffer as ArrayBuffer
+      this.sent += size
       this.post({ type: 'socket-data', id: this.id, data }, [data])
     }
-    if (this.clientSlow) this.heldWrite = callback
+    if (this.sent - this.acked > SOCKET_WINDOW_BYTES) this.heldWrite = callback
     else callback()
   }
 
-  private post(message: SocketDataMessage | SocketCloseMessage | SocketFlowMessage, transfer?: ArrayBuffer[]): void {
+  private post(message: SocketDataMessage | SocketCloseMessage | SocketAckMessage, transfer?: ArrayBuffer[]): void {
     this.port.postMessage(message, transfer)
   }
 }

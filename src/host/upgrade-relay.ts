@@ -1,7 +1,8 @@
 import { IncomingMessage, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
-import type { SocketCloseMessage, SocketDataMessage, SocketFlowMessage, UpgradeAnswerMessage, UpgradeMessage } from '../protocol.js'
+import type { SocketAckMessage, SocketCloseMessage, SocketDataMessage, UpgradeAnswerMessage, UpgradeMessage } from '../protocol.js'
+import { foldRawHeaders } from './headers.js'
 import { RelayedSocket } from './relayed-socket.js'
 import { requestStorage } from './request-context.js'
 
@@ -11,8 +12,8 @@ export interface UpgradeRelay {
   accept(msg: UpgradeMessage, server: Server): void
   /** The app cannot take upgrades (not a listen() script): the dispatcher serves it as HTTP. */
   refuse(id: number): void
-  /** Client bytes, end, close or flow control for a connection. */
-  receive(msg: SocketDataMessage | SocketCloseMessage | SocketFlowMessage): void
+  /** Client bytes, end, close or acknowledgements for a connection. */
+  receive(msg: SocketDataMessage | SocketCloseMessage | SocketAckMessage): void
 }
 
 /** Called when app code throws synchronously while handling a connection's event. */
@@ -70,8 +71,8 @@ export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow
         case 'socket-data':
           within(msg.id, () => socket.deliver(msg.data ? Buffer.from(msg.data) : null))
           return
-        case 'socket-flow':
-          within(msg.id, () => socket.setClientSlow(msg.paused))
+        case 'socket-ack':
+          within(msg.id, () => socket.acknowledge(msg.bytes))
           return
         case 'socket-close':
           within(msg.id, () => socket.closedByClient())
@@ -88,8 +89,8 @@ function buildRequest(msg: UpgradeMessage, socket: RelayedSocket): IncomingMessa
   req.httpVersion = '1.1'
   req.httpVersionMajor = 1
   req.httpVersionMinor = 1
-  // `headers` is derived lazily from `rawHeaders`, with Node's own folding rules.
   req.rawHeaders = msg.rawHeaders
+  req.headers = foldRawHeaders(msg.rawHeaders)
   ;(req as IncomingMessage & { upgrade: boolean }).upgrade = true
   req.complete = true
   // An upgrade request's body, if any, is part of the upgraded stream, not of `req`.

@@ -2,12 +2,12 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ResolvedConfig } from '../config/index.js'
 import { Dispatcher } from '../dispatch/index.js'
-import { AppLoadError, CrashlessError } from '../errors.js'
+import { UpgradeDispatcher } from '../dispatch/upgrade-dispatcher.js'
+import { AppLoadError, ConfigError, CrashlessError } from '../errors.js'
 import { createFront } from '../front/index.js'
 import type { Logger } from '../log.js'
-import type { SerializedError } from '../protocol.js'
+import { isUpgradeTraffic, type SerializedError } from '../protocol.js'
 import { Pool } from '../supervise/index.js'
-import { relayUpgrade } from './relay-upgrade.js'
 
 /** A started crashless runtime. */
 export interface Runtime {
@@ -35,28 +35,44 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
   const failed = new Promise<CrashlessError>((resolve) => {
     fail = resolve
   })
+  const upgrades = new UpgradeDispatcher(log, (req, res) => dispatcher.submit(req, res, null))
   const pool = new Pool(config, log, {
-    onMessage: (instance, msg) => dispatcher.handleMessage(instance, msg),
-    onLost: (instance, loss, swapMs) => dispatcher.handleLost(instance, loss, swapMs),
+    onMessage: (instance, msg) => (isUpgradeTraffic(msg) ? upgrades.handleMessage(instance, msg) : dispatcher.handleMessage(instance, msg)),
+    onLost: (instance, loss, swapMs) => {
+      upgrades.closeInstance(instance, loss)
+      dispatcher.handleLost(instance, loss, swapMs)
+    },
     onCapacity: () => dispatcher.pump(),
     onStartFailures: (error) => fail(new AppLoadError(config.entry, describe(error))),
   })
   dispatcher.attach(pool)
+  upgrades.attach(pool)
 
   const startedAt = performance.now()
   let ready
   try {
     ready = await pool.start()
   } catch (err) {
+    // Stop the pool before reporting: it replaces instances lost while starting, and a module
+    // that cannot load would otherwise be respawned in a loop that keeps the process alive.
+    await pool.stop()
     throw new AppLoadError(config.entry, describe(err as SerializedError), { cause: err })
   }
   const front = createFront(config, log, {
     submit: (req, res, body) => dispatcher.submit(req, res, body),
-    upgrade: (req, socket, head) => relayUpgrade(pool, log, req, socket, head),
+    upgrade: (req, socket, head) => upgrades.accept(req, socket, head),
   })
   const port = config.port ?? ready.listen?.port ?? 3000
   const host = config.host ?? ready.listen?.host
-  await listen(front, port, host)
+  try {
+    await listen(front, port, host)
+  } catch (err) {
+    // The instances are running by now; without stopping them the process would print the
+    // error and then stay alive, serving nothing.
+    await pool.stop()
+    const where = host === undefined ? `port ${port}` : `${host}:${port}`
+    throw new ConfigError('port', `cannot listen on ${where}: ${(err as Error).message}`, { cause: err })
+  }
   const address = front.address() as AddressInfo
   pool.setAdvertisedPort(address.port)
   log.info(
@@ -68,12 +84,13 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
   return {
     address,
     failed,
-    close: () => (closing ??= shutdown(front, dispatcher, pool, config.timeouts.drainMs)),
+    close: () => (closing ??= shutdown(front, dispatcher, upgrades, pool, config.timeouts.drainMs)),
   }
 }
 
-async function shutdown(front: Server, dispatcher: Dispatcher, pool: Pool, drainMs: number): Promise<{ drained: boolean; abandoned: number }> {
+async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: UpgradeDispatcher, pool: Pool, drainMs: number): Promise<{ drained: boolean; abandoned: number }> {
   dispatcher.beginClosing()
+  upgrades.beginClosing()
   const closed = new Promise<void>((resolve) => front.close(() => resolve()))
   front.closeIdleConnections()
   const deadline = performance.now() + drainMs
@@ -85,6 +102,8 @@ async function shutdown(front: Server, dispatcher: Dispatcher, pool: Pool, drain
   }
   const abandoned = dispatcher.pending
   front.closeAllConnections()
+  // Upgraded sockets are not the HTTP server's any more, yet they keep it from closing.
+  upgrades.closeAll()
   await closed
   await pool.stop()
   return { drained: abandoned === 0, abandoned }
@@ -100,8 +119,14 @@ function listen(server: Server, port: number, host: string | undefined): Promise
   })
 }
 
+/** crashless's own compiled code: its frames say nothing about where the app went wrong. */
+const OWN_CODE = new URL('../../', import.meta.url).href
+
 function describe(error: SerializedError | undefined): string {
   if (!error) return 'unknown error'
-  const where = error.stack?.split('\n').find((line) => line.includes('file://') || line.trim().startsWith('at '))
+  // AppStartError is crashless's own verdict about the module (no export, no listen()).
+  if (error.name === 'AppStartError') return error.message
+  // The first frame in the app's files; Node's loader frames (node:internal) are no help.
+  const where = error.stack?.split('\n').find((line) => line.includes('file://') && !line.includes(OWN_CODE))
   return `${error.name}: ${error.message}${where ? ` (${where.trim()})` : ''}`
 }

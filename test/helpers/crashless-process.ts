@@ -36,10 +36,12 @@ export interface CrashlessProcess {
 
 /**
  * Starts `crashless run <entry> --port 0 ...args` and resolves once it logs `listening`.
- * Rejects (with the process output) if it exits first.
+ * Rejects (with the process output) if it exits first. `omitPort` leaves `--port` out, so
+ * crashless serves on the port the app asked for.
  */
-export async function startCrashless(entry: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CrashlessProcess> {
-  const child = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'run', entry, ...(args.includes('--port') ? [] : ['--port', '0']), ...args], {
+export async function startCrashless(entry: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; omitPort?: boolean } = {}): Promise<CrashlessProcess> {
+  const portArgs = args.includes('--port') || options.omitPort ? [] : ['--port', '0']
+  const child = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'run', entry, ...portArgs, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
