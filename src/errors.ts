@@ -19,6 +19,8 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_BODY_TOO_LARGE'
   | 'CRASHLESS_ERR_HANDLER'
   | 'CRASHLESS_ERR_SHUTTING_DOWN'
+  | 'CRASHLESS_ERR_UPGRADE_REFUSED'
+  | 'CRASHLESS_ERR_BAD_REQUEST'
 
 /** Base class of every crashless error: a literal `name`, a stable `code`, and the `cause`. */
 export class CrashlessError extends Error {

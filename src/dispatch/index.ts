@@ -1,3 +1,4 @@
 export { Dispatcher } from './dispatcher.js'
+export { UpgradeDispatcher } from './upgrade-dispatcher.js'
 export { isReplayable } from './replayable.js'
 export { respondError } from './respond-error.js'

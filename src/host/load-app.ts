@@ -114,6 +114,10 @@ function asFetchHandler(value: unknown, style: string): FetchHandler | null {
 
 function asNodeListener(value: unknown, style: string): NodeListener | null {
   if (typeof value === 'function' && (style === 'node' || value.length >= 2)) return value as NodeListener
+  // A Koa application object: its request listener comes from callback().
+  if (isObject(value) && typeof (value as { callback?: unknown }).callback === 'function' && typeof (value as { use?: unknown }).use === 'function') {
+    return (value as { callback: () => NodeListener }).callback()
+  }
   return null
 }
 

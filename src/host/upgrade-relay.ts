@@ -34,12 +34,15 @@ export type OnConnectionThrow = (err: unknown, id: number) => void
  * upgrades.accept(msg, app.server)
  * ```
  */
-export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow): UpgradeRelay {
+export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow, running?: Int32Array): UpgradeRelay {
   const sockets = new Map<number, RelayedSocket>()
   const answer = (id: number, accepted: boolean): void => port.postMessage({ type: 'upgrade-answer', id, accepted } satisfies UpgradeAnswerMessage)
 
   /** Runs app-facing work for one connection in its context; a synchronous throw is fatal, as in Node. */
   const within = (id: number, work: () => void): void => {
+    // Slot 1 of the heartbeat names the connection while its code runs, so a loop in a message
+    // handler that stalls the lease is blamed on this connection (see Instance.runningRequest).
+    if (running) Atomics.store(running, 1, id)
     requestStorage.run({ id }, () => {
       try {
         work()
@@ -47,6 +50,7 @@ export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow
         onThrow(err, id)
       }
     })
+    if (running) Atomics.store(running, 1, 0)
   }
 
   return {

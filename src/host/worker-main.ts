@@ -57,7 +57,7 @@ process.on('unhandledRejection', (reason) => die('unhandledRejection', reason))
 const heartbeat = new Int32Array(init.heartbeat)
 setInterval(() => Atomics.add(heartbeat, 0, 1), init.heartbeatIntervalMs).unref()
 
-const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id))
+const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat)
 
 function handleRequest(msg: RequestMessage): void {
   const loaded = app!

@@ -157,6 +157,8 @@ export class Instance {
   private runningRequest(): number | null {
     const slot = Atomics.load(this.heartbeat, 1)
     if (slot === 0) return null
+    // Upgraded connections have negative ids and are not in `inflight`.
+    if (slot < 0) return slot
     for (const id of this.inflight) if ((id | 0) === slot) return id
     return null
   }
@@ -177,7 +179,10 @@ export class Instance {
     const reason: LossReason = wasStarting ? 'start-failed' : oom ? 'out-of-memory' : this.killedFor ?? (this.fatal?.kind === 'exit' || !err && !this.fatal ? 'exit' : 'crash')
     const error = this.fatal?.error ?? (err ? { name: err.name, message: err.message, code: (err as { code?: string }).code, stack: err.stack } : null)
     if (wasStarting) {
+      // A failed start is reported through `ready` only: the pool decides whether to retry (with
+      // backoff) or give up, so it is never replaced here in a tight loop.
       this.readyReject?.(error ?? { name: 'Error', message: `the instance exited with code ${code} while loading the app`, code: undefined, stack: undefined })
+      return
     }
     if (wasDraining && !this.killedFor) return
     const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' ? (this.runningAtKill ?? this.runningRequest()) : null
