@@ -97,6 +97,11 @@ export class Dispatcher {
     const res = job.res
     switch (msg.type) {
       case 'response':
+        // A whole body is known: send it with a length rather than chunked (fetch handlers
+        // rarely set one). Never for HEAD, 1xx, 204 or 304, which carry no body.
+        if (msg.body && msg.headers['content-length'] === undefined && msg.headers['transfer-encoding'] === undefined && job.method !== 'HEAD' && msg.status !== 204 && msg.status !== 304 && msg.status >= 200) {
+          msg.headers['content-length'] = String(msg.body.byteLength)
+        }
         if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
           res.end(msg.body ? Buffer.from(msg.body) : undefined)
           this.finish(job)
@@ -212,6 +217,9 @@ export class Dispatcher {
       job.instance.inflight.delete(job.id)
       job.instance = null
       this.pump()
+    } else {
+      // Still queued (client gone, deadline passed): give its place back.
+      this.queue.remove(job)
     }
   }
 

@@ -27,6 +27,17 @@ export class JobQueue {
     else this.items.unshift(job)
   }
 
+  /**
+   * Takes out a job that will never run (its client left, its deadline passed), so its place
+   * goes to the next request instead of counting against the bound until it is shifted.
+   */
+  remove(job: Job): boolean {
+    const index = this.items.indexOf(job, this.head)
+    if (index < 0) return false
+    this.items.splice(index, 1)
+    return true
+  }
+
   shift(): Job | undefined {
     if (this.head >= this.items.length) return undefined
     const job = this.items[this.head]!

@@ -6,6 +6,9 @@ import type { ResolvedConfig } from '../config/index.js'
 import { respondError } from '../dispatch/index.js'
 import { readBody } from './read-body.js'
 
+/** How long the rest of an oversized body is read and discarded after the 413. */
+const LINGER_MS = 2000
+
 /** What the front hands requests to. */
 export interface FrontTarget {
   submit(req: http.IncomingMessage, res: http.ServerResponse, body: SharedArrayBuffer | null): void
@@ -28,15 +31,24 @@ export function createFront(config: ResolvedConfig, log: Logger, target: FrontTa
     readBody(req, config.limits.maxBodyBytes, (result) => {
       if (result.ok) return target.submit(req, res, result.body)
       if (result.reason === 'aborted') return
-      // Stop reading the rest of an oversized body, and close the connection once answered.
+      // Answer at once, but keep reading and discarding what the client is still sending:
+      // closing with unread data resets the connection and the client may never see the 413
+      // (RFC 9112 §9.6). The rest of the body is not buffered; a client that keeps sending
+      // past LINGER_MS is cut off.
       req.resume()
-      respondError(res, 413, 'CRASHLESS_ERR_BODY_TOO_LARGE', `the request body exceeds ${config.limits.maxBodyBytes} bytes`, '-', { connection: 'close' })
+      const linger = setTimeout(() => req.socket.destroy(), LINGER_MS).unref()
+      req.once('end', () => clearTimeout(linger))
+      req.once('close', () => clearTimeout(linger))
+      respondError(res, 413, 'CRASHLESS_ERR_BODY_TOO_LARGE', `the request body exceeds ${config.limits.maxBodyBytes} bytes`, '-')
     })
   })
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => target.upgrade(req, socket, head))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed HTTP never reaches the app: answer 400 (or 431 for huge headers) and close.
-    if (err.code === 'ECONNRESET' || !socket.writable) {
+    // A response already under way on this connection (pipelining) would be corrupted by a
+    // second status line in its body: cut the connection instead, as Node's default does.
+    const inFlight = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
       socket.destroy()
       return
     }

@@ -1,8 +1,19 @@
 import type { RawHeaders, ResponseHeaders } from '../protocol.js'
 
 /**
+ * Headers of which Node keeps only the first occurrence in `req.headers` (see
+ * `matchKnownFields` in Node's lib/_http_incoming.js): a second value would be ambiguous.
+ */
+const FIRST_WINS = new Set([
+  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host',
+  'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards',
+  'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent',
+])
+
+/**
  * Folds raw header pairs the way Node's `req.headers` does: lower-case names, `set-cookie`
- * kept as an array, `cookie` joined with "; ", other repeats joined with ", ".
+ * kept as an array, `cookie` joined with "; ", the headers above first-wins, other repeats
+ * joined with ", ".
  */
 export function foldRawHeaders(raw: RawHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {}
@@ -12,7 +23,7 @@ export function foldRawHeaders(raw: RawHeaders): Record<string, string | string[
     const prev = out[name]
     if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value
     else if (Array.isArray(prev)) prev.push(value)
-    else out[name] = prev + (name === 'cookie' ? '; ' : ', ') + value
+    else if (!FIRST_WINS.has(name)) out[name] = prev + (name === 'cookie' ? '; ' : ', ') + value
   }
   return out
 }

@@ -23,3 +23,9 @@ test('keeps a custom status message with spaces and values containing colons', (
   assert.equal(head.statusMessage, 'I am a teapot')
   assert.equal(head.headers.location, 'http://x:1/y')
 })
+
+test('request headers fold like Node: first wins for single-value headers, cookies joined', async () => {
+  const { foldRawHeaders } = await import('../../src/host/headers.js')
+  const folded = foldRawHeaders(['Host', 'a', 'Host', 'b', 'Content-Type', 'x', 'Content-Type', 'y', 'Cookie', 'a=1', 'Cookie', 'b=2', 'X-M', '1', 'X-M', '2', 'Set-Cookie', 'z=1'])
+  assert.deepEqual(folded, { host: 'a', 'content-type': 'x', cookie: 'a=1; b=2', 'x-m': '1, 2', 'set-cookie': ['z=1'] })
+})
