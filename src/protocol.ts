@@ -200,8 +200,21 @@ export interface StartFailedMessage {
   error: SerializedError
 }
 
+/**
+ * An error raised in one request's asynchronous context (uncaught exception, unhandled
+ * rejection, stack overflow) was suppressed (SRS): that request fails alone, the instance keeps
+ * serving its other requests and asks to be replaced once they finish.
+ */
+export interface RequestCrashedMessage {
+  type: 'request-crashed'
+  id: number
+  kind: 'uncaughtException' | 'unhandledRejection'
+  error: SerializedError
+}
+
 export type FromInstance =
   | ReadyMessage
+  | RequestCrashedMessage
   | StartFailedMessage
   | ResponseMessage
   | HeadMessage

@@ -1,7 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { packHeaders, type FromInstance, type ResponseHeaders } from '../protocol.js'
+import { packHeaders, type FromInstance, type RequestCrashedMessage, type ResponseHeaders } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { JobQueue } from './job-queue.js'
@@ -91,6 +91,7 @@ export class Dispatcher {
 
   handleMessage(instance: Instance, msg: FromInstance): void {
     if (msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'ready' || msg.type === 'start-failed' || msg.type === 'fatal') return
+    if (msg.type === 'request-crashed') return this.handleCrashed(instance, msg)
     const job = this.jobs.get(msg.id)
     // A late message from an attempt that was abandoned or moved elsewhere.
     if (!job || job.instance !== instance) return
@@ -123,6 +124,35 @@ export class Dispatcher {
         this.finish(job)
         respondError(res, 500, 'CRASHLESS_ERR_HANDLER', 'the request handler failed', job.requestId)
     }
+  }
+
+  /**
+   * A request crashed inside an instance and the error was suppressed there: that request alone
+   * fails; the instance finishes its other requests, takes no new ones, and is replaced.
+   */
+  private handleCrashed(instance: Instance, msg: RequestCrashedMessage): void {
+    const job = this.jobs.get(msg.id)
+    const mine = job !== undefined && job.instance === instance && !job.done
+    this.log.warn(
+      {
+        event: 'request-crashed',
+        requestId: job?.requestId ?? null,
+        instance: instance.id,
+        kind: msg.kind,
+        error: msg.error,
+        method: job?.method,
+        url: job?.url,
+        action: 'suppressed: only this request failed; instance tainted, replaced by a spare once its other requests finish',
+        others: Math.max(0, instance.inflight.size - (mine ? 1 : 0)),
+      },
+      `request crashed in ${instance.id} (${msg.kind}); suppressed`,
+    )
+    if (mine) {
+      this.finish(job)
+      if (job.started) job.res.destroy()
+      else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
+    }
+    this.pool!.taint(instance)
   }
 
   /**
@@ -214,8 +244,10 @@ export class Dispatcher {
     if (job.deadline) clearTimeout(job.deadline)
     this.jobs.delete(job.id)
     if (job.instance) {
-      job.instance.inflight.delete(job.id)
+      const instance = job.instance
+      instance.inflight.delete(job.id)
       job.instance = null
+      if (instance.state === 'tainted' && instance.inflight.size === 0) this.pool!.retire(instance)
       this.pump()
     } else {
       // Still queued (client gone, deadline passed): give its place back.

@@ -29,6 +29,24 @@ function post(message: FromInstance): void {
 
 const realExit: (code?: number) => never = process.exit.bind(process) as (code?: number) => never
 
+const suppressed = new Set<number>()
+
+/**
+ * An error raised in a request's async context fails that request only (crash suppression,
+ * as in SRS): its handler is aborted and the dispatcher is told, and the instance keeps
+ * serving the requests it holds; the dispatcher replaces it once they are done, because its
+ * memory may be left inconsistent. Errors that belong to no request, or to an upgraded
+ * connection (negative ids), still end the instance.
+ */
+function fail(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, requestId = currentRequestId()): void {
+  if (requestId === null || requestId <= 0 || dying) die(kind, err, requestId)
+  if (!suppressed.has(requestId)) {
+    suppressed.add(requestId)
+    post({ type: 'request-crashed', id: requestId, kind, error: serializeError(err) })
+  }
+  active.get(requestId)?.()
+}
+
 /** Reports the fatal error (attributed to the current request if any) and ends the thread. */
 function die(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, requestId = currentRequestId()): never {
   if (!dying) {
@@ -49,8 +67,8 @@ process.exit = ((code?: number) => {
   return realExit(code)
 }) as typeof process.exit
 
-process.on('uncaughtException', (err) => die('uncaughtException', err))
-process.on('unhandledRejection', (reason) => die('unhandledRejection', reason))
+process.on('uncaughtException', (err) => fail('uncaughtException', err))
+process.on('unhandledRejection', (reason) => fail('unhandledRejection', reason))
 
 // The lease: the dispatcher replaces an instance whose counter stops advancing, which is
 // what a blocked event loop (infinite loop, ReDoS, sync deadlock) looks like from outside.
@@ -70,7 +88,7 @@ function handleRequest(msg: RequestMessage): void {
     abort = requestStorage.run({ id: msg.id }, () =>
       loaded.style === 'fetch'
         ? serveFetch(loaded.fetch, msg, sink)
-        : serveNode(loaded.listener, msg, sink, (err) => die('uncaughtException', err, msg.id)),
+        : serveNode(loaded.listener, msg, sink, (err) => fail('uncaughtException', err, msg.id)),
     )
   } finally {
     Atomics.store(heartbeat, 1, 0)

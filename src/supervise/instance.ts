@@ -4,7 +4,7 @@ import { Outbox } from '../outbox.js'
 import type { FatalMessage, FromInstance, InstanceInit, ReadyMessage, SerializedError, ToInstance } from '../protocol.js'
 
 /** Why an instance was lost. */
-export type LossReason = 'crash' | 'exit' | 'out-of-memory' | 'lease-expired' | 'start-failed'
+export type LossReason = 'crash' | 'exit' | 'out-of-memory' | 'lease-expired' | 'start-failed' | 'drain-timeout' | 'retired'
 
 /** What the supervisor learns when an instance dies. */
 export interface InstanceLoss {
@@ -35,7 +35,11 @@ export interface InstanceOptions {
  */
 export class Instance {
   readonly id: string
-  state: 'starting' | 'ready' | 'draining' | 'dead' = 'starting'
+  /**
+   * `tainted`: a request crashed in it and the error was suppressed; it finishes what it holds
+   * but takes no new work, then drains.
+   */
+  state: 'starting' | 'ready' | 'tainted' | 'draining' | 'dead' = 'starting'
   /** Requests posted to this instance and not yet answered, by request id. */
   readonly inflight = new Set<number>()
   readonly startedAt = performance.now()

@@ -9,6 +9,8 @@ export interface PoolHooks {
   onLost: (instance: Instance, loss: InstanceLoss, recoveryMs: number) => void
   /** New capacity: queued requests can be dispatched. */
   onCapacity: () => void
+  /** A tainted instance is draining: whatever it still holds outside HTTP (upgraded sockets) ends. */
+  onRetired: (instance: Instance) => void
   /** Spares keep failing to start after the service was up: escalate. */
   onStartFailures: (error: SerializedError) => void
 }
@@ -31,6 +33,8 @@ const MIN_HEALTHY_UPTIME_MS = 1000
 export class Pool {
   readonly active: Instance[] = []
   private readonly spares: Instance[] = []
+  /** Tainted instances finishing their requests before they drain. */
+  private readonly retiring = new Set<Instance>()
   private starting = 0
   private nextId = 1
   private startFailures = 0
@@ -84,7 +88,34 @@ export class Pool {
     this.stopped = true
     if (this.leaseTimer) clearInterval(this.leaseTimer)
     if (this.retryTimer) clearTimeout(this.retryTimer)
-    await Promise.all([...this.active, ...this.spares].map((i) => i.stop()))
+    await Promise.all([...this.active, ...this.spares, ...this.retiring].map((i) => i.stop()))
+  }
+
+  /**
+   * A request crashed in this instance and was suppressed: stop giving it work, put a spare in
+   * its place now, and drain it once its in-flight requests are done (or kill it if they take
+   * longer than a request may, so its requests are re-served).
+   */
+  taint(instance: Instance): void {
+    if (instance.state !== 'ready') return
+    instance.state = 'tainted'
+    const index = this.active.indexOf(instance)
+    if (index >= 0) this.active.splice(index, 1)
+    const spare = this.spares.indexOf(instance)
+    if (spare >= 0) this.spares.splice(spare, 1)
+    this.retiring.add(instance)
+    this.balance()
+    if (instance.inflight.size === 0) return this.retire(instance)
+    setTimeout(() => {
+      if (instance.state === 'tainted') instance.kill('drain-timeout')
+    }, this.config.timeouts.requestMs).unref()
+  }
+
+  /** A tainted instance has no requests left: let it exit quietly. */
+  retire(instance: Instance): void {
+    this.retiring.delete(instance)
+    this.hooks.onRetired(instance)
+    instance.drain()
   }
 
   private spawn(): Instance {
@@ -154,6 +185,7 @@ export class Pool {
     if (activeIndex >= 0) this.active.splice(activeIndex, 1)
     const spareIndex = this.spares.indexOf(instance)
     if (spareIndex >= 0) this.spares.splice(spareIndex, 1)
+    this.retiring.delete(instance)
     if (this.stopped) return
     this.balance()
     this.hooks.onLost(instance, loss, performance.now() - lostAt)
@@ -161,8 +193,8 @@ export class Pool {
 
   private checkLeases(): void {
     const now = performance.now()
-    for (const instance of [...this.active, ...this.spares]) {
-      if (instance.state === 'ready' && instance.isLeaseExpired(now)) instance.kill('lease-expired')
+    for (const instance of [...this.active, ...this.spares, ...this.retiring]) {
+      if ((instance.state === 'ready' || instance.state === 'tainted') && instance.isLeaseExpired(now)) instance.kill('lease-expired')
     }
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The same faults in a fetch-style app (`export default { fetch }`). An error the handler
  * throws or rejects with fails only its request and costs no instance (`request-failed`);
- * faults that escape the handler are attributed (`instance-lost` with a culprit); loops and
- * heap exhaustion are re-served up to maxAttempts; a hang gets 504.
+ * errors that escape the handler in its async context are suppressed (`request-crashed`, no
+ * instance lost); process.exit and a synchronous loop cost the instance and are blamed on their
+ * request; heap growth that keeps the loop turning is re-served up to maxAttempts; a hang gets 504.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -23,6 +24,7 @@ after(stopAll)
 type Outcome =
   | { kind: 'request-failed'; error: string }
   | { kind: 'attributed'; reason: string; error: string }
+  | { kind: 'suppressed'; error: string }
   | { kind: 'replayed'; reason: string }
   | { kind: 'deadline' }
 
@@ -30,8 +32,8 @@ const faults: { path: string; outcome: Outcome }[] = [
   { path: '/fault/throw', outcome: { kind: 'request-failed', error: 'sync throw in the fetch handler' } },
   { path: '/fault/reject', outcome: { kind: 'request-failed', error: 'the fetch handler rejected' } },
   { path: '/fault/stack', outcome: { kind: 'request-failed', error: 'Maximum call stack size exceeded' } },
-  { path: '/fault/async-throw', outcome: { kind: 'attributed', reason: 'crash', error: 'throw in a timer callback' } },
-  { path: '/fault/unhandled', outcome: { kind: 'attributed', reason: 'crash', error: 'unhandled rejection' } },
+  { path: '/fault/async-throw', outcome: { kind: 'suppressed', error: 'throw in a timer callback' } },
+  { path: '/fault/unhandled', outcome: { kind: 'suppressed', error: 'unhandled rejection' } },
   { path: '/fault/exit', outcome: { kind: 'attributed', reason: 'exit', error: 'process.exit(1) called by the app' } },
   { path: '/fault/loop', outcome: { kind: 'attributed', reason: 'lease-expired', error: '' } },
   { path: '/fault/oom', outcome: { kind: 'replayed', reason: 'out-of-memory' } },
@@ -61,6 +63,13 @@ for (const { path, outcome } of faults) {
         // A loop leaves no error behind: the instance was terminated from outside.
         if (outcome.error) assert.equal((event.error as { message: string }).message, outcome.error)
         assert.equal(lost().length, 1)
+        break
+      }
+      case 'suppressed': {
+        const requestId = assertCrashlessError(answer, 500, 'CRASHLESS_ERR_HANDLER')
+        const event = await server.waitForLog((l) => l.event === 'request-crashed' && l.requestId === requestId, 5_000)
+        assert.equal((event.error as { message: string }).message, outcome.error)
+        assert.deepEqual(lost(), [], 'a suppressed crash costs no instance')
         break
       }
       case 'replayed': {
