@@ -13,8 +13,8 @@ import { runGuarded } from './lib/cleanup.js'
 import { runLoad } from './lib/load.js'
 import { machineInfo } from './lib/machine.js'
 import { APPS_DIR } from './lib/paths.js'
-import { createPm2Daemon } from './lib/pm2-daemon.js'
-import { PEER_KINDS, startPeer, crashlessUnavailable } from './lib/peers/index.js'
+import { preparePeers } from './lib/prepare-peers.js'
+import { PEER_KINDS, startPeer } from './lib/peers/index.js'
 import { writeResults } from './lib/results.js'
 import { median, round } from './lib/stats.js'
 import { formatTable } from './lib/table.js'
@@ -29,6 +29,7 @@ const opts = parseArgs(process.argv.slice(2), {
   connections: { type: 'number', default: 50 },
   routes: { type: 'list', default: ROUTES },
   peers: { type: 'list', default: PEER_KINDS },
+  snapshot: { type: 'boolean', default: true },
   quick: { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
 })
@@ -39,14 +40,7 @@ checkList('peers', opts.peers, PEER_KINDS)
 const log = (msg) => console.log(`[overhead ${new Date().toISOString().slice(11, 19)}] ${msg}`)
 
 async function main() {
-  const skipped = {}
-  let peers = opts.peers
-  if (peers.includes('crashless') && crashlessUnavailable()) {
-    skipped.crashless = crashlessUnavailable()
-    log(`skipping crashless: ${skipped.crashless}`)
-    peers = peers.filter((p) => p !== 'crashless')
-  }
-  const pm2 = peers.includes('pm2') ? createPm2Daemon() : undefined
+  const { peers, skipped, pm2, crashlessRoot } = await preparePeers(opts.peers, { snapshot: opts.snapshot, log })
   const samples = Object.fromEntries(opts.routes.map((r) => [r, Object.fromEntries(peers.map((p) => [p, []]))]))
   const starts = Object.fromEntries(peers.map((p) => [p, []]))
 
@@ -56,7 +50,7 @@ async function main() {
       if (skipped[kind]) continue
       let peer
       try {
-        peer = await startPeer(kind, { app: APP, readyPath: '/trivial', tag: `overhead-r${r}`, pm2 })
+        peer = await startPeer(kind, { app: APP, readyPath: '/trivial', tag: `overhead-r${r}`, pm2, crashlessRoot })
       } catch (err) {
         skipped[kind] = err.message
         log(`skipping ${kind} from now on: ${err.message}`)
@@ -72,7 +66,7 @@ async function main() {
             warmupSec: opts.warmup,
           })
           samples[route][kind].push(res)
-          log(`round ${r}/${opts.rounds} ${kind.padEnd(9)} /${route.padEnd(7)} ${fmtRps(res.reqPerSec)} req/s  p50 ${fmtMs(res.p50)}  p99 ${fmtMs(res.p99)}  errors ${res.errors + res.timeouts}  non2xx ${res.non2xx}`)
+          log(`round ${r}/${opts.rounds} ${kind.padEnd(9)} /${route.padEnd(7)} ${fmtRps(res.reqPerSec)} req/s  p50 ${fmtMs(res.p50)}  p99 ${fmtMs(res.p99)}  errors ${res.errors + res.timeouts}  non2xx ${res.non2xx}  client stall ${res.clientStallMs.toFixed(0)} ms`)
         }
       } finally {
         await peer.stop()
@@ -94,6 +88,8 @@ async function main() {
         errors: xs.reduce((n, x) => n + x.errors + x.timeouts, 0),
         non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
         rounds: xs.map((x) => round(x.reqPerSec, 0)),
+        spread: round(spread(xs.map((x) => x.reqPerSec)), 3),
+        clientStallMs: round(Math.max(...xs.map((x) => x.clientStallMs)), 1),
       }
     }
   }
@@ -110,7 +106,7 @@ async function main() {
     summary,
     goals,
     samples,
-  })
+  }, { scratch: opts.quick })
   log(`wrote ${path.relative(process.cwd(), file)}`)
   if (opts.strict && goals.some((g) => g.pass !== true)) process.exitCode = 1
 }
@@ -162,16 +158,22 @@ function printReport(summary, goals, peers) {
         s.non2xx,
         byPeer.pm2 ? ratio(s.reqPerSec, byPeer.pm2.reqPerSec) : '-',
         byPeer.node ? ratio(s.reqPerSec, byPeer.node.reqPerSec) : '-',
+        s.rounds.length > 1 ? `${Math.round(s.spread * 100)}%` : '-',
+        s.clientStallMs.toFixed(0),
         s.rounds.join(' '),
       ])
     }
   }
   console.log(`\nmedians over ${opts.rounds} round(s), ${opts.duration} s each, ${opts.connections} connections, after ${opts.warmup} s warm-up\n`)
-  console.log(formatTable(['route', 'peer', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non2xx', 'vs pm2', 'vs node', 'req/s per round'], rows))
+  console.log(formatTable(['route', 'peer', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non2xx', 'vs pm2', 'vs node', 'spread', 'stall ms', 'req/s per round'], rows))
+  const noisy = rows.filter((r) => parseInt(r[9]) > 15)
+  if (noisy.length) console.log(`\nWARNING: req/s varied by more than 15% between rounds for ${noisy.map((r) => `${r[1]} ${r[0]}`).join(', ')}: is something else using the CPU? Re-run, or use more --rounds.`)
   console.log('\ngoals')
   for (const g of goals) console.log(`  ${g.pass === true ? 'PASS' : g.pass === false ? 'FAIL' : 'N/A '}  /${g.route}  ${g.goal}: ${g.detail}`)
 }
 
+/** (max - min) / median of a list of numbers. */
+const spread = (xs) => (Math.max(...xs) - Math.min(...xs)) / median(xs)
 const fmtRps = (x) => Math.round(x).toString()
 const fmtMs = (x) => `${x.toFixed(2)} ms`
 const ratio = (a, b) => `${(a / b).toFixed(2)}x`

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 
 export function spawnLogged(command, args, { env, logFile, cwd }) {
-  const log = fs.openSync(logFile, 'a')
+  const log = fs.openSync(logFile, 'w')
   const child = spawn(command, args, { cwd, env, stdio: ['ignore', log, log] })
   fs.closeSync(log)
   const state = { exited: false, code: null, signal: null }

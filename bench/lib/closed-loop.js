@@ -1,13 +1,14 @@
 // Benign closed-loop client: `concurrency` loops, each sending GET `path` over a shared keep-alive
 // undici Pool and awaiting the answer before sending the next, until durationMs has passed or
 // maxRequests were sent. Each request is recorded: start/end (ms since t0), ok (2xx), outcome
-// (status code or error code). After a failed request a loop pauses `errorPauseMs`, so a dead
+// (status code or error code) in a SampleLog. After a failed request a loop pauses `errorPauseMs`, so a dead
 // server is not hammered with thousands of instant failures.
 import { Pool } from 'undici'
+import { SampleLog } from './sample-log.js'
 
 export async function closedLoop({ origin, path, concurrency = 20, durationMs = 6000, warmupMs = 1000, timeoutMs = 5000, maxRequests = 2_000_000, errorPauseMs = 10, onStart }) {
   const pool = new Pool(origin, { connections: concurrency, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } })
-  const samples = []
+  const samples = new SampleLog()
   let t0 = 0
   let sent = 0
   let measuring = false
@@ -24,8 +25,7 @@ export async function closedLoop({ origin, path, concurrency = 20, durationMs = 
     } catch (err) {
       outcome = err.code ?? err.name ?? 'error'
     }
-    const end = performance.now()
-    return { start, end, outcome, ok: typeof outcome === 'number' && outcome >= 200 && outcome < 300 }
+    return { start, end: performance.now(), outcome, ok: typeof outcome === 'number' && outcome >= 200 && outcome < 300 }
   }
 
   async function loop() {
@@ -33,9 +33,9 @@ export async function closedLoop({ origin, path, concurrency = 20, durationMs = 
       if (!measuring && performance.now() >= warmupEnd) startMeasuring()
       const wasMeasuring = measuring
       sent++
-      const s = await one()
-      if (wasMeasuring) samples.push({ start: s.start - t0, end: s.end - t0, outcome: s.outcome, ok: s.ok })
-      if (!s.ok) await new Promise((r) => setTimeout(r, errorPauseMs))
+      const { start, end, outcome, ok } = await one()
+      if (wasMeasuring) samples.push(start - t0, end - t0, ok, outcome)
+      if (!ok) await new Promise((r) => setTimeout(r, errorPauseMs))
     }
   }
 

@@ -1,7 +1,8 @@
 // Availability of the benign traffic: the longest window [a, b] inside [0, durationMs] during which
 // no benign request completed successfully (edges count: a silent start or end is a window too).
-export function longestSilence(samples, durationMs) {
-  const ends = samples.filter((s) => s.ok && s.end >= 0 && s.end <= durationMs).map((s) => s.end).sort((a, b) => a - b)
+// okEndsSorted: end times (ms since the start of the window) of the successful requests, sorted.
+export function longestSilence(okEndsSorted, durationMs) {
+  const ends = okEndsSorted.filter((t) => t >= 0 && t <= durationMs)
   let best = { ms: durationMs, from: 0, to: durationMs }
   if (ends.length === 0) return best
   best = { ms: ends[0], from: 0, to: ends[0] }

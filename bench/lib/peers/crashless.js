@@ -1,29 +1,29 @@
-// Peer "crashless": `node bin/crashless.js run <app> --port <n> --instances <n>`. Needs the build
-// (`npm run build` -> dist/). Its pino JSON log lines go to a scratch log file.
+// Peer "crashless": `node <root>/bin/crashless.js run <app> --port <n> --instances <n>`, where root
+// is the repo (needs `npm run build`) or a snapshot of its build (see ../crashless-snapshot.js).
+// Its pino JSON log lines go to a scratch log file; its cwd is the (git-ignored) scratch dir.
 import fs from 'node:fs'
 import path from 'node:path'
 import { onCleanup } from '../cleanup.js'
 import { spawnLogged, stopChild, tailFile } from '../child.js'
-import { REPO_DIR, scratchFile } from '../paths.js'
+import { countLogEvents } from '../log-events.js'
+import { REPO_DIR, SCRATCH_DIR, scratchFile } from '../paths.js'
 import { waitReady } from '../wait-ready.js'
 
-const BIN = path.join(REPO_DIR, 'bin', 'crashless.js')
-
 /** Why crashless cannot be benchmarked right now, or undefined when it can. */
-export function crashlessUnavailable() {
-  if (!fs.existsSync(BIN)) return 'bin/crashless.js does not exist yet'
-  if (!fs.existsSync(path.join(REPO_DIR, 'dist'))) return 'dist/ missing: run `npm run build`'
+export function crashlessUnavailable(root = REPO_DIR) {
+  if (!fs.existsSync(path.join(root, 'bin', 'crashless.js'))) return 'bin/crashless.js does not exist yet'
+  if (!fs.existsSync(path.join(root, 'dist', 'src', 'cli', 'main.js'))) return 'dist/ missing: run `npm run build`'
   return undefined
 }
 
-export async function startCrashlessPeer({ app, port, readyPath, tag, instances }) {
-  const why = crashlessUnavailable()
+export async function startCrashlessPeer({ app, port, readyPath, tag, instances, crashlessRoot = REPO_DIR }) {
+  const why = crashlessUnavailable(crashlessRoot)
   if (why) throw new Error(`crashless not available: ${why}`)
   const logFile = scratchFile(`${tag}-crashless.log`)
-  const args = [BIN, 'run', app, '--port', String(port)]
+  const args = [path.join(crashlessRoot, 'bin', 'crashless.js'), 'run', app, '--port', String(port)]
   if (instances !== undefined) args.push('--instances', String(instances))
   const handle = spawnLogged(process.execPath, args, {
-    cwd: REPO_DIR,
+    cwd: SCRATCH_DIR,
     // PORT too: the unmodified script listens on process.env.PORT, and crashless captures that listen.
     env: { ...process.env, PORT: String(port) },
     logFile,
@@ -40,5 +40,5 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances 
     await stop()
     throw new Error(`crashless peer did not start: ${err.message}\n${tailFile(logFile)}`)
   }
-  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid }), stop }
+  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), stop }
 }

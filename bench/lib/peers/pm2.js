@@ -32,11 +32,19 @@ export async function startPm2Peer({ app, port, readyPath, tag, instances, heapM
     await waitReady(`http://127.0.0.1:${port}${readyPath}`)
     const info = async () => {
       const ps = (await pm2.list()).filter((p) => p.name === name)
-      return { pids: ps.map((p) => p.pid), restarts: ps.reduce((n, p) => n + p.restarts, 0), statuses: ps.map((p) => p.status) }
+      const restarts = ps.reduce((n, p) => n + p.restarts, 0)
+      return { pids: ps.map((p) => p.pid), restarts, statuses: ps.map((p) => p.status), events: pm2Events(ps, restarts) }
     }
     return { kind: 'pm2', port, instances: procs.length, info, stop }
   } catch (err) {
     await stop()
     throw new Error(`pm2 peer did not start: ${err.message}`)
   }
+}
+
+/** { restart: n, <status other than online>: count } for the results table. */
+function pm2Events(procs, restarts) {
+  const events = restarts ? { restart: restarts } : {}
+  for (const p of procs) if (p.status !== 'online') events[p.status] = (events[p.status] ?? 0) + 1
+  return events
 }

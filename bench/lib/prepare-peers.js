@@ -1,0 +1,24 @@
+// What both benches do before starting peers: drop crashless when it is not built (with the reason),
+// snapshot its build, and create the private PM2 daemon when PM2 is among the peers.
+import { crashlessUnavailable } from './peers/index.js'
+import { snapshotCrashless } from './crashless-snapshot.js'
+import { createPm2Daemon } from './pm2-daemon.js'
+
+export async function preparePeers(requested, { snapshot = true, log = console.log } = {}) {
+  const skipped = {}
+  let peers = requested
+  let crashlessRoot
+  if (peers.includes('crashless')) {
+    const why = crashlessUnavailable()
+    if (why) {
+      skipped.crashless = why
+      log(`skipping crashless: ${why}`)
+      peers = peers.filter((p) => p !== 'crashless')
+    } else if (snapshot) {
+      crashlessRoot = await snapshotCrashless()
+      log(`crashless build snapshot: ${crashlessRoot}`)
+    }
+  }
+  const pm2 = peers.includes('pm2') ? createPm2Daemon() : undefined
+  return { peers, skipped, pm2, crashlessRoot }
+}
