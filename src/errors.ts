@@ -21,6 +21,7 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_SHUTTING_DOWN'
   | 'CRASHLESS_ERR_UPGRADE_REFUSED'
   | 'CRASHLESS_ERR_BAD_REQUEST'
+  | 'CRASHLESS_ERR_QUARANTINED'
   | 'CRASHLESS_ERR_STATE'
 
 /** Base class of every crashless error: a literal `name`, a stable `code`, and the `cause`. */

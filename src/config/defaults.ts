@@ -60,6 +60,12 @@ export const defaults: ConfigDefaults = deepFreeze({
     methods: IDEMPOTENT_METHODS,
     idempotencyKeyHeader: 'idempotency-key',
   },
+  immunity: {
+    // Two strikes: one failure can be bad luck (a race, a neighbour's leak); two with the
+    // same signature is a pattern worth blocking.
+    threshold: 2,
+    quarantineMs: 600_000,
+  },
   log: {
     level: 'info',
   },

@@ -50,6 +50,12 @@ export interface CrashlessConfig {
     /** Header whose presence makes any request replayable. Default: `idempotency-key`. */
     idempotencyKeyHeader?: string
   }
+  immunity?: {
+    /** Failures attributed to requests with one signature before it is quarantined. Default: 2. */
+    threshold?: number
+    /** How long a quarantine lasts (and failures are remembered), in ms. Default: 600000 (10 min). */
+    quarantineMs?: number
+  }
   log?: {
     /** pino level. Default: `info`. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -68,5 +74,6 @@ export interface ResolvedConfig {
   limits: { maxBodyBytes: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string }
+  immunity: { threshold: number; quarantineMs: number }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
 }

@@ -52,6 +52,10 @@ const schema: Schema = {
     methods: methodList,
     idempotencyKeyHeader: headerName,
   },
+  immunity: {
+    threshold: positive,
+    quarantineMs: timer,
+  },
   log: {
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   },

@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { packHeaders, type FromInstance, type RequestCrashedMessage, type ResponseHeaders } from '../protocol.js'
+import { computeSignature, ImmunityTable } from '../immunity/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { JobQueue } from './job-queue.js'
@@ -23,12 +24,15 @@ export class Dispatcher {
   private readonly bootId = Math.random().toString(36).slice(2, 8)
   private pool: Pool | null = null
   private closing = false
+  /** Signatures that keep crashing the app, answered without running (see src/immunity). */
+  readonly immunity: ImmunityTable
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
   ) {
     this.queue = new JobQueue(config.limits.queue)
+    this.immunity = new ImmunityTable(config.immunity)
   }
 
   attach(pool: Pool): void {
@@ -66,6 +70,15 @@ export class Dispatcher {
       started: false,
       done: false,
       deadline: null,
+    }
+    // Signatures cost a hash, so they are only computed once something has failed.
+    if (this.immunity.size > 0) {
+      const poison = this.immunity.isQuarantined(computeSignature(job))
+      if (poison) {
+        this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: poison.signature, method, url: job.url }, 'rejected a quarantined request without running it')
+        respondError(res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${poison.failures} times and are refused until ${new Date(poison.quarantinedUntil).toISOString()}`, job.requestId)
+        return
+      }
     }
     const instance = this.pool!.pick()
     if (!instance && !this.queue.push(job)) {
@@ -148,6 +161,7 @@ export class Dispatcher {
       `request crashed in ${instance.id} (${msg.kind}); suppressed`,
     )
     if (mine) {
+      this.blame(job, `crash:${msg.kind}`)
       this.finish(job)
       if (job.started) job.res.destroy()
       else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
@@ -174,6 +188,7 @@ export class Dispatcher {
         job.res.destroy()
       } else if (loss.culprit === id) {
         culprit = job.requestId
+        this.blame(job, loss.reason)
         failed++
         this.finish(job)
         respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
@@ -182,6 +197,8 @@ export class Dispatcher {
         this.queue.pushFront(job)
       } else {
         failed++
+        // In flight on every instance that died: the likeliest culprit.
+        if (job.replayable) this.blame(job, `${loss.reason} (every attempt)`)
         this.finish(job)
         const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
         respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
@@ -204,6 +221,18 @@ export class Dispatcher {
       `instance ${instance.id} lost (${loss.reason}); replaced`,
     )
     this.pump()
+  }
+
+  /** Records a failure attributed to a request; enough of them quarantine its signature. */
+  private blame(job: Job, failure: string): void {
+    const signature = computeSignature(job)
+    if (this.immunity.recordFailure(signature, failure)) {
+      const entry = this.immunity.isQuarantined(signature)!
+      this.log.warn(
+        { event: 'quarantined', signature, failures: entry.failures, lastFailure: failure, until: new Date(entry.quarantinedUntil).toISOString(), requestId: job.requestId },
+        `signature quarantined after ${entry.failures} failures: ${signature}`,
+      )
+    }
   }
 
   private send(job: Job, instance: Instance): void {

@@ -50,10 +50,12 @@ export class SqliteBackend implements StateBackend {
   private readonly stats_: SqliteStats = { transactions: 0, commits: 0 }
   private readonly group: CommitGroup<PendingCommit, CommitResult>
   private readonly purger: NodeJS.Timeout
+  private readonly readSnapshot: (keys: readonly string[], now: number) => StoredEntry[]
   private closed = false
 
   private constructor(private readonly db: BetterSqlite3.Database, private readonly sql: SqliteStatements, path: string, purgeIntervalMs: number) {
     this.path = path
+    this.readSnapshot = db.transaction((keys: readonly string[], now: number) => this.read(keys, now))
     const applyGroup = db.transaction((batch: PendingCommit[]) => this.applyGroup(batch))
     this.group = new CommitGroup((batch) => {
       try {
@@ -91,16 +93,8 @@ export class SqliteBackend implements StateBackend {
     this.checkOpen()
     const unique = checkKeys(keys)
     const now = Date.now()
-    const read = (): StoredEntry[] => {
-      const found: StoredEntry[] = []
-      for (const key of unique) {
-        const row = this.sql.getEntry.get(Buffer.from(key), now)
-        if (row) found.push(toEntry(row))
-      }
-      return found
-    }
     // Several keys are read in one transaction: one snapshot, even if another process commits.
-    return this.guard('get', () => (unique.length > 1 ? this.db.transaction(read)() : read()))
+    return this.guard('get', () => (unique.length > 1 ? this.readSnapshot(unique, now) : this.read(unique, now)))
   }
 
   async list(prefix: string, options?: ListOptions): Promise<StoredEntry[]> {
@@ -161,6 +155,15 @@ export class SqliteBackend implements StateBackend {
     })
     this.sql.writeCounter.run(version)
     return results
+  }
+
+  private read(keys: readonly string[], now: number): StoredEntry[] {
+    const found: StoredEntry[] = []
+    for (const key of keys) {
+      const row = this.sql.getEntry.get(Buffer.from(key), now)
+      if (row) found.push(toEntry(row))
+    }
+    return found
   }
 
   private guard<T>(what: string, run: () => T): T {

@@ -18,6 +18,7 @@ test('defaults are the documented values', () => {
       methods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'],
       idempotencyKeyHeader: 'idempotency-key',
     },
+    immunity: { threshold: 2, quarantineMs: 600_000 },
     log: { level: 'info' },
   })
 })

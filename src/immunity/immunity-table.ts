@@ -1,0 +1,98 @@
+/** What was learned about one signature. */
+export interface ImmunityEntry {
+  signature: string
+  /** Failures attributed to requests with this signature, in the current window. */
+  failures: number
+  /** What the last failure was (crash, lease-expired, out-of-memory, exit, ...). */
+  lastFailure: string
+  firstFailureAt: number
+  /** Epoch ms until which requests with this signature are rejected without running; 0 when not quarantined. */
+  quarantinedUntil: number
+}
+
+export interface ImmunityOptions {
+  /** Attributed failures before a signature is quarantined. */
+  threshold: number
+  /** How long a quarantine lasts, and how long failures are remembered. */
+  quarantineMs: number
+}
+
+/**
+ * The immunity table (Rx): signatures that keep failing are quarantined, so the next request
+ * with that signature is answered at once without touching an instance. Bounded in size: the
+ * oldest entries are dropped first, so a flood of distinct signatures cannot exhaust memory.
+ *
+ * @example
+ * ```ts
+ * const table = new ImmunityTable({ threshold: 2, quarantineMs: 600_000 })
+ * table.recordFailure('GET /boom #-', 'crash') // false
+ * table.recordFailure('GET /boom #-', 'crash') // true: quarantined
+ * table.isQuarantined('GET /boom #-')          // true
+ * ```
+ */
+export class ImmunityTable {
+  private readonly entries = new Map<string, ImmunityEntry>()
+  private static readonly MAX_ENTRIES = 10_000
+
+  constructor(
+    private readonly options: ImmunityOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** How many signatures are known; zero means the fast path can skip computing signatures. */
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** Records a failure attributed to a request; returns true when this failure quarantines the signature. */
+  recordFailure(signature: string, failure: string): boolean {
+    const now = this.now()
+    let entry = this.live(signature, now)
+    if (!entry) {
+      entry = { signature, failures: 0, lastFailure: failure, firstFailureAt: now, quarantinedUntil: 0 }
+      this.entries.set(signature, entry)
+      this.trim()
+    }
+    entry.failures++
+    entry.lastFailure = failure
+    if (entry.quarantinedUntil === 0 && entry.failures >= this.options.threshold) {
+      entry.quarantinedUntil = now + this.options.quarantineMs
+      return true
+    }
+    return false
+  }
+
+  isQuarantined(signature: string): ImmunityEntry | null {
+    const entry = this.live(signature, this.now())
+    return entry && entry.quarantinedUntil > 0 ? entry : null
+  }
+
+  /** Every live entry, quarantined ones first. */
+  list(): ImmunityEntry[] {
+    const now = this.now()
+    return [...this.entries.values()].filter((e) => this.live(e.signature, now)).sort((a, b) => b.quarantinedUntil - a.quarantinedUntil)
+  }
+
+  /** Lifts a quarantine and forgets the failures; false when the signature was unknown. */
+  release(signature: string): boolean {
+    return this.entries.delete(signature)
+  }
+
+  private live(signature: string, now: number): ImmunityEntry | undefined {
+    const entry = this.entries.get(signature)
+    if (!entry) return undefined
+    const expired = entry.quarantinedUntil > 0 ? entry.quarantinedUntil <= now : entry.firstFailureAt + this.options.quarantineMs <= now
+    if (expired) {
+      this.entries.delete(signature)
+      return undefined
+    }
+    return entry
+  }
+
+  private trim(): void {
+    // Map iteration order is insertion order: the first keys are the oldest.
+    while (this.entries.size > ImmunityTable.MAX_ENTRIES) {
+      this.entries.delete(this.entries.keys().next().value as string)
+    }
+  }
+}

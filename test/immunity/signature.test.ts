@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { computeSignature } from '../../src/immunity/index.js'
+
+const body = (text: string): SharedArrayBuffer => {
+  const shared = new SharedArrayBuffer(Buffer.byteLength(text))
+  Buffer.from(shared).write(text)
+  return shared
+}
+
+test('query order, duplicate and trailing slashes, and unreserved escapes do not change it', () => {
+  const a = computeSignature({ method: 'get', url: '/items//7/?b=2&a=1', body: null })
+  const b = computeSignature({ method: 'GET', url: '/items/%37?a=1&b=2', body: null })
+  assert.equal(a, b)
+  assert.equal(a, 'GET /items/7?a=1&b=2 #-')
+})
+
+test('method, path, query values and body bytes each make a different signature', () => {
+  const base = computeSignature({ method: 'POST', url: '/x?a=1', body: body('{"n":1}') })
+  assert.notEqual(base, computeSignature({ method: 'PUT', url: '/x?a=1', body: body('{"n":1}') }))
+  assert.notEqual(base, computeSignature({ method: 'POST', url: '/y?a=1', body: body('{"n":1}') }))
+  assert.notEqual(base, computeSignature({ method: 'POST', url: '/x?a=2', body: body('{"n":1}') }))
+  assert.notEqual(base, computeSignature({ method: 'POST', url: '/x?a=1', body: body('{"n":2}') }))
+  assert.equal(base, computeSignature({ method: 'POST', url: '/x?a=1', body: body('{"n":1}') }))
+})
+
+test('escapes of reserved characters are kept (they change meaning)', () => {
+  assert.notEqual(computeSignature({ method: 'GET', url: '/a%2Fb', body: null }), computeSignature({ method: 'GET', url: '/a/b', body: null }))
+})
