@@ -26,6 +26,8 @@ export class Dispatcher {
   private closing = false
   /** Signatures that keep crashing the app, answered without running (see src/immunity). */
   readonly immunity: ImmunityTable
+  /** Signatures whose request is stalling an instance now: requests like it wait for the verdict. */
+  private readonly suspects = new Map<string, Job[]>()
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -66,14 +68,27 @@ export class Dispatcher {
       replayable: isReplayable(method, req.rawHeaders, this.config.replay),
       receivedAt: performance.now(),
       attempts: 0,
+      innocentLosses: 0,
+      heldFor: null,
+      suspectOf: null,
       instance: null,
       started: false,
       done: false,
       deadline: null,
     }
     // Signatures cost a hash, so they are only computed once something has failed.
-    if (this.immunity.size > 0) {
-      const poison = this.immunity.isQuarantined(computeSignature(job))
+    if (this.immunity.size > 0 || this.suspects.size > 0) {
+      const signature = computeSignature(job)
+      const poison = this.immunity.isQuarantined(signature)
+      const held = poison ? undefined : this.suspects.get(signature)
+      if (held) {
+        // Like the request stalling an instance right now: wait for its verdict rather than
+        // risk stalling a second instance.
+        job.heldFor = signature
+        held.push(job)
+        this.track(job)
+        return
+      }
       if (poison) {
         this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: poison.signature, method, url: job.url }, 'rejected a quarantined request without running it')
         respondError(res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${poison.failures} times and are refused until ${new Date(poison.quarantinedUntil).toISOString()}`, job.requestId)
@@ -85,12 +100,69 @@ export class Dispatcher {
       respondError(res, 503, 'CRASHLESS_ERR_OVERLOADED', 'the server is overloaded; retry later', job.requestId, { 'retry-after': '1' })
       return
     }
-    this.jobs.set(id, job)
+    this.track(job)
+    if (instance) this.send(job, instance)
+  }
+
+  /** Puts a job in the in-flight table with its deadline and client-gone watch. */
+  private track(job: Job): void {
+    this.jobs.set(job.id, job)
     job.deadline = setTimeout(() => this.expire(job), this.config.timeouts.requestMs)
-    res.on('close', () => {
+    job.res.on('close', () => {
       if (!job.done) this.abandon(job)
     })
+  }
+
+  /**
+   * The request running synchronously in a stalled instance becomes a suspect: until it is
+   * judged (its instance killed and the failure blamed on it, or it completes), requests with
+   * its signature are held instead of being sent to healthy instances.
+   */
+  suspect(instance: Instance, requestId: number): void {
+    const job = this.jobs.get(requestId)
+    if (!job || job.instance !== instance || job.suspectOf) return
+    const signature = computeSignature(job)
+    job.suspectOf = signature
+    if (this.suspects.has(signature)) return
+    this.suspects.set(signature, [])
+    this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
+  }
+
+  /**
+   * The suspect was judged. Poison (quarantined): every held request is refused. Not (yet)
+   * poison: the next held request goes alone as the new probe and the others keep waiting;
+   * the suspect completed normally: all are released.
+   */
+  private judge(signature: string, verdict: 'quarantined' | 'failed' | 'cleared'): void {
+    const held = this.suspects.get(signature)
+    if (!held) return
+    const waiting = held.filter((j) => !j.done)
+    if (verdict === 'failed' && waiting.length > 0) {
+      const probe = waiting.shift()!
+      this.suspects.set(signature, waiting)
+      probe.heldFor = null
+      probe.suspectOf = signature
+      this.dispatch(probe)
+      return
+    }
+    this.suspects.delete(signature)
+    for (const job of waiting) {
+      job.heldFor = null
+      if (verdict === 'quarantined') {
+        const entry = this.immunity.isQuarantined(signature)
+        this.finish(job)
+        respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${entry?.failures ?? 0} times and are refused until ${new Date(entry?.quarantinedUntil ?? Date.now()).toISOString()}`, job.requestId)
+      } else {
+        this.dispatch(job)
+      }
+    }
+  }
+
+  /** Sends a job to an instance now, or queues it (re-admitted jobs bypass the queue bound). */
+  private dispatch(job: Job): void {
+    const instance = this.pool!.pick()
     if (instance) this.send(job, instance)
+    else this.queue.pushFront(job)
   }
 
   /** Dispatches queued requests to instances with room. */
@@ -192,7 +264,7 @@ export class Dispatcher {
         failed++
         this.finish(job)
         respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
-      } else if (job.replayable && job.attempts < this.config.replay.maxAttempts) {
+      } else if (job.replayable && this.mayRetry(job, loss)) {
         reserved++
         this.queue.pushFront(job)
       } else {
@@ -223,10 +295,28 @@ export class Dispatcher {
     this.pump()
   }
 
+  /**
+   * An attempt lost to another request's blamed fault does not count against this request's
+   * attempts (it was not its fault), but such losses are bounded too, so nothing loops forever.
+   */
+  private mayRetry(job: Job, loss: InstanceLoss): boolean {
+    if (loss.culprit !== null && job.innocentLosses < this.config.replay.maxAttempts) {
+      job.innocentLosses++
+      job.attempts--
+    }
+    return job.attempts < this.config.replay.maxAttempts
+  }
+
   /** Records a failure attributed to a request; enough of them quarantine its signature. */
   private blame(job: Job, failure: string): void {
     const signature = computeSignature(job)
-    if (this.immunity.recordFailure(signature, failure)) {
+    const quarantined = this.immunity.recordFailure(signature, failure)
+    const suspectOf = job.suspectOf
+    if (suspectOf) {
+      job.suspectOf = null
+      this.judge(suspectOf, quarantined || this.immunity.isQuarantined(signature) ? 'quarantined' : 'failed')
+    }
+    if (quarantined) {
       const entry = this.immunity.isQuarantined(signature)!
       this.log.warn(
         { event: 'quarantined', signature, failures: entry.failures, lastFailure: failure, until: new Date(entry.quarantinedUntil).toISOString(), requestId: job.requestId },
@@ -271,6 +361,12 @@ export class Dispatcher {
   private finish(job: Job): void {
     job.done = true
     if (job.deadline) clearTimeout(job.deadline)
+    // A suspect that completed (answered, or abandoned) was not stuck for good: release the others.
+    if (job.suspectOf) {
+      const signature = job.suspectOf
+      job.suspectOf = null
+      queueMicrotask(() => this.judge(signature, 'cleared'))
+    }
     this.jobs.delete(job.id)
     if (job.instance) {
       const instance = job.instance

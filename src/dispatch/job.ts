@@ -18,6 +18,12 @@ export interface Job {
   readonly replayable: boolean
   readonly receivedAt: number
   attempts: number
+  /** Set while the job is held back because its signature is under suspicion. */
+  heldFor: string | null
+  /** Set on a request that stalled an instance: the signature it is the probe of. */
+  suspectOf: string | null
+  /** Instances lost under this request through another request's fault (bounded separately). */
+  innocentLosses: number
   /** The instance running the current attempt. */
   instance: Instance | null
   /** The head was sent to the client: the request can no longer be re-served. */

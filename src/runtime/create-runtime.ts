@@ -42,6 +42,7 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
       dispatcher.handleLost(instance, loss, swapMs)
     },
     onCapacity: () => dispatcher.pump(),
+    onStalled: (instance, requestId) => dispatcher.suspect(instance, requestId),
     onRetired: (instance) => upgrades.closeInstance(instance, { reason: 'retired', error: null, culprit: null, fatal: null, exitCode: null }),
     onStartFailures: (error) => fail(new AppLoadError(config.entry, describe(error))),
   })

@@ -107,6 +107,16 @@ export class Instance {
     return now - this.lastBeatAt > this.options.leaseMs
   }
 
+  /**
+   * True when the heartbeat has not moved for half a lease: the event loop is probably blocked,
+   * so new work should go elsewhere even before the lease expires (a request sent now would wait
+   * for the kill and need re-serving). Reads shared memory only; the lease check keeps the
+   * reference point fresh.
+   */
+  isStalled(now: number): boolean {
+    return this.lastBeatAt !== 0 && Atomics.load(this.heartbeat, 0) === this.lastBeat && now - this.lastBeatAt > this.options.leaseMs / 2
+  }
+
   /** Ends the instance for a reason found outside it (lease, drain); `onLost` follows. */
   kill(reason: LossReason): void {
     if (this.state === 'dead' || this.killedFor) return
@@ -158,7 +168,7 @@ export class Instance {
    * of the heartbeat), or null. When the event loop is stuck or the heap runs out inside a
    * handler, that request is the one at fault. Slot 1 holds the id as an Int32, hence `| 0`.
    */
-  private runningRequest(): number | null {
+  runningRequest(): number | null {
     const slot = Atomics.load(this.heartbeat, 1)
     if (slot === 0) return null
     // Upgraded connections have negative ids and are not in `inflight`.

@@ -9,6 +9,11 @@ export interface PoolHooks {
   onLost: (instance: Instance, loss: InstanceLoss, recoveryMs: number) => void
   /** New capacity: queued requests can be dispatched. */
   onCapacity: () => void
+  /**
+   * An instance's heartbeat stalled for half a lease while a handler was running synchronously:
+   * that request is a suspect before the lease even expires.
+   */
+  onStalled: (instance: Instance, requestId: number) => void
   /** A tainted instance is draining: whatever it still holds outside HTTP (upgraded sockets) ends. */
   onRetired: (instance: Instance) => void
   /** Spares keep failing to start after the service was up: escalate. */
@@ -77,9 +82,14 @@ export class Pool {
   /** The least-loaded active instance with room for one more request, or null. */
   pick(): Instance | null {
     let best: Instance | null = null
+    let now = 0
     for (const instance of this.active) {
       if (instance.state !== 'ready' || instance.inflight.size >= this.config.limits.concurrency) continue
-      if (!best || instance.inflight.size < best.inflight.size) best = instance
+      if (best && instance.inflight.size >= best.inflight.size) continue
+      // A blocked instance piles up in-flight requests and stops being picked anyway; checking
+      // the heartbeat avoids handing it the first few.
+      if (instance.inflight.size > 0 && instance.isStalled((now ||= performance.now()))) continue
+      best = instance
     }
     return best
   }
@@ -194,7 +204,12 @@ export class Pool {
   private checkLeases(): void {
     const now = performance.now()
     for (const instance of [...this.active, ...this.spares, ...this.retiring]) {
-      if ((instance.state === 'ready' || instance.state === 'tainted') && instance.isLeaseExpired(now)) instance.kill('lease-expired')
+      if (instance.state !== 'ready' && instance.state !== 'tainted') continue
+      if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+      else if (instance.isStalled(now)) {
+        const running = instance.runningRequest()
+        if (running !== null && running > 0) this.hooks.onStalled(instance, running)
+      }
     }
   }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
-import { createBackend, type SqliteBackend } from '../../src/state/index.js'
+import { createBackend } from '../../src/state/index.js'
 import { describeBackendContract } from './backend-contract.js'
 import { bytes, text } from './contract-helpers.js'
 
@@ -91,9 +91,9 @@ describe('sqlite backend', () => {
     }
   })
 
-  test('group commit: commits asked for in one turn share ONE transaction, validated in order', async () => {
+  test('group commit: commits asked for in one turn share ONE transaction, validated in order', async (t) => {
     const path = join(tempDir(), 'state.db')
-    const backend = (await createBackend({ kind: 'sqlite', path })) as SqliteBackend
+    const backend = await createBackend({ kind: 'sqlite', path })
     const probe = new Database(path)
     try {
       const pageSize = probe.pragma('page_size', { simple: true }) as number
@@ -120,6 +120,7 @@ describe('sqlite backend', () => {
       probe.pragma('wal_checkpoint(TRUNCATE)')
       for (let i = 0; i < 50; i++) await backend.commit([], [{ key: `s${i}`, value: bytes(String(i)) }])
       const separate = walFrames(path, pageSize)
+      t.diagnostic(`sqlite WAL frames: ${grouped} for 54 commits in one turn, ${separate} for 50 commits in separate turns`)
       assert.ok(grouped >= 1 && grouped * 5 < separate, `the WAL grew by ${grouped} frames for 54 grouped commits, ${separate} for 50 separate ones`)
     } finally {
       probe.close()
