@@ -23,6 +23,9 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_BAD_REQUEST'
   | 'CRASHLESS_ERR_QUARANTINED'
   | 'CRASHLESS_ERR_STATE'
+  | 'CRASHLESS_ERR_CONFLICT'
+  | 'CRASHLESS_ERR_NO_REQUEST'
+  | 'CRASHLESS_ERR_NO_SESSION'
 
 /** Base class of every crashless error: a literal `name`, a stable `code`, and the `cause`. */
 export class CrashlessError extends Error {

@@ -12,3 +12,14 @@ export { defineConfig, loadConfig, type CrashlessConfig, type ResolvedConfig, ty
 export { createRuntime, type Runtime } from './runtime/index.js'
 export { createLogger } from './log.js'
 export { CrashlessError, ConfigError, UsageError, AppLoadError, hasErrorCode, type CrashlessErrorCode } from './errors.js'
+/**
+ * Per-request transactional stores, usable inside a request handler:
+ *
+ * @example
+ * ```ts
+ * import { store } from 'crashless'
+ * const count = ((await store.get<number>('count')) ?? 0) + 1
+ * await store.set('count', count) // committed only if the request succeeds
+ * ```
+ */
+export { store, session, type Store, type SetOptions, type StoreEntry, type StoreListOptions, type CrashlessContext, type Storable } from './host/index.js'

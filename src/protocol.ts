@@ -4,6 +4,8 @@
  * transfer list, so they are moved, not copied.
  */
 
+import type { ReadVersion, StoredEntry, WriteOp } from './state/index.js'
+
 /** Raw header pairs as Node gives them in `req.rawHeaders`: [name, value, name, value, ...]. */
 export type RawHeaders = string[]
 
@@ -46,6 +48,11 @@ export interface RequestMessage {
   remotePort: number
   /** Local TLS is not terminated by crashless; the scheme the client used. */
   scheme: 'http' | 'https'
+  /**
+   * The session this request belongs to, when sessions are configured: `session` reads and
+   * writes keys under it. Absent: `session` throws CRASHLESS_ERR_NO_SESSION.
+   */
+  sessionId?: string
 }
 
 /** The client went away or the deadline passed: the instance drops the request. */
@@ -104,6 +111,15 @@ export const SOCKET_WINDOW_BYTES = 1 << 20
 /** A receiver acknowledges at least this much at a time (a quarter of the window). */
 export const SOCKET_ACK_BYTES = SOCKET_WINDOW_BYTES / 4
 
+/** The answer to one `store-read`: committed entries, or why they could not be read. */
+export interface StoreResultMessage {
+  type: 'store-result'
+  id: number
+  seq: number
+  entries: StoredEntry[] | null
+  error: SerializedError | null
+}
+
 /** Stop taking work and exit when idle. */
 export interface DrainMessage {
   type: 'drain'
@@ -116,6 +132,7 @@ export type ToInstance =
   | SocketDataMessage
   | SocketCloseMessage
   | SocketAckMessage
+  | StoreResultMessage
   | DrainMessage
 
 // ---- instance -> dispatcher ------------------------------------------------------------
@@ -128,6 +145,16 @@ export interface ReadyMessage {
   listen: { port?: number; host?: string } | null
 }
 
+/**
+ * What a request did to the stores, sealed when its response (or the head of a streamed one)
+ * was sent: the versions it read and the writes it buffered. The dispatcher commits it before
+ * answering; it is absent when the request wrote nothing and needs no validation.
+ */
+export interface TransactionPayload {
+  reads: ReadVersion[]
+  writes: WriteOp[]
+}
+
 /** A whole response in one message: the common, fast case. */
 export interface ResponseMessage {
   type: 'response'
@@ -136,6 +163,7 @@ export interface ResponseMessage {
   statusMessage: string | undefined
   headers: ResponseHeaders
   body: ArrayBuffer | null
+  tx?: TransactionPayload | undefined
 }
 
 /** The start of a streamed response; chunks follow. */
@@ -145,6 +173,24 @@ export interface HeadMessage {
   status: number
   statusMessage: string | undefined
   headers: ResponseHeaders
+  /** Committed before the head is sent: writes made after it cannot be (the instance refuses them). */
+  tx?: TransactionPayload | undefined
+}
+
+/** Which committed entries a `store-read` asks for; keys are full store keys (namespace included). */
+export type StoreReadOp = { kind: 'get'; keys: string[] } | { kind: 'list'; prefix: string; limit?: number; after?: string }
+
+/**
+ * A request reads committed state; the dispatcher answers with `store-result` of the same `seq`.
+ * Writes never travel on their own: they are buffered in the instance and sent with the response.
+ */
+export interface StoreReadMessage {
+  type: 'store-read'
+  /** The request doing the read. */
+  id: number
+  /** Unique within the instance, to match the answer. */
+  seq: number
+  op: StoreReadOp
 }
 
 export interface ChunkMessage {
@@ -226,6 +272,7 @@ export type FromInstance =
   | SocketDataMessage
   | SocketCloseMessage
   | SocketAckMessage
+  | StoreReadMessage
 
 /** Messages about upgraded connections, which the upgrade relay handles instead of the dispatcher. */
 export type UpgradeTraffic = UpgradeAnswerMessage | SocketDataMessage | SocketCloseMessage | SocketAckMessage

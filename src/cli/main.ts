@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { hasErrorCode } from '../errors.js'
+import { immunityCommand } from './immunity-command.js'
 import { runCommand } from './run-command.js'
 
 const USAGE = `Usage: crashless <command> [options]
@@ -11,6 +12,18 @@ Commands:
       --instances, -i <n>  worker instances (default: one per core)
       --config, -c <file>  config file (default: crashless.config.{ts,mts,js,mjs} if present)
       --log-level <level>  fatal|error|warn|info|debug|trace|silent
+      --admin-port <n>     admin endpoint port on admin.host (default 9300; 0 picks a free one)
+
+  immunity ls        list the immunity table of a running crashless (signature, failures,
+                     last failure, quarantined until)
+      --json               print JSON instead of a table
+  immunity release <signature>
+                     lift a quarantine (quote the signature: it contains spaces)
+    both take:
+      --admin <url>        admin endpoint (default: admin.host/admin.port of the config file,
+                           else http://127.0.0.1:9300)
+      --token <token>      admin token (default: $CRASHLESS_ADMIN_TOKEN, else admin.token)
+      --config, -c <file>  config file to read the admin options from
 
   --help, -h         show this help
   --version, -v      show the version`
@@ -29,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === 'run') return await runCommand(rest)
+    if (command === 'immunity') return await immunityCommand(rest)
     process.stderr.write(`crashless: unknown command "${command}"\n\n${USAGE}\n`)
     return 2
   } catch (err) {

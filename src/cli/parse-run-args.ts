@@ -9,7 +9,7 @@ export interface RunArgs {
 }
 
 /**
- * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--config <file>]`.
+ * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--config <file>] [--admin-port <n>]`.
  * Values are passed on as strings-turned-numbers; the config room validates them and names
  * the flag's option path when one is wrong.
  *
@@ -31,6 +31,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         instances: { type: 'string', short: 'i' },
         config: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
+        'admin-port': { type: 'string' },
       },
     })
   } catch (err) {
@@ -44,6 +45,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   if (values.instances !== undefined) overrides.instances = toNumber('--instances', values.instances)
   if (values.host !== undefined) overrides.host = values.host
   if (values['log-level'] !== undefined) overrides.log = { level: values['log-level'] as never }
+  if (values['admin-port'] !== undefined) overrides.admin = { port: toNumber('--admin-port', values['admin-port']) }
   return { configFile: values.config, overrides }
 }
 

@@ -44,11 +44,40 @@ export const text: Check = (value) =>
     ? { ok: true, value }
     : { ok: false, expected: 'a non-empty string', got: value }
 
+/** true or false; `'false'` or 0 are refused rather than guessed at. */
+export const boolean: Check = (value) =>
+  typeof value === 'boolean' ? { ok: true, value } : { ok: false, expected: 'true or false', got: value }
+
+/**
+ * A bearer token: at least 16 visible ASCII characters (what a header can carry unmangled).
+ * Rejected values are never echoed: they are probably real secrets with a typo.
+ */
+export const secret: Check = (value) =>
+  typeof value === 'string' && value.length >= 16 && /^[\x21-\x7e]+$/.test(value)
+    ? { ok: true, value }
+    : { ok: false, expected: 'a token of at least 16 visible ASCII characters (no spaces)', got: typeof value === 'string' ? `a string of ${value.length} characters` : value }
+
 /** One of a fixed set of strings, matched exactly so `'Fetch'` is not silently accepted. */
 export function oneOf(choices: readonly string[]): Check {
   const expected = `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`
   return (value) =>
     typeof value === 'string' && choices.includes(value) ? { ok: true, value } : { ok: false, expected, got: value }
+}
+
+/**
+ * A `redis://` or `rediss://` URL, kept as written: ioredis would read anything else as a host
+ * name or a path and fail later with a less helpful message.
+ */
+export const redisUrl: Check = (value) => {
+  const expected = 'a redis:// or rediss:// URL'
+  if (typeof value !== 'string') return { ok: false, expected, got: value }
+  try {
+    const url = new URL(value)
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return { ok: true, value }
+  } catch {
+    // Falls through to the refusal below.
+  }
+  return { ok: false, expected, got: value }
 }
 
 /** RFC 9110 §5.6.2 `token`: what HTTP method and header names are made of. */

@@ -65,6 +65,27 @@ export const defaults: ConfigDefaults = deepFreeze({
     // same signature is a pattern worth blocking.
     threshold: 2,
     quarantineMs: 600_000,
+    // Survives restarts: poison learned before a restart is still refused after it.
+    store: 'sqlite',
+    path: '.crashless/immunity.db',
+  },
+  admin: {
+    enabled: true,
+    port: 9300,
+    // Loopback only unless the user says otherwise (and then a token is required).
+    host: '127.0.0.1',
+  },
+  state: {
+    // Embedded and durable across restarts without any server to run.
+    backend: 'sqlite',
+    path: '.crashless/state.db',
+    // Survives kill -9 of the runtime (the OS keeps the WAL pages); 'full' adds power loss.
+    synchronous: 'normal',
+    redisUrl: 'redis://127.0.0.1:6379',
+    redisPrefix: 'crashless:',
+    // Enough for ordinary contention: re-runs after a conflict are serialized per key, so each
+    // one is likely to win.
+    maxCommitRetries: 5,
   },
   log: {
     level: 'info',

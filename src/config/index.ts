@@ -6,5 +6,6 @@
 export type { CrashlessConfig, EntryStyle, ResolvedConfig } from './types.js'
 export { defineConfig } from './define-config.js'
 export { defaults, type ConfigDefaults } from './defaults.js'
-export { loadConfig, CONFIG_FILE_NAMES } from './load-config.js'
+export { loadConfig, loadConfigFile, CONFIG_FILE_NAMES } from './load-config.js'
+export { isLoopbackHost, checkAdminExposure } from './check-admin.js'
 export { resolveConfig } from './validate.js'

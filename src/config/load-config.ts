@@ -44,19 +44,32 @@ export async function loadConfig(options: {
   overrides: CrashlessConfig
 }): Promise<ResolvedConfig> {
   const cwd = resolve(options.cwd)
-  const file = options.configFile === undefined ? findConfigFile(cwd) : explicitConfigFile(resolve(cwd, options.configFile))
-
-  let fromFile: CrashlessConfig = {}
-  if (file !== undefined) {
-    const exported = configExport(await importConfigFile(file))
-    fromFile = anchorEntry(validateConfig(exported, file), dirname(file))
-  }
+  const { file, config: fromFile } = await loadConfigFile({ configFile: options.configFile, cwd })
   const fromFlags = anchorEntry(validateConfig(options.overrides, 'command line'), cwd)
 
   const where = file === undefined
     ? `not given on the command line, and no ${CONFIG_FILE_NAMES.join(' / ')} in ${cwd}`
     : `not set in ${file} nor on the command line`
   return completeConfig(mergeConfig(fromFile, fromFlags), where)
+}
+
+/**
+ * The config file layer alone, validated but neither completed nor required to name an
+ * `entry`: for commands that talk to a running crashless (`crashless immunity`) and only need
+ * a few of its options. `file` is undefined when there is none (and none was named).
+ *
+ * @example
+ * ```ts
+ * const { config } = await loadConfigFile({ cwd: process.cwd() })
+ * config.admin?.port // as written in crashless.config.ts, if at all
+ * ```
+ */
+export async function loadConfigFile(options: { configFile?: string; cwd: string }): Promise<{ file: string | undefined; config: CrashlessConfig }> {
+  const cwd = resolve(options.cwd)
+  const file = options.configFile === undefined ? findConfigFile(cwd) : explicitConfigFile(resolve(cwd, options.configFile))
+  if (file === undefined) return { file, config: {} }
+  const exported = configExport(await importConfigFile(file))
+  return { file, config: anchorEntry(validateConfig(exported, file), dirname(file)) }
 }
 
 /** The first conventional config file in `dir`, if any. */

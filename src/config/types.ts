@@ -55,6 +55,38 @@ export interface CrashlessConfig {
     threshold?: number
     /** How long a quarantine lasts (and failures are remembered), in ms. Default: 600000 (10 min). */
     quarantineMs?: number
+    /**
+     * Where the table is kept across restarts: `sqlite` (a file, see `path`), `redis` (the
+     * server of `state.redisUrl`, shared by a cluster) or `memory` (forgotten on exit). Default: `sqlite`.
+     */
+    store?: 'sqlite' | 'redis' | 'memory'
+    /** The SQLite file of the immunity table, relative to the working directory. Default: `.crashless/immunity.db`. */
+    path?: string
+  }
+  /** The admin HTTP endpoint (`crashless immunity ls|release`, health). Never runs app code. */
+  admin?: {
+    /** Default: true. */
+    enabled?: boolean
+    /** Default: 9300. 0 picks a free port (logged in `admin-listening`). */
+    port?: number
+    /** Default: `127.0.0.1`. Any non-loopback host requires `token`. */
+    host?: string
+    /** Bearer token every admin request must carry when set; required off loopback. At least 16 characters. */
+    token?: string
+  }
+  state?: {
+    /** Where `store` and `session` live. Default: `sqlite`. */
+    backend?: 'sqlite' | 'memory' | 'redis'
+    /** The sqlite database file, relative to the working directory. Default: `.crashless/state.db`. */
+    path?: string
+    /** sqlite `synchronous`: `normal` survives kill -9, `full` also power loss. Default: `normal`. */
+    synchronous?: 'off' | 'normal' | 'full' | 'extra'
+    /** The redis backend's server. Default: `redis://127.0.0.1:6379`. */
+    redisUrl?: string
+    /** Prefix of every Redis key the store writes. Default: `crashless:`. */
+    redisPrefix?: string
+    /** Times a request whose reads changed before it committed is re-run, then 503. Default: 5. */
+    maxCommitRetries?: number
   }
   log?: {
     /** pino level. Default: `info`. */
@@ -74,6 +106,15 @@ export interface ResolvedConfig {
   limits: { maxBodyBytes: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string }
-  immunity: { threshold: number; quarantineMs: number }
+  immunity: { threshold: number; quarantineMs: number; store: 'sqlite' | 'redis' | 'memory'; path: string }
+  admin: { enabled: boolean; port: number; host: string; token?: string }
+  state: {
+    backend: 'sqlite' | 'memory' | 'redis'
+    path: string
+    synchronous: 'off' | 'normal' | 'full' | 'extra'
+    redisUrl: string
+    redisPrefix: string
+    maxCommitRetries: number
+  }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
 }

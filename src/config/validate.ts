@@ -8,7 +8,8 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, headerName, integer, methodList, oneOf, text, describeValue, type Check } from './checks.js'
+import { MAX_TIMER_MS, boolean, headerName, integer, methodList, oneOf, redisUrl, secret, text, describeValue, type Check } from './checks.js'
+import { checkAdminExposure } from './check-admin.js'
 import { withDefaults } from './defaults.js'
 import { closest } from './did-you-mean.js'
 import { isPlainObject } from './merge-config.js'
@@ -55,6 +56,22 @@ const schema: Schema = {
   immunity: {
     threshold: positive,
     quarantineMs: timer,
+    store: oneOf(['sqlite', 'redis', 'memory']),
+    path: text,
+  },
+  admin: {
+    enabled: boolean,
+    port: integer({ min: 0, max: 65535, expected: 'a port number from 0 to 65535 (0 picks a free port)' }),
+    host: text,
+    token: secret,
+  },
+  state: {
+    backend: oneOf(['sqlite', 'memory', 'redis']),
+    path: text,
+    synchronous: oneOf(['off', 'normal', 'full', 'extra']),
+    redisUrl: redisUrl,
+    redisPrefix: text,
+    maxCommitRetries: integer({ min: 0, max: 100 }),
   },
   log: {
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -154,7 +171,7 @@ export function completeConfig(config: CrashlessConfig, where: string): Resolved
   if (entry === undefined) {
     throw new ConfigError('entry', `missing: name the app module to serve, e.g. entry: './src/app.ts' (${where})`)
   }
-  return withDefaults({ ...config, entry })
+  return checkAdminExposure(withDefaults({ ...config, entry }))
 }
 
 /**

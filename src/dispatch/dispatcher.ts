@@ -1,9 +1,11 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { packHeaders, type FromInstance, type RequestCrashedMessage, type ResponseHeaders } from '../protocol.js'
+import { packHeaders, type FromInstance, type HeadMessage, type RequestCrashedMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
 import { computeSignature, ImmunityTable } from '../immunity/index.js'
+import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import { Committer } from './commit.js'
 import type { Job } from './job.js'
 import { JobQueue } from './job-queue.js'
 import { isReplayable } from './replayable.js'
@@ -28,11 +30,15 @@ export class Dispatcher {
   readonly immunity: ImmunityTable
   /** Signatures whose request is stalling an instance now: requests like it wait for the verdict. */
   private readonly suspects = new Map<string, Job[]>()
+  /** Store reads and the output commit of per-request transactions (see commit.ts). */
+  readonly commits: Committer
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
+    backend: StateBackend | null = null,
   ) {
+    this.commits = new Committer(backend, config.state.maxCommitRetries, log)
     this.queue = new JobQueue(config.limits.queue)
     this.immunity = new ImmunityTable(config.immunity)
   }
@@ -75,6 +81,9 @@ export class Dispatcher {
       started: false,
       done: false,
       deadline: null,
+      conflicts: 0,
+      held: null,
+      lane: null,
     }
     // Signatures cost a hash, so they are only computed once something has failed.
     if (this.immunity.size > 0 || this.suspects.size > 0) {
@@ -118,7 +127,9 @@ export class Dispatcher {
    * judged (its instance killed and the failure blamed on it, or it completes), requests with
    * its signature are held instead of being sent to healthy instances.
    */
-  suspect(instance: Instance, requestId: number): void {
+  suspect(instance: Instance, requestId: number | null): void {
+    this.evacuate(instance, requestId)
+    if (requestId === null) return
     const job = this.jobs.get(requestId)
     if (!job || job.instance !== instance || job.suspectOf) return
     const signature = computeSignature(job)
@@ -126,6 +137,30 @@ export class Dispatcher {
     if (this.suspects.has(signature)) return
     this.suspects.set(signature, [])
     this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
+  }
+
+  /**
+   * Requests waiting in a stalled instance cannot progress until it is killed at the end of its
+   * lease: re-serve the replayable ones elsewhere now, half a lease early. If the instance
+   * recovers after all, it is told to drop them, and whatever it answers is ignored (only the
+   * current attempt's answer counts), so a request is answered once; idempotent requests may
+   * run twice, which RFC 9110 allows for them.
+   */
+  private evacuate(instance: Instance, running: number | null): void {
+    let moved = 0
+    for (const id of instance.inflight) {
+      const job = this.jobs.get(id)
+      if (!job || id === running || job.started || !job.replayable) continue
+      instance.inflight.delete(id)
+      instance.post({ type: 'abort', id })
+      job.instance = null
+      job.attempts--
+      this.queue.pushFront(job)
+      moved++
+    }
+    if (moved === 0) return
+    this.log.info({ event: 'evacuated', instance: instance.id, moved, running: running === null ? null : (this.jobs.get(running)?.requestId ?? null) }, `instance ${instance.id} stalled; re-serving ${moved} waiting request(s) elsewhere`)
+    this.pump()
   }
 
   /**
@@ -177,23 +212,19 @@ export class Dispatcher {
   handleMessage(instance: Instance, msg: FromInstance): void {
     if (msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'ready' || msg.type === 'start-failed' || msg.type === 'fatal') return
     if (msg.type === 'request-crashed') return this.handleCrashed(instance, msg)
+    if (msg.type === 'store-read') return this.commits.read(instance, msg)
     const job = this.jobs.get(msg.id)
     // A late message from an attempt that was abandoned or moved elsewhere.
     if (!job || job.instance !== instance) return
+    // A streamed response whose head is committing: the body waits for the head.
+    if (job.held && (msg.type === 'chunk' || msg.type === 'end')) return void job.held.push(msg)
     const res = job.res
     switch (msg.type) {
       case 'response':
-        // A whole body is known: send it with a length rather than chunked (fetch handlers
-        // rarely set one). Never for HEAD, 1xx, 204 or 304, which carry no body.
-        if (msg.body && msg.headers['content-length'] === undefined && msg.headers['transfer-encoding'] === undefined && job.method !== 'HEAD' && msg.status !== 204 && msg.status !== 304 && msg.status >= 200) {
-          msg.headers['content-length'] = String(msg.body.byteLength)
-        }
-        if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
-          res.end(msg.body ? Buffer.from(msg.body) : undefined)
-          this.finish(job)
-        }
-        return
+        if (msg.tx) return this.commitFirst(job, instance, msg, msg.tx)
+        return this.respond(job, msg)
       case 'head':
+        if (msg.tx) return this.commitFirst(job, instance, msg, msg.tx)
         if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) job.started = true
         return
       case 'chunk':
@@ -209,6 +240,72 @@ export class Dispatcher {
         this.finish(job)
         respondError(res, 500, 'CRASHLESS_ERR_HANDLER', 'the request handler failed', job.requestId)
     }
+  }
+
+  private respond(job: Job, msg: ResponseMessage): void {
+    // A whole body is known: send it with a length rather than chunked (fetch handlers
+    // rarely set one). Never for HEAD, 1xx, 204 or 304, which carry no body.
+    if (msg.body && msg.headers['content-length'] === undefined && msg.headers['transfer-encoding'] === undefined && job.method !== 'HEAD' && msg.status !== 204 && msg.status !== 304 && msg.status >= 200) {
+      msg.headers['content-length'] = String(msg.body.byteLength)
+    }
+    if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
+      job.res.end(msg.body ? Buffer.from(msg.body) : undefined)
+      this.finish(job)
+    }
+  }
+
+  /**
+   * Output commit: a response carrying the request's transaction goes out only once that is
+   * durable. A conflict (what it read changed) means it had no effects: it runs again. A whole
+   * response leaves its instance at once, so neither the instance's loss nor a later crash there
+   * concerns it any more; a streamed one keeps its instance, its chunks held until the head goes.
+   */
+  private commitFirst(job: Job, instance: Instance, msg: ResponseMessage | HeadMessage, tx: TransactionPayload): void {
+    if (msg.type === 'response') this.detach(job)
+    else {
+      // From here the request cannot be re-served, only re-run after a conflict.
+      job.started = true
+      job.held = []
+    }
+    void this.commits.commit(job, tx).then((outcome) => {
+      if (job.done) return
+      if (outcome.kind === 'committed') {
+        if (msg.type === 'response') return this.respond(job, msg)
+        const held = job.held ?? []
+        job.held = null
+        if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) for (const next of held) this.handleMessage(instance, next)
+        return
+      }
+      if (outcome.kind === 'conflict') return this.rerun(job, outcome.key)
+      job.instance?.post({ type: 'abort', id: job.id })
+      this.finish(job)
+      if (outcome.kind === 'gave-up') {
+        respondError(job.res, 503, 'CRASHLESS_ERR_CONFLICT', `what the request read kept changing while it ran (${outcome.conflicts} conflicts); nothing was applied; retry`, job.requestId, { 'retry-after': '1' })
+      } else {
+        respondError(job.res, 503, 'CRASHLESS_ERR_STATE', 'the state store failed to commit the request\'s writes; retry', job.requestId, { 'retry-after': '1' })
+      }
+    })
+  }
+
+  /**
+   * Runs a request again after a commit conflict, under a new protocol id so that whatever its
+   * earlier attempt still sends (chunks, store reads) finds no job. Re-runs on one key take turns.
+   */
+  private rerun(job: Job, key: string): void {
+    if (job.instance) {
+      job.instance.post({ type: 'abort', id: job.id })
+      this.detach(job)
+    }
+    this.jobs.delete(job.id)
+    job.id = this.nextId++
+    this.jobs.set(job.id, job)
+    job.started = false
+    job.held = null
+    // A conflict is no failure: it must not use up the attempts kept for lost instances.
+    job.attempts--
+    this.commits.rerun(job, key, () => {
+      if (!job.done) this.dispatch(job)
+    })
   }
 
   /**
@@ -368,16 +465,22 @@ export class Dispatcher {
       queueMicrotask(() => this.judge(signature, 'cleared'))
     }
     this.jobs.delete(job.id)
+    this.commits.release(job)
     if (job.instance) {
-      const instance = job.instance
-      instance.inflight.delete(job.id)
-      job.instance = null
-      if (instance.state === 'tainted' && instance.inflight.size === 0) this.pool!.retire(instance)
-      this.pump()
+      this.detach(job)
     } else {
       // Still queued (client gone, deadline passed): give its place back.
       this.queue.remove(job)
     }
+  }
+
+  /** The job no longer occupies its instance (answered, committing, or moving elsewhere). */
+  private detach(job: Job): void {
+    const instance = job.instance!
+    instance.inflight.delete(job.id)
+    job.instance = null
+    if (instance.state === 'tainted' && instance.inflight.size === 0) this.pool!.retire(instance)
+    this.pump()
   }
 
   private expire(job: Job): void {

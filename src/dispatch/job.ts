@@ -1,10 +1,14 @@
 import type { ServerResponse } from 'node:http'
+import type { ChunkMessage, EndMessage } from '../protocol.js'
 import type { Instance } from '../supervise/index.js'
 
 /** One client request as the dispatcher tracks it, across attempts on several instances. */
 export interface Job {
-  /** Internal id, unique in this runtime; the protocol's request id. */
-  readonly id: number
+  /**
+   * Internal id, unique in this runtime; the protocol's request id. A request re-run after a
+   * commit conflict gets a new one, so messages of its earlier attempt cannot be mistaken for it.
+   */
+  id: number
   /** The id shown to clients in error bodies and logs. */
   readonly requestId: string
   readonly method: string
@@ -30,4 +34,10 @@ export interface Job {
   started: boolean
   done: boolean
   deadline: NodeJS.Timeout | null
+  /** Commit conflicts so far (bounded by `state.maxCommitRetries`). */
+  conflicts: number
+  /** A streamed response's chunks, held while the transaction its head carried commits. */
+  held: (ChunkMessage | EndMessage)[] | null
+  /** The key whose conflict re-runs this job is waiting or running in (see conflict-lanes.ts). */
+  lane: string | null
 }

@@ -1,2 +1,8 @@
 /** The host room runs inside instances; the rest of crashless only needs to know where. */
 export const workerEntryUrl = new URL('./worker-main.js', import.meta.url)
+
+// What apps import from 'crashless' to reach the current request's stores.
+export { store, session } from './current-store.js'
+export type { Store, SetOptions, StoreEntry, StoreListOptions } from './store-api.js'
+export type { CrashlessContext } from './request-state.js'
+export type { Storable } from './value-codec.js'

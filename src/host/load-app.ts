@@ -3,9 +3,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { installListenCapture, type ListenRequest } from './capture-listen.js'
 import { locateSyntaxError } from './locate-syntax-error.js'
+import type { CrashlessContext } from './request-state.js'
 
-/** A fetch handler: `(request) => Response`, as Hono, itty-router and friends export. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>
+/**
+ * A fetch handler: `(request) => Response`, as Hono, itty-router and friends export. crashless
+ * passes the request's `ctx` (stores) as the second argument (Hono sees it as `c.env`).
+ */
+export type FetchHandler = (request: Request, ctx: CrashlessContext) => Response | Promise<Response>
 
 /** A Node request listener, as Express and `http.createServer` take. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void
@@ -102,7 +106,7 @@ function unwrapDefault(mod: Record<string, unknown>): unknown {
 function asFetchHandler(value: unknown, style: string): FetchHandler | null {
   if ((isObject(value) || typeof value === 'function') && typeof (value as { fetch?: unknown }).fetch === 'function') {
     const target = value as { fetch: FetchHandler }
-    return (request) => target.fetch(request)
+    return (request, ctx) => target.fetch(request, ctx)
   }
   // A bare function is a fetch handler when it declares one parameter (or the user said so);
   // a Node listener declares two or more (Express apps declare three).

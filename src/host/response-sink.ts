@@ -1,10 +1,12 @@
 import type { MessagePort } from 'node:worker_threads'
-import { serializeError, type FromInstance, type ResponseHeaders } from '../protocol.js'
+import { serializeError, type FromInstance, type ResponseHeaders, type TransactionPayload } from '../protocol.js'
 
 /**
  * Collects one response and sends it to the dispatcher in as few messages as possible: a
  * response that ends before the next turn of the event loop goes as a single `response`
  * message; one that keeps going (chunked, server-sent events) goes as `head`, `chunk`s and `end`.
+ * The request's store transaction is sealed as the response (or its head) goes and travels with
+ * it: the dispatcher commits it before the client sees anything.
  */
 export class ResponseSink {
   private head: { status: number; statusMessage: string | undefined; headers: ResponseHeaders } | null = null
@@ -18,6 +20,7 @@ export class ResponseSink {
     private readonly port: MessagePort,
     readonly id: number,
     private readonly onDone: (id: number) => void,
+    private readonly seal: (status: number) => TransactionPayload | undefined = () => undefined,
   ) {}
 
   /** True once the response was sent or abandoned; later writes are dropped. */
@@ -81,11 +84,13 @@ export class ResponseSink {
       if (ended) {
         this.close()
         const body = this.takeBody()
-        this.post({ type: 'response', id: this.id, ...head, body }, body ? [body] : undefined)
+        const tx = this.seal(head.status)
+        this.post(tx ? { type: 'response', id: this.id, ...head, body, tx } : { type: 'response', id: this.id, ...head, body }, body ? [body] : undefined)
         return
       }
       this.streaming = true
-      this.post({ type: 'head', id: this.id, ...head })
+      const tx = this.seal(head.status)
+      this.post(tx ? { type: 'head', id: this.id, ...head, tx } : { type: 'head', id: this.id, ...head })
     }
     const data = this.takeBody()
     if (data) this.post({ type: 'chunk', id: this.id, data }, [data])

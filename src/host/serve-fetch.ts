@@ -1,31 +1,32 @@
 import { unpackHeaders, type RequestMessage } from '../protocol.js'
 import { fromFetchHeaders } from './headers.js'
 import type { FetchHandler } from './load-app.js'
+import type { RequestState } from './request-state.js'
 import type { ResponseSink } from './response-sink.js'
 
 /**
- * Runs one request through a fetch handler (`(request) => Response`) and streams the
+ * Runs one request through a fetch handler (`(request, ctx) => Response`) and streams the
  * Response body into the sink. A handler that throws or rejects fails only this request.
  * Returns a function that aborts the request (its `request.signal` fires).
  *
  * @example
  * ```ts
- * const abort = serveFetch(app.fetch, message, sink)
+ * const abort = serveFetch(app.fetch, message, sink, state)
  * ```
  */
-export function serveFetch(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink): () => void {
+export function serveFetch(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink, state: RequestState): () => void {
   const controller = new AbortController()
-  void run(fetch, msg, sink, controller.signal)
+  void run(fetch, msg, sink, state, controller.signal)
   return () => {
     sink.abandon()
     controller.abort()
   }
 }
 
-async function run(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink, signal: AbortSignal): Promise<void> {
+async function run(fetch: FetchHandler, msg: RequestMessage, sink: ResponseSink, state: RequestState, signal: AbortSignal): Promise<void> {
   try {
     const request = toRequest(msg, signal)
-    const response = await fetch(request)
+    const response = await fetch(request, state.context)
     if (!isResponse(response)) {
       throw new TypeError(`the fetch handler returned ${describe(response)} instead of a Response`)
     }

@@ -7,10 +7,13 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Outbox } from '../outbox.js'
 import { serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
 import { loadApp, type LoadedApp } from './load-app.js'
-import { currentRequestId, requestStorage } from './request-context.js'
+import { registerRequestLookup } from './current-store.js'
+import { currentRequestId, currentRequestState, requestStorage } from './request-context.js'
+import { RequestState } from './request-state.js'
 import { ResponseSink } from './response-sink.js'
 import { serveFetch } from './serve-fetch.js'
 import { serveNode } from './serve-node.js'
+import { StoreClient } from './store-client.js'
 import { createUpgradeRelay } from './upgrade-relay.js'
 
 const init = workerData as InstanceInit
@@ -22,6 +25,9 @@ const port = {
 const active = new Map<number, () => void>()
 let app: LoadedApp | null = null
 let dying = false
+const storeClient = new StoreClient(port)
+// `import { store } from 'crashless'` finds the current request through this.
+registerRequestLookup(currentRequestState)
 
 function post(message: FromInstance): void {
   outbox.post(message)
@@ -79,16 +85,18 @@ const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', 
 
 function handleRequest(msg: RequestMessage): void {
   const loaded = app!
-  const sink = new ResponseSink(port, msg.id, forget)
+  // Costs one small object; the transaction itself is made only if the handler uses a store.
+  const state = new RequestState(msg.id, storeClient, msg.sessionId ?? null)
+  const sink = new ResponseSink(port, msg.id, forget, (status) => state.seal(status))
   // Slot 1 names the request whose handler runs synchronously now, so a lease that expires or
   // a heap that runs out before the handler returns is blamed on it, not on its neighbours.
   Atomics.store(heartbeat, 1, msg.id)
   let abort: () => void
   try {
-    abort = requestStorage.run({ id: msg.id }, () =>
+    abort = requestStorage.run({ id: msg.id, state }, () =>
       loaded.style === 'fetch'
-        ? serveFetch(loaded.fetch, msg, sink)
-        : serveNode(loaded.listener, msg, sink, (err) => fail('uncaughtException', err, msg.id)),
+        ? serveFetch(loaded.fetch, msg, sink, state)
+        : serveNode(loaded.listener, msg, sink, state, (err) => fail('uncaughtException', err, msg.id)),
     )
   } finally {
     Atomics.store(heartbeat, 1, 0)
@@ -122,6 +130,9 @@ function receive(msg: ToInstance): void {
     case 'socket-close':
     case 'socket-ack':
       upgrades.receive(msg)
+      break
+    case 'store-result':
+      storeClient.receive(msg)
       break
     case 'drain':
       outbox.flush()

@@ -33,6 +33,7 @@ export interface ImmunityOptions {
 export class ImmunityTable {
   private readonly entries = new Map<string, ImmunityEntry>()
   private static readonly MAX_ENTRIES = 10_000
+  private listener: ((signature: string) => void) | null = null
 
   constructor(
     private readonly options: ImmunityOptions,
@@ -42,6 +43,35 @@ export class ImmunityTable {
   /** How many signatures are known; zero means the fast path can skip computing signatures. */
   get size(): number {
     return this.entries.size
+  }
+
+  /** How long failures are remembered (and a quarantine lasts), in ms. */
+  get windowMs(): number {
+    return this.options.quarantineMs
+  }
+
+  /**
+   * Calls `listener` with the signature of every entry changed, added or dropped from now on
+   * (expiry excepted: stores expire entries themselves), so it can be persisted. One listener.
+   */
+  onChange(listener: (signature: string) => void): void {
+    this.listener = listener
+  }
+
+  /** The live entry for a signature (quarantined or not), if any. */
+  get(signature: string): ImmunityEntry | undefined {
+    return this.live(signature, this.now())
+  }
+
+  /**
+   * Puts back an entry learned before (loaded from a store at start); ignored when it has
+   * expired meanwhile or the signature is already known. Does not call the change listener.
+   */
+  restore(entry: ImmunityEntry): void {
+    if (this.entries.has(entry.signature)) return
+    this.entries.set(entry.signature, { ...entry })
+    if (!this.live(entry.signature, this.now())) return
+    this.trim()
   }
 
   /** Records a failure attributed to a request; returns true when this failure quarantines the signature. */
@@ -57,8 +87,10 @@ export class ImmunityTable {
     entry.lastFailure = failure
     if (entry.quarantinedUntil === 0 && entry.failures >= this.options.threshold) {
       entry.quarantinedUntil = now + this.options.quarantineMs
+      this.listener?.(signature)
       return true
     }
+    this.listener?.(signature)
     return false
   }
 
@@ -75,7 +107,10 @@ export class ImmunityTable {
 
   /** Lifts a quarantine and forgets the failures; false when the signature was unknown. */
   release(signature: string): boolean {
-    return this.entries.delete(signature)
+    const known = this.live(signature, this.now()) !== undefined
+    this.entries.delete(signature)
+    if (known) this.listener?.(signature)
+    return known
   }
 
   private live(signature: string, now: number): ImmunityEntry | undefined {
@@ -92,7 +127,9 @@ export class ImmunityTable {
   private trim(): void {
     // Map iteration order is insertion order: the first keys are the oldest.
     while (this.entries.size > ImmunityTable.MAX_ENTRIES) {
-      this.entries.delete(this.entries.keys().next().value as string)
+      const oldest = this.entries.keys().next().value as string
+      this.entries.delete(oldest)
+      this.listener?.(oldest)
     }
   }
 }

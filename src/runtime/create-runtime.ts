@@ -7,6 +7,8 @@ import { createFront } from '../front/index.js'
 import type { Logger } from '../log.js'
 import { isUpgradeTraffic, type SerializedError } from '../protocol.js'
 import { Pool } from '../supervise/index.js'
+import { startControlPlane, type ControlPlane } from './control-plane.js'
+import { openState } from './open-state.js'
 
 /** A started crashless runtime. */
 export interface Runtime {
@@ -29,7 +31,9 @@ export interface Runtime {
  * ```
  */
 export async function createRuntime(config: ResolvedConfig, log: Logger): Promise<Runtime> {
-  const dispatcher = new Dispatcher(config, log)
+  // Before any instance: a store that cannot open is a config error, not a failed request later.
+  const backend = await openState(config.state, log)
+  const dispatcher = new Dispatcher(config, log, backend)
   let fail: (err: CrashlessError) => void = () => {}
   const failed = new Promise<CrashlessError>((resolve) => {
     fail = resolve
@@ -57,7 +61,17 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
     // Stop the pool before reporting: it replaces instances lost while starting, and a module
     // that cannot load would otherwise be respawned in a loop that keeps the process alive.
     await pool.stop()
+    await backend.close()
     throw new AppLoadError(config.entry, describe(err as SerializedError), { cause: err })
+  }
+  // Known poison must be refused from the first request on: load it before the front binds.
+  let control: ControlPlane
+  try {
+    control = await startControlPlane(config, dispatcher, pool, log)
+  } catch (err) {
+    await pool.stop()
+    await backend.close()
+    throw err
   }
   const front = createFront(config, log, {
     submit: (req, res, body) => dispatcher.submit(req, res, body),
@@ -70,7 +84,8 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
   } catch (err) {
     // The instances are running by now; without stopping them the process would print the
     // error and then stay alive, serving nothing.
-    await pool.stop()
+    await Promise.all([pool.stop(), control.close()])
+    await backend.close()
     const where = host === undefined ? `port ${port}` : `${host}:${port}`
     throw new ConfigError('port', `cannot listen on ${where}: ${(err as Error).message}`, { cause: err })
   }
@@ -85,7 +100,8 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
   return {
     address,
     failed,
-    close: () => (closing ??= shutdown(front, dispatcher, upgrades, pool, config.timeouts.drainMs)),
+    // The store closes last: commits of drained requests finish before it does.
+    close: () => (closing ??= shutdown(front, dispatcher, upgrades, pool, config.timeouts.drainMs).then(async (result) => (await control.close(), await backend.close(), result))),
   }
 }
 

@@ -13,7 +13,7 @@ export interface PoolHooks {
    * An instance's heartbeat stalled for half a lease while a handler was running synchronously:
    * that request is a suspect before the lease even expires.
    */
-  onStalled: (instance: Instance, requestId: number) => void
+  onStalled: (instance: Instance, requestId: number | null) => void
   /** A tainted instance is draining: whatever it still holds outside HTTP (upgraded sockets) ends. */
   onRetired: (instance: Instance) => void
   /** Spares keep failing to start after the service was up: escalate. */
@@ -38,6 +38,8 @@ const MIN_HEALTHY_UPTIME_MS = 1000
 export class Pool {
   readonly active: Instance[] = []
   private readonly spares: Instance[] = []
+  /** Active instances whose heartbeat stalled: they do not count as serving capacity. */
+  private readonly stalled = new Set<Instance>()
   /** Tainted instances finishing their requests before they drain. */
   private readonly retiring = new Set<Instance>()
   private starting = 0
@@ -72,6 +74,11 @@ export class Pool {
     this.leaseTimer = setInterval(() => this.checkLeases(), leaseTick)
     this.leaseTimer.unref()
     return (results[0] as PromiseFulfilledResult<ReadyMessage>).value
+  }
+
+  /** Warm spares started and idle now (for health reports). */
+  get spareCount(): number {
+    return this.spares.length
   }
 
   /** The port the dispatcher bound, reported by captured servers' address() from now on. */
@@ -174,11 +181,15 @@ export class Pool {
   private balance(): void {
     if (this.stopped) return
     let promoted = false
-    while (this.active.length < this.config.instances && this.spares.length > 0) {
+    // A stalled instance is probably blocked until its lease expires: promote a spare in its
+    // place now rather than at the kill, so capacity does not wait a whole lease.
+    let serving = this.active.length - this.stalled.size
+    while (serving < this.config.instances && this.spares.length > 0) {
       this.active.push(this.spares.shift()!)
+      serving++
       promoted = true
     }
-    const wanted = this.config.instances - this.active.length + this.config.spares
+    const wanted = this.config.instances - serving + this.config.spares
     if (this.retryTimer === null) {
       while (this.spares.length + this.starting < wanted) this.spawn()
     }
@@ -196,6 +207,7 @@ export class Pool {
     const spareIndex = this.spares.indexOf(instance)
     if (spareIndex >= 0) this.spares.splice(spareIndex, 1)
     this.retiring.delete(instance)
+    this.stalled.delete(instance)
     if (this.stopped) return
     this.balance()
     this.hooks.onLost(instance, loss, performance.now() - lostAt)
@@ -208,7 +220,14 @@ export class Pool {
       if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
       else if (instance.isStalled(now)) {
         const running = instance.runningRequest()
-        if (running !== null && running > 0) this.hooks.onStalled(instance, running)
+        this.hooks.onStalled(instance, running !== null && running > 0 ? running : null)
+        if (this.active.includes(instance) && !this.stalled.has(instance)) {
+          this.stalled.add(instance)
+          this.balance()
+        }
+      } else if (this.stalled.delete(instance)) {
+        // It recovered (a long GC, a slow synchronous task): it serves again, one spare short
+        // until the next loss rebalances.
       }
     }
   }

@@ -18,7 +18,16 @@ test('defaults are the documented values', () => {
       methods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'],
       idempotencyKeyHeader: 'idempotency-key',
     },
-    immunity: { threshold: 2, quarantineMs: 600_000 },
+    immunity: { threshold: 2, quarantineMs: 600_000, store: 'sqlite', path: '.crashless/immunity.db' },
+    admin: { enabled: true, port: 9300, host: '127.0.0.1' },
+    state: {
+      backend: 'sqlite',
+      path: '.crashless/state.db',
+      synchronous: 'normal',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisPrefix: 'crashless:',
+      maxCommitRetries: 5,
+    },
     log: { level: 'info' },
   })
 })
@@ -36,6 +45,10 @@ test('given options win over defaults, option by option within a section', () =>
   assert.equal(config.limits.concurrency, 64)
   assert.equal(config.timeouts.leaseMs, 200)
   assert.equal(config.timeouts.requestMs, 30_000)
+  const state = withDefaults({ entry: '/a.ts', state: { backend: 'memory' } }).state
+  assert.equal(state.backend, 'memory')
+  assert.equal(state.path, '.crashless/state.db')
+  assert.equal(state.maxCommitRetries, 5)
 })
 
 test('defaults are frozen and never shared with a resolved config', () => {

@@ -40,6 +40,14 @@ test('bad values name the option, what was expected, what was found and the sour
     [{ entry: 'a.ts', replay: { methods: ['GET', 'BAD METHOD'] } }, 'replay.methods[1]', `expected an HTTP method such as "GET", got "BAD METHOD" ${FROM}`],
     [{ entry: 'a.ts', replay: { idempotencyKeyHeader: 'x key' } }, 'replay.idempotencyKeyHeader', `expected an HTTP header name, got "x key" ${FROM}`],
     [{ entry: 'a.ts', log: { level: 'verbose' } }, 'log.level', `expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "verbose" ${FROM}`],
+    [{ entry: 'a.ts', state: { backend: 'postgres' } }, 'state.backend', `expected one of "sqlite", "memory", "redis", got "postgres" ${FROM}`],
+    [{ entry: 'a.ts', state: { path: '' } }, 'state.path', `expected a non-empty string, got "" ${FROM}`],
+    [{ entry: 'a.ts', state: { synchronous: 'FULL' } }, 'state.synchronous', `expected one of "off", "normal", "full", "extra", got "FULL" ${FROM}`],
+    [{ entry: 'a.ts', state: { redisUrl: 'localhost:6379' } }, 'state.redisUrl', `expected a redis:// or rediss:// URL, got "localhost:6379" ${FROM}`],
+    [{ entry: 'a.ts', state: { redisUrl: 'http://127.0.0.1' } }, 'state.redisUrl', `expected a redis:// or rediss:// URL, got "http://127.0.0.1" ${FROM}`],
+    [{ entry: 'a.ts', state: { redisPrefix: 7 } }, 'state.redisPrefix', `expected a non-empty string, got 7 ${FROM}`],
+    [{ entry: 'a.ts', state: { maxCommitRetries: -1 } }, 'state.maxCommitRetries', `expected a non-negative integer up to 100, got -1 ${FROM}`],
+    [{ entry: 'a.ts', state: 'memory' }, 'state', `expected an object, got "memory" ${FROM}`],
     [{ entry: 'a.ts', limits: 5 }, 'limits', `expected an object, got 5 ${FROM}`],
     [{ entry: 'a.ts', timeouts: [1000] }, 'timeouts', `expected an object, got an array ${FROM}`],
     [{ entry: 'a.ts', log: null }, 'log', `expected an object, got null ${FROM}`],
@@ -58,6 +66,10 @@ test('edge values that are allowed pass through', () => {
   assert.equal(config.timeouts.drainMs, 0)
   assert.equal(config.limits.maxBodyBytes, 0)
   assert.equal(resolveConfig({ entry: 'a.ts', port: 65535 }, opts).port, 65535)
+  const state = resolveConfig({ entry: 'a.ts', state: { backend: 'redis', redisUrl: 'rediss://u:p@cache.internal:6380/2', maxCommitRetries: 0 } }, opts).state
+  assert.equal(state.backend, 'redis')
+  assert.equal(state.redisUrl, 'rediss://u:p@cache.internal:6380/2')
+  assert.equal(state.maxCommitRetries, 0)
 })
 
 test('unknown options are errors, with a suggestion when one is close', () => {
@@ -71,6 +83,7 @@ test('unknown options are errors, with a suggestion when one is close', () => {
   // Nothing close: no suggestion.
   assertConfigError({ entry: 'a.ts', cluster: true }, 'cluster', `unknown option ${FROM}`)
   assertConfigError({ entry: 'a.ts', replay: { zzz: 1 } }, 'replay.zzz', `unknown option ${FROM}`)
+  assertConfigError({ entry: 'a.ts', state: { backnd: 'memory' } }, 'state.backnd', `unknown option (did you mean state.backend?) ${FROM}`)
 })
 
 test('a non-object config is rejected and named by its source', () => {

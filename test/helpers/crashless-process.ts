@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The repository root, from dist/test/helpers/. */
@@ -35,14 +38,19 @@ export interface CrashlessProcess {
 }
 
 /**
- * Starts `crashless run <entry> --port 0 ...args` and resolves once it logs `listening`.
+ * Starts `crashless run <entry> --port 0 --admin-port 0 ...args` and resolves once it logs `listening`.
  * Rejects (with the process output) if it exits first. `omitPort` leaves `--port` out, so
  * crashless serves on the port the app asked for.
  */
 export async function startCrashless(entry: string, args: string[] = [], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; omitPort?: boolean } = {}): Promise<CrashlessProcess> {
   const portArgs = args.includes('--port') || options.omitPort ? [] : ['--port', '0']
+  // The admin endpoint's default port (9300) is one for the whole machine; tests run side by side.
+  if (!args.includes('--admin-port')) portArgs.push('--admin-port', '0')
+  // A working directory of its own: what crashless keeps there (.crashless/immunity.db: the
+  // quarantines it learned) must not leak into other tests, nor into the next run of the suite.
+  const ownCwd = options.cwd === undefined ? mkdtempSync(join(tmpdir(), 'crashless-cwd-')) : undefined
   const child = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'run', entry, ...portArgs, ...args], {
-    cwd: options.cwd ?? repoRoot,
+    cwd: options.cwd ?? ownCwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -80,6 +88,7 @@ export async function startCrashless(entry: string, args: string[] = [], options
     text += chunk
   })
   const exited = once(child, 'exit')
+  if (ownCwd) void exited.then(() => rmSync(ownCwd, { recursive: true, force: true }))
   const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> => {
     const seen = logs.find(match)
     if (seen) return Promise.resolve(seen)

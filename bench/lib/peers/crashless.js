@@ -1,6 +1,9 @@
 // Peer "crashless": `node <root>/bin/crashless.js run <app> --port <n> --instances <n>`, where root
 // is the repo (needs `npm run build`) or a snapshot of its build (see ../crashless-snapshot.js).
-// Its pino JSON log lines go to a scratch log file; its cwd is the (git-ignored) scratch dir.
+// Its pino JSON log lines go to a scratch log file; its cwd is a fresh directory under the
+// (git-ignored) scratch dir, so every run starts with no learned immunity and an empty store.
+// `crashlessConfig` (optional, a plain JSON-able object) is written to that dir as
+// crashless.config.mjs and passed with --config (e.g. { limits: { heapMb: 128 } }).
 import fs from 'node:fs'
 import path from 'node:path'
 import { onCleanup } from '../cleanup.js'
@@ -16,14 +19,20 @@ export function crashlessUnavailable(root = REPO_DIR) {
   return undefined
 }
 
-export async function startCrashlessPeer({ app, port, readyPath, tag, instances, crashlessRoot = REPO_DIR }) {
+export async function startCrashlessPeer({ app, port, readyPath, tag, instances, crashlessRoot = REPO_DIR, crashlessConfig }) {
   const why = crashlessUnavailable(crashlessRoot)
   if (why) throw new Error(`crashless not available: ${why}`)
   const logFile = scratchFile(`${tag}-crashless.log`)
   const args = [path.join(crashlessRoot, 'bin', 'crashless.js'), 'run', app, '--port', String(port)]
   if (instances !== undefined) args.push('--instances', String(instances))
+  const cwd = fs.mkdtempSync(path.join(SCRATCH_DIR, `${tag}-crashless-`))
+  if (crashlessConfig !== undefined) {
+    const configFile = path.join(cwd, 'crashless.config.mjs')
+    fs.writeFileSync(configFile, `export default ${JSON.stringify(crashlessConfig, null, 2)}\n`)
+    args.push('--config', configFile)
+  }
   const handle = spawnLogged(process.execPath, args, {
-    cwd: SCRATCH_DIR,
+    cwd,
     // PORT too: the unmodified script listens on process.env.PORT, and crashless captures that listen.
     env: { ...process.env, PORT: String(port) },
     logFile,
@@ -32,6 +41,7 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
     unregister()
     // crashless drains on SIGTERM before exiting; SIGKILL only if that takes over 15 s.
     await stopChild(handle, { graceMs: 15_000 })
+    fs.rmSync(cwd, { recursive: true, force: true })
   }
   const unregister = onCleanup(stop)
   try {

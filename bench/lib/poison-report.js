@@ -1,0 +1,123 @@
+// The poison.js report: one table for the repeated poison (scenario A), one for the distinct-poison
+// flood (scenario B), then per-row crashless log events and benign failures, so the numbers can be
+// checked against the peer's own account of what happened.
+import { formatTable } from './table.js'
+
+const pct = (x) => `${(x * 100).toFixed(x >= 0.9995 && x < 1 ? 3 : 2)}%`
+const ms = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(x >= 100 ? 0 : 2))
+export const fmtCounts = (counts) =>
+  Object.entries(counts ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k}x${n}`)
+    .join(' ')
+
+function crashCell(r) {
+  const c = r.crashes
+  if (r.peer !== 'crashless') return c.instances === null ? '-' : `${c.instances} restarts`
+  const un = c.unattributed.instances ? ` (${c.unattributed.instances} unattributed)` : ''
+  return r.scenario === 'repeated' ? `${c.instances}${un}` : `${c.instances} total, worst sig ${c.worstPerSignature}${un}`
+}
+
+function goalCell(r) {
+  return `${r.goal.pass ? 'PASS' : 'FAIL'} (>=${(r.goal.successRatio * 100).toFixed(1)}%, <=${r.goal.maxCrashesPerSignature}/sig)`
+}
+
+function errorRow(r, width) {
+  return [r.fault, r.peer, 'error', ...Array(width - 4).fill('-'), r.error.split('\n')[0].slice(0, 60)]
+}
+
+/** Benign req/s as a fraction of the same peer's `none` run (benign traffic alone). */
+function vsBaseline(r, results) {
+  const base = results.find((b) => b.scenario === 'repeated' && b.fault === 'none' && b.peer === r.peer && !b.error)
+  return base && base.benign.reqPerSec > 0 ? `${(r.benign.reqPerSec / base.benign.reqPerSec).toFixed(2)}x` : '-'
+}
+
+export function printReport(results, opts) {
+  const repeated = results.filter((r) => r.scenario === 'repeated')
+  const flood = results.filter((r) => r.scenario === 'flood')
+  if (repeated.length) {
+    console.log(`\nA. repeated poison: ${opts.duration} s per run, ${opts.concurrency} benign loops, the same poison request every ${opts.interval} ms\n`)
+    const header = ['kind', 'peer', 'benign ok', 'success', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'poison', 'instances crashed', 'verdict ms', 'poison outcomes', 'goal']
+    const rows = repeated.map((r) =>
+      r.error
+        ? errorRow(r, header.length)
+        : [
+            r.fault,
+            r.peer,
+            `${r.benign.ok}/${r.benign.total}`,
+            pct(r.benign.successRatio),
+            r.benign.reqPerSec,
+            vsBaseline(r, results),
+            ms(r.benign.p50),
+            ms(r.benign.p99),
+            r.poison.sent,
+            r.fault === 'none' ? '-' : crashCell(r),
+            r.peer === 'crashless' && r.fault !== 'none' ? (r.crashes.verdictMs === null ? 'none' : String(r.crashes.verdictMs)) : 'n/a',
+            fmtCounts(r.poison.outcomes) || '-',
+            goalCell(r),
+          ],
+    )
+    console.log(formatTable(header, rows))
+  }
+  if (flood.length) {
+    console.log(`\nB. distinct-poison flood: ${opts.duration} s per run, ${opts.concurrency} benign loops, every ${opts['flood-every']}th request a poison with a new signature\n`)
+    const header = ['kind', 'peer', 'benign ok', 'success', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'poison', 'instances crashed', 'poison outcomes', 'goal']
+    const rows = flood.map((r) =>
+      r.error
+        ? errorRow(r, header.length)
+        : [
+            r.fault,
+            r.peer,
+            `${r.benign.ok}/${r.benign.total}`,
+            pct(r.benign.successRatio),
+            r.benign.reqPerSec,
+            vsBaseline(r, results),
+            ms(r.benign.p50),
+            ms(r.benign.p99),
+            r.poison.sent,
+            crashCell(r),
+            fmtCounts(r.poison.outcomes) || '-',
+            goalCell(r),
+          ],
+    )
+    console.log(formatTable(header, rows))
+  }
+  printDetails(results)
+  const mine = results.filter((r) => r.peer === 'crashless')
+  const failed = mine.filter((r) => !r.goal.pass).map((r) => `${r.scenario}/${r.fault}`)
+  if (mine.length) console.log(`\ncrashless goals: ${mine.length - failed.length}/${mine.length} runs pass${failed.length ? `; failing: ${failed.join(', ')}` : ''}`)
+  for (const r of mine.filter((x) => x.crashes?.quarantinedBenign?.length)) {
+    console.log(`WARNING: ${r.scenario}/${r.fault}: crashless quarantined benign signature(s) ${r.crashes.quarantinedBenign.join(', ')}: benign requests were refused with 500 CRASHLESS_ERR_QUARANTINED`)
+  }
+}
+
+function printDetails(results) {
+  const ok = results.filter((r) => !r.error)
+  console.log('\ncrashless log events per run (instances lost/retired by reason; benign requests blamed or quarantined are misattributions)')
+  for (const r of ok.filter((x) => x.peer === 'crashless')) {
+    const c = r.crashes
+    const routine = new Set(['listening', 'shutdown', 'stopped'])
+    const events = Object.fromEntries(Object.entries(c.logEvents).filter(([e]) => !routine.has(e)))
+    const extra = []
+    if (Object.keys(c.blamedBenign).length) extra.push(`BENIGN BLAMED ${fmtCounts(c.blamedBenign)}`)
+    if (c.quarantinedBenign.length) extra.push(`BENIGN QUARANTINED ${c.quarantinedBenign.join(',')}`)
+    if (r.scenario === 'flood') extra.push(`instances per signature ${fmtCounts(c.perSignatureHistogram) || '-'}`)
+    if (r.poison.refusedP50Ms !== null) extra.push(`refusal p50 ${r.poison.refusedP50Ms} ms`)
+    console.log(`  ${r.scenario.padEnd(8)} ${r.fault.padEnd(11)} ${fmtCounts(events) || '-'} | reasons ${fmtCounts(c.reasons) || '-'}${extra.length ? ' | ' + extra.join(' | ') : ''}`)
+  }
+  const pm2 = ok.filter((x) => x.peer === 'pm2')
+  if (pm2.length) {
+    console.log('\npm2 worker statuses at the end of each run')
+    for (const r of pm2) console.log(`  ${r.scenario.padEnd(8)} ${r.fault.padEnd(11)} restarts ${r.crashes.restarts ?? '-'}, statuses ${(r.crashes.statuses ?? []).join(',') || '-'}`)
+  }
+  const failures = ok.filter((r) => r.benign.ok < r.benign.total)
+  if (failures.length) {
+    console.log('\nbenign failures by outcome')
+    for (const r of failures) console.log(`  ${r.scenario.padEnd(8)} ${r.fault.padEnd(11)} ${r.peer.padEnd(9)} ${fmtCounts(r.benign.failures)}`)
+  }
+  const stalled = ok.filter((r) => r.client.longestStallMs > 100)
+  if (stalled.length) {
+    console.log('\nclient stalls > 100 ms (the bench process itself did not run; latency numbers of these runs include it):')
+    for (const r of stalled) console.log(`  ${r.scenario.padEnd(8)} ${r.fault.padEnd(11)} ${r.peer.padEnd(9)} ${r.client.longestStallMs} ms`)
+  }
+}

@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util'
+import { UsageError } from '../errors.js'
+import { AdminCallError, callAdmin } from './admin-client.js'
+import { formatImmunityTable, parseEntries, printable } from './format-immunity.js'
+import { resolveAdminTarget } from './resolve-admin-target.js'
+
+/**
+ * `crashless immunity ls [--json]` and `crashless immunity release <signature>`: read and
+ * change the immunity table of a running crashless through its admin endpoint. Resolves with
+ * the exit code: 0 done, 1 the endpoint could not be reached, refused or did not know the
+ * signature; bad usage throws a UsageError (exit 2).
+ *
+ * @example
+ * ```ts
+ * await immunityCommand(['release', 'GET /boom #-', '--admin', 'http://127.0.0.1:9300'])
+ * ```
+ */
+export async function immunityCommand(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv
+  if (action !== 'ls' && action !== 'release') {
+    throw new UsageError(action === undefined ? 'crashless immunity needs an action: ls or release <signature>' : `crashless immunity: unknown action "${action}" (expected ls or release)`)
+  }
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        admin: { type: 'string' },
+        token: { type: 'string' },
+        config: { type: 'string', short: 'c' },
+        json: { type: 'boolean' },
+      },
+    })
+  } catch (err) {
+    throw new UsageError(`crashless immunity ${action}: ${(err as Error).message}`, { cause: err })
+  }
+  const { values, positionals } = parsed
+  if (action === 'ls' && positionals.length > 0) throw new UsageError(`crashless immunity ls takes no arguments, got: ${positionals.join(' ')}`)
+  if (action === 'release' && positionals.length !== 1) {
+    throw new UsageError('crashless immunity release takes exactly one signature (quote it: it contains spaces), e.g. crashless immunity release "GET /items?id=7 #-"')
+  }
+  try {
+    const target = await resolveAdminTarget({ admin: values.admin, token: values.token, config: values.config }, process.cwd(), process.env)
+    return action === 'ls' ? await list(target, values.json === true) : await release(target, positionals[0]!)
+  } catch (err) {
+    if (!(err instanceof AdminCallError)) throw err
+    process.stderr.write(`crashless: ${err.message}\n`)
+    return 1
+  }
+}
+
+async function list(target: Parameters<typeof callAdmin>[0], json: boolean): Promise<number> {
+  const { status, body } = await callAdmin(target, 'GET', '/immunity')
+  const entries = status === 200 ? parseEntries(body) : null
+  if (!entries) throw new AdminCallError(`unexpected answer from ${target.url}/immunity (${status}): is it a crashless admin endpoint?`)
+  process.stdout.write(json ? `${JSON.stringify(entries, null, 2)}\n` : `${formatImmunityTable(entries)}\n`)
+  return 0
+}
+
+async function release(target: Parameters<typeof callAdmin>[0], signature: string): Promise<number> {
+  const { status } = await callAdmin(target, 'DELETE', `/immunity/${encodeURIComponent(signature)}`)
+  if (status === 404) {
+    process.stderr.write(`crashless: no immunity entry for ${printable(signature)} (it may have expired); see crashless immunity ls\n`)
+    return 1
+  }
+  if (status !== 200) throw new AdminCallError(`unexpected answer from ${target.url} (${status}) to the release`)
+  process.stdout.write(`released ${printable(signature)}: requests like it run again\n`)
+  return 0
+}

@@ -1,0 +1,117 @@
+import type { Logger } from 'pino'
+import type { StoreReadMessage, TransactionPayload } from '../protocol.js'
+import type { CommitResult, StateBackend } from '../state/index.js'
+import type { Instance } from '../supervise/index.js'
+import { ConflictLanes } from './conflict-lanes.js'
+import type { Job } from './job.js'
+import { answerStoreRead } from './store-reads.js'
+
+/** What became of a request's transaction. */
+export type CommitOutcome =
+  /** Durable: the response may go out. */
+  | { kind: 'committed' }
+  /** What it read changed: nothing was applied; run the request again. */
+  | { kind: 'conflict'; key: string }
+  /** It conflicted more than `maxCommitRetries` times: answer 503 CRASHLESS_ERR_CONFLICT. */
+  | { kind: 'gave-up'; conflicts: number }
+  /** The store failed: answer 503 CRASHLESS_ERR_STATE. */
+  | { kind: 'failed' }
+
+/** Counters since start, for logs, metrics and tests. */
+export interface CommitStats {
+  commits: number
+  conflicts: number
+  gaveUp: number
+  failures: number
+}
+
+/**
+ * The dispatcher's side of per-request transactions: serves store reads to instances, commits
+ * the transaction a response carries before the response goes out (output commit), and decides
+ * what a conflict means. Re-runs after conflicts take turns per key (see conflict-lanes.ts).
+ *
+ * A request that fails, crashes or loses its instance never reaches here: its response, and so
+ * its write set, is never sent, and nothing of it is applied.
+ *
+ * @example
+ * ```ts
+ * const committer = new Committer(backend, config.state.maxCommitRetries, log)
+ * const outcome = await committer.commit(job, msg.tx)
+ * if (outcome.kind === 'committed') writeResponse()
+ * ```
+ */
+export class Committer {
+  private readonly lanes = new ConflictLanes()
+  private readonly counters: CommitStats = { commits: 0, conflicts: 0, gaveUp: 0, failures: 0 }
+
+  constructor(
+    private readonly backend: StateBackend | null,
+    private readonly maxRetries: number,
+    private readonly log: Logger,
+  ) {}
+
+  stats(): CommitStats {
+    return { ...this.counters }
+  }
+
+  /**
+   * Answers a `store-read`, whichever attempt of whichever request sent it: reads have no
+   * effects, and a request's code may still read after its response went (those reads are
+   * simply not validated), so refusing them would only turn harmless code into errors.
+   */
+  read(instance: Instance, msg: StoreReadMessage): void {
+    void answerStoreRead(this.backend, msg).then((answer) => instance.post(answer))
+  }
+
+  /** Validates and applies the transaction; resolves once it is durable, or says why not. */
+  async commit(job: Job, tx: TransactionPayload): Promise<CommitOutcome> {
+    // A key a re-run is working on is not written under it (see ConflictLanes.heldBy).
+    const held = this.lanes.heldBy(tx.writes, job)
+    let result: CommitResult
+    try {
+      if (!this.backend) throw new Error('no state backend is configured')
+      result = held === null ? await this.backend.commit(tx.reads, tx.writes) : { ok: false, conflicts: [held] }
+    } catch (err) {
+      this.counters.failures++
+      this.log.error({ event: 'commit-failed', requestId: job.requestId, method: job.method, url: job.url, writes: tx.writes.length, err }, 'the state store failed to commit a request; answered 503')
+      return { kind: 'failed' }
+    }
+    if (result.ok) {
+      this.counters.commits++
+      // A re-run holds its key only until it commits: its response (a long stream, say) must
+      // not keep others from writing it.
+      this.release(job)
+      return { kind: 'committed' }
+    }
+    this.counters.conflicts++
+    job.conflicts++
+    const gaveUp = job.conflicts > this.maxRetries
+    const details = {
+      event: 'commit-conflict',
+      requestId: job.requestId,
+      method: job.method,
+      url: job.url,
+      keys: result.conflicts.slice(0, 5),
+      reason: held === null ? 'a key it read changed' : 'a key it writes is held by a re-run',
+      conflicts: job.conflicts,
+      action: gaveUp ? 'gave up: answered 503' : 're-run',
+    }
+    if (gaveUp) {
+      this.counters.gaveUp++
+      this.log.warn(details, 'what the request read kept changing; gave up')
+      return { kind: 'gave-up', conflicts: job.conflicts }
+    }
+    this.log.info(details, 'the request conflicted with another before it committed; re-running it')
+    return { kind: 'conflict', key: result.conflicts[0]! }
+  }
+
+  /** Runs `job` again after a conflict on `key`, when the re-runs before it on that key are done. */
+  rerun(job: Job, key: string, run: () => void): void {
+    this.lanes.enter(job, key, run)
+  }
+
+  /** The job is finished (answered or failed): the next re-run on its key may go. */
+  release(job: Job): void {
+    if (job.lane !== null) this.lanes.release(job)
+  }
+}
