@@ -2,6 +2,7 @@
 // unmodified node:http script: run it with plain `node` and each fault route takes the whole
 // process down; run it under crashless and only the faulty request fails.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { store } from 'crashless'
 
 const leaked: unknown[] = []
 let served = 0
@@ -20,6 +21,16 @@ const faults: Record<string, { what: string; run: (req: IncomingMessage, res: Se
   },
   '/fault/stack': { what: 'stack overflow (unbounded recursion)', run: () => { const recurse = (n: number): number => recurse(n + 1) + 1; recurse(0) } },
   '/fault/hang': { what: 'a promise that never resolves (the deadline answers 504)', run: () => { void new Promise(() => {}) } },
+  '/fault/write-then-crash': {
+    what: 'adds 1000 to the counter in the store, then crashes: the write is never committed',
+    run: () => {
+      void (async () => {
+        const count = (await store.get<number>('count')) ?? 0
+        await store.set('count', count + 1000)
+        throw new Error('crashed after writing')
+      })()
+    },
+  },
 }
 
 function index(res: ServerResponse): void {
@@ -28,8 +39,13 @@ function index(res: ServerResponse): void {
   res.end(`<!doctype html><title>crashless showcase</title>
 <h1>crashless showcase</h1>
 <p>Served by thread ${process.env.CRASHLESS_INSTANCE ?? '?'}; requests served by this instance: ${served}.</p>
+<p><a href="/count">/count</a> increments a counter kept in crashless's embedded SQLite store
+(<code>.crashless/state.db</code>): it survives every fault below and restarts of crashless.</p>
 <p><a href="/ok">/ok</a> is a benign route. Each fault route below breaks the instance serving it;
-crashless answers that one request with an error and keeps serving everyone else. Watch the log.</p>
+crashless answers that one request with an error and keeps serving everyone else. Watch the log.
+The second time the same fault request fails, crashless quarantines it: the third is refused at
+once without running (<code>npx crashless immunity ls</code> lists quarantines,
+<code>npx crashless immunity release '&lt;signature&gt;'</code> lifts one).</p>
 <ul>${rows}</ul>`)
 }
 
@@ -41,6 +57,15 @@ http
     if (path === '/ok') {
       res.setHeader('content-type', 'application/json')
       return res.end(JSON.stringify({ ok: true, served, pid: process.pid }))
+    }
+    if (path === '/count') {
+      void (async () => {
+        const count = ((await store.get<number>('count')) ?? 0) + 1
+        await store.set('count', count)
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({ count }))
+      })()
+      return
     }
     const fault = faults[path]
     if (fault) return fault.run(req, res)
