@@ -60,7 +60,8 @@ if (opts['flood-every'] < 2) throw new Error('--flood-every must be >= 2')
 
 const log = (msg) => console.log(`[poison ${new Date().toISOString().slice(11, 19)}] ${msg}`)
 
-// The instance heap is small so `oom` poison fills it in tens of ms; PM2 gets the same cap. The
+// The instance heap is small so `oom` poison reaches the cap quickly (V8's last-ditch GCs near the
+// cap can still stall the instance for most of a lease); PM2 gets the same cap. The
 // admin endpoint is off: it would bind 9300, which other crashless processes on the machine use.
 const CRASHLESS_CONFIG = { limits: { heapMb: opts['heap-mb'] }, admin: { enabled: false } }
 

@@ -26,6 +26,9 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_CONFLICT'
   | 'CRASHLESS_ERR_NO_REQUEST'
   | 'CRASHLESS_ERR_NO_SESSION'
+  | 'CRASHLESS_ERR_IN_PROGRESS'
+  | 'CRASHLESS_ERR_IDEMPOTENCY_MISMATCH'
+  | 'CRASHLESS_ERR_IDEMPOTENCY_UNRECORDED'
 
 /** Base class of every crashless error: a literal `name`, a stable `code`, and the `cause`. */
 export class CrashlessError extends Error {

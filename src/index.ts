@@ -22,4 +22,4 @@ export { CrashlessError, ConfigError, UsageError, AppLoadError, hasErrorCode, ty
  * await store.set('count', count) // committed only if the request succeeds
  * ```
  */
-export { store, session, type Store, type SetOptions, type StoreEntry, type StoreListOptions, type CrashlessContext, type Storable } from './host/index.js'
+export { store, session, type Session, type Store, type SetOptions, type StoreEntry, type StoreListOptions, type CrashlessContext, type Storable } from './host/index.js'

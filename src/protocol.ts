@@ -28,6 +28,8 @@ export interface InstanceInit {
   startTimeoutMs: number
   /** The port crashless serves on, when known: what a captured server's address() reports. */
   advertisedPort: number | undefined
+  /** Cookie sessions, when configured: a session's record expires `ttlMs` after it was last written. Null: `session` throws CRASHLESS_ERR_NO_SESSION. */
+  sessions: { ttlMs: number } | null
 }
 
 // ---- dispatcher -> instance ------------------------------------------------------------
@@ -49,8 +51,9 @@ export interface RequestMessage {
   /** Local TLS is not terminated by crashless; the scheme the client used. */
   scheme: 'http' | 'https'
   /**
-   * The session this request belongs to, when sessions are configured: `session` reads and
-   * writes keys under it. Absent: `session` throws CRASHLESS_ERR_NO_SESSION.
+   * The session this request's cookie names, once the dispatcher verified its signature:
+   * `session` reads and writes that session's record. Absent (no cookie, or a bad one): the
+   * request has no session until a handler writes to `session`, which makes one.
    */
   sessionId?: string
 }
@@ -153,6 +156,12 @@ export interface ReadyMessage {
 export interface TransactionPayload {
   reads: ReadVersion[]
   writes: WriteOp[]
+  /**
+   * The session cookie to send once this commits: a session id (a session made, written or
+   * refreshed by the request: its cookie is (re)sent with a fresh Max-Age), or null to clear the
+   * cookie (the request destroyed its session). The dispatcher signs it; absent: no cookie.
+   */
+  session?: { id: string | null }
 }
 
 /** A whole response in one message: the common, fast case. */
@@ -254,7 +263,8 @@ export interface StartFailedMessage {
 export interface RequestCrashedMessage {
   type: 'request-crashed'
   id: number
-  kind: 'uncaughtException' | 'unhandledRejection'
+  /** `exit`: the request's code called process.exit(), which was turned into this request's crash. */
+  kind: 'uncaughtException' | 'unhandledRejection' | 'exit'
   error: SerializedError
 }
 

@@ -40,7 +40,8 @@ const poisons = {
     for (let i = 0; ; i++) if (i === -1) break
   },
   oom() {
-    // 8 MB packed arrays, all retained: the bench's 128 MiB heap is gone after ~16 of them (tens of ms).
+    // 8 MB packed arrays, all retained: the bench's 128 MiB heap is gone after ~16 of them; V8's
+    // last-ditch GCs near the cap then take up to about a second before the heap is declared exhausted.
     const keep = []
     for (let i = 0; ; i++) keep.push(new Array(1 << 20).fill(i))
   },

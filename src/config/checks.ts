@@ -57,6 +57,35 @@ export const secret: Check = (value) =>
     ? { ok: true, value }
     : { ok: false, expected: 'a token of at least 16 visible ASCII characters (no spaces)', got: typeof value === 'string' ? `a string of ${value.length} characters` : value }
 
+/**
+ * A key signing session cookies: at least 32 characters (HMAC-SHA256 wants 256 bits of key),
+ * or a non-empty list of such keys (the first signs, all verify: rotation). Never echoed.
+ */
+export const sessionSecret: Check = (value) => {
+  const expected = 'a secret of at least 32 characters, or a non-empty list of them'
+  const ok = (key: unknown) => typeof key === 'string' && key.length >= 32
+  if (typeof value === 'string') return ok(value) ? { ok: true, value } : { ok: false, expected, got: `a string of ${value.length} characters` }
+  if (Array.isArray(value) && value.length > 0) {
+    const bad = value.findIndex((key) => !ok(key))
+    if (bad < 0) return { ok: true, value: [...value] }
+    const key: unknown = value[bad]
+    return { ok: false, expected, got: typeof key === 'string' ? `a string of ${key.length} characters` : key, at: `[${bad}]` }
+  }
+  return { ok: false, expected, got: value }
+}
+
+/** A cookie name: an RFC 6265 token (what a `Cookie` header can carry unquoted). */
+export const cookieName: Check = (value) =>
+  typeof value === 'string' && TOKEN.test(value)
+    ? { ok: true, value }
+    : { ok: false, expected: 'a cookie name (letters, digits and !#$%&\'*+-.^_`|~)', got: value }
+
+/** A cookie `Path`: starts with `/`, no `;` or control characters. */
+export const cookiePath: Check = (value) =>
+  typeof value === 'string' && /^\/[\x20-\x3a\x3c-\x7e]*$/.test(value)
+    ? { ok: true, value }
+    : { ok: false, expected: 'a path starting with / (no ; or control characters)', got: value }
+
 /** One of a fixed set of strings, matched exactly so `'Fetch'` is not silently accepted. */
 export function oneOf(choices: readonly string[]): Check {
   const expected = `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`

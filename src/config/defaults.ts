@@ -59,6 +59,8 @@ export const defaults: ConfigDefaults = deepFreeze({
     maxAttempts: 3,
     methods: IDEMPOTENT_METHODS,
     idempotencyKeyHeader: 'idempotency-key',
+    // Long enough for any client's retry policy (Stripe keeps keys 24 h too).
+    idempotencyTtlMs: 86_400_000,
   },
   immunity: {
     // Two strikes: one failure can be bad luck (a race, a neighbour's leak); two with the
@@ -87,6 +89,16 @@ export const defaults: ConfigDefaults = deepFreeze({
     // one is likely to win.
     maxCommitRetries: 5,
   },
+  session: {
+    // Off unless the config has a `session` section (see withDefaults).
+    enabled: false,
+    cookieName: 'crashless.sid',
+    ttlMs: 86_400_000,
+    // Plain HTTP works out of the box (local development); behind TLS set secure: true.
+    secure: false,
+    sameSite: 'lax',
+    path: '/',
+  },
   log: {
     level: 'info',
   },
@@ -108,6 +120,8 @@ export function withDefaults(config: CrashlessConfig & { entry: string }): Resol
   // A merge rather than `?? default` per option keeps this correct when an option is added:
   // it only has to be added to `defaults` (which `satisfies` forces) to get its default.
   const merged = mergeConfig(defaults as CrashlessConfig, config) as ResolvedConfig
+  // Writing a `session` section is asking for sessions: `session: {}` turns them on.
+  merged.session.enabled = config.session?.enabled ?? config.session !== undefined
   // port and host default to undefined, which the merge drops; the resolved shape has them.
   return { ...merged, entry: config.entry, port: merged.port, host: merged.host }
 }

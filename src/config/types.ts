@@ -47,8 +47,14 @@ export interface CrashlessConfig {
     maxAttempts?: number
     /** Methods re-run after an instance is lost. Default: RFC 9110 idempotent methods. */
     methods?: string[]
-    /** Header whose presence makes any request replayable. Default: `idempotency-key`. */
+    /**
+     * Header whose presence makes any request replayable and, on a method that is not safe
+     * (not GET/HEAD/OPTIONS/TRACE), deduplicated: a retry of a committed request gets the
+     * recorded response. Default: `idempotency-key`.
+     */
     idempotencyKeyHeader?: string
+    /** How long the response of a request with an idempotency key is kept for its retries, in ms. Default: 86400000 (24 h). */
+    idempotencyTtlMs?: number
   }
   immunity?: {
     /** Failures attributed to requests with one signature before it is quarantined. Default: 2. */
@@ -88,6 +94,29 @@ export interface CrashlessConfig {
     /** Times a request whose reads changed before it committed is re-run, then 503. Default: 5. */
     maxCommitRetries?: number
   }
+  /**
+   * Cookie sessions for `session` / `ctx.session`. On when this section is present (`session: {}`
+   * takes every default), unless `enabled: false`.
+   */
+  session?: {
+    /** Default: true when the section is present, else false. */
+    enabled?: boolean
+    /** Name of the session cookie. Default: `crashless.sid`. */
+    cookieName?: string
+    /**
+     * HMAC-SHA256 key signing the cookie, at least 32 characters; a list rotates keys (the first
+     * signs, every one verifies). Default: a random key made at first start and kept in the store.
+     */
+    secret?: string | string[]
+    /** A session expires this long after it was last written (or refreshed by a read). Default: 86400000 (24 h). */
+    ttlMs?: number
+    /** Send the cookie over HTTPS only (`Secure`). Default: false (set true behind TLS). */
+    secure?: boolean
+    /** The cookie's `SameSite`. Default: `lax`; `none` requires `secure: true`. */
+    sameSite?: 'lax' | 'strict' | 'none'
+    /** The cookie's `Path`. Default: `/`. */
+    path?: string
+  }
   log?: {
     /** pino level. Default: `info`. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -105,7 +134,7 @@ export interface ResolvedConfig {
   style: EntryStyle
   limits: { maxBodyBytes: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number }
-  replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string }
+  replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string; idempotencyTtlMs: number }
   immunity: { threshold: number; quarantineMs: number; store: 'sqlite' | 'redis' | 'memory'; path: string }
   admin: { enabled: boolean; port: number; host: string; token?: string }
   state: {
@@ -115,6 +144,15 @@ export interface ResolvedConfig {
     redisUrl: string
     redisPrefix: string
     maxCommitRetries: number
+  }
+  session: {
+    enabled: boolean
+    cookieName: string
+    secret?: string | string[]
+    ttlMs: number
+    secure: boolean
+    sameSite: 'lax' | 'strict' | 'none'
+    path: string
   }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
 }

@@ -8,8 +8,9 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, boolean, headerName, integer, methodList, oneOf, redisUrl, secret, text, describeValue, type Check } from './checks.js'
+import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, redisUrl, secret, sessionSecret, text, describeValue, type Check } from './checks.js'
 import { checkAdminExposure } from './check-admin.js'
+import { checkSessionCookie } from './check-session.js'
 import { withDefaults } from './defaults.js'
 import { closest } from './did-you-mean.js'
 import { isPlainObject } from './merge-config.js'
@@ -52,6 +53,8 @@ const schema: Schema = {
     maxAttempts: positive,
     methods: methodList,
     idempotencyKeyHeader: headerName,
+    // A TTL, not a timer: a record may well be kept for weeks.
+    idempotencyTtlMs: positive,
   },
   immunity: {
     threshold: positive,
@@ -72,6 +75,15 @@ const schema: Schema = {
     redisUrl: redisUrl,
     redisPrefix: text,
     maxCommitRetries: integer({ min: 0, max: 100 }),
+  },
+  session: {
+    enabled: boolean,
+    cookieName,
+    secret: sessionSecret,
+    ttlMs: positive,
+    secure: boolean,
+    sameSite: oneOf(['lax', 'strict', 'none']),
+    path: cookiePath,
   },
   log: {
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -171,7 +183,7 @@ export function completeConfig(config: CrashlessConfig, where: string): Resolved
   if (entry === undefined) {
     throw new ConfigError('entry', `missing: name the app module to serve, e.g. entry: './src/app.ts' (${where})`)
   }
-  return checkAdminExposure(withDefaults({ ...config, entry }))
+  return checkSessionCookie(checkAdminExposure(withDefaults({ ...config, entry })))
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { StoreReadMessage, TransactionPayload } from '../protocol.js'
-import type { CommitResult, StateBackend } from '../state/index.js'
+import type { CommitResult, StateBackend, WriteOp } from '../state/index.js'
 import type { Instance } from '../supervise/index.js'
 import { ConflictLanes } from './conflict-lanes.js'
 import type { Job } from './job.js'
@@ -16,6 +16,8 @@ export type CommitOutcome =
   | { kind: 'gave-up'; conflicts: number }
   /** The store failed: answer 503 CRASHLESS_ERR_STATE. */
   | { kind: 'failed' }
+  /** Another request with the same idempotency key committed first: answer with its record. */
+  | { kind: 'duplicate' }
 
 /** Counters since start, for logs, metrics and tests. */
 export interface CommitStats {
@@ -63,14 +65,20 @@ export class Committer {
     void answerStoreRead(this.backend, msg).then((answer) => instance.post(answer))
   }
 
-  /** Validates and applies the transaction; resolves once it is durable, or says why not. */
-  async commit(job: Job, tx: TransactionPayload): Promise<CommitOutcome> {
+  /**
+   * Validates and applies the transaction; resolves once it is durable, or says why not.
+   * `record` (an idempotency record) is written in the same commit, on condition that no record
+   * of its key exists yet: of two requests with one key, only one ever commits.
+   */
+  async commit(job: Job, tx: TransactionPayload, record?: WriteOp): Promise<CommitOutcome> {
     // A key a re-run is working on is not written under it (see ConflictLanes.heldBy).
     const held = this.lanes.heldBy(tx.writes, job)
+    const reads = record ? [...tx.reads, { key: record.key, version: 0 }] : tx.reads
+    const writes = record ? [...tx.writes, record] : tx.writes
     let result: CommitResult
     try {
       if (!this.backend) throw new Error('no state backend is configured')
-      result = held === null ? await this.backend.commit(tx.reads, tx.writes) : { ok: false, conflicts: [held] }
+      result = held === null ? await this.backend.commit(reads, writes) : { ok: false, conflicts: [held] }
     } catch (err) {
       this.counters.failures++
       this.log.error({ event: 'commit-failed', requestId: job.requestId, method: job.method, url: job.url, writes: tx.writes.length, err }, 'the state store failed to commit a request; answered 503')
@@ -82,6 +90,10 @@ export class Committer {
       // not keep others from writing it.
       this.release(job)
       return { kind: 'committed' }
+    }
+    if (record && result.conflicts.includes(record.key)) {
+      this.log.info({ event: 'idempotency-duplicate', requestId: job.requestId, method: job.method, url: job.url }, 'another request with the same idempotency key committed first; answering with its response')
+      return { kind: 'duplicate' }
     }
     this.counters.conflicts++
     job.conflicts++

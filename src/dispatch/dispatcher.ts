@@ -1,15 +1,20 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { packHeaders, type FromInstance, type HeadMessage, type RequestCrashedMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
+import { packHeaders, type FromInstance, type HeadMessage, type RequestCrashedMessage, type RequestMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
 import { computeSignature, ImmunityTable } from '../immunity/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { Committer } from './commit.js'
+import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
 import type { Job } from './job.js'
 import { JobQueue } from './job-queue.js'
 import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
+import { SessionCookies } from './session-cookies.js'
+
+/** What a response commits when only its idempotency record is to be written. */
+const NO_TX: TransactionPayload = { reads: [], writes: [] }
 
 /** Response headers that describe one hop; the dispatcher's own connection sets its own. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']
@@ -30,15 +35,25 @@ export class Dispatcher {
   readonly immunity: ImmunityTable
   /** Signatures whose request is stalling an instance now: requests like it wait for the verdict. */
   private readonly suspects = new Map<string, Job[]>()
+  /** Which signature is stalling which instance. */
+  private readonly stalledBy = new Map<Instance, string>()
   /** Store reads and the output commit of per-request transactions (see commit.ts). */
   readonly commits: Committer
+  /** Cookie sessions (see session-cookies.ts); null when they are off. */
+  private readonly sessions: SessionCookies | null
+  /** Requests with an idempotency key (see idempotency.ts); null without a store. */
+  private readonly idempotency: Idempotency | null
 
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
     backend: StateBackend | null = null,
+    /** Keys verifying session cookies, the first one signing (needed when sessions are on). */
+    sessionSecrets: readonly string[] | null = null,
   ) {
     this.commits = new Committer(backend, config.state.maxCommitRetries, log)
+    this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
+    this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
     this.immunity = new ImmunityTable(config.immunity)
   }
@@ -75,6 +90,7 @@ export class Dispatcher {
       receivedAt: performance.now(),
       attempts: 0,
       innocentLosses: 0,
+      signature: null,
       heldFor: null,
       suspectOf: null,
       instance: null,
@@ -84,10 +100,21 @@ export class Dispatcher {
       conflicts: 0,
       held: null,
       lane: null,
+      sessionId: this.sessions?.sessionOf(req.rawHeaders) ?? null,
+      idempotency: null,
     }
+    const keyed = this.idempotency?.keyOf(method, job.url, req.rawHeaders, body, job.sessionId) ?? null
+    if (keyed !== null) return this.submitKeyed(job, keyed)
+    this.admit(job)
+  }
+
+  /** Runs a job, queues it, holds it or refuses it; a keyed job arrives here already tracked. */
+  private admit(job: Job): void {
+    const { res, method } = job
+    const tracked = this.jobs.has(job.id)
     // Signatures cost a hash, so they are only computed once something has failed.
     if (this.immunity.size > 0 || this.suspects.size > 0) {
-      const signature = computeSignature(job)
+      const signature = signatureOf(job)
       const poison = this.immunity.isQuarantined(signature)
       const held = poison ? undefined : this.suspects.get(signature)
       if (held) {
@@ -95,10 +122,11 @@ export class Dispatcher {
         // risk stalling a second instance.
         job.heldFor = signature
         held.push(job)
-        this.track(job)
+        if (!tracked) this.track(job)
         return
       }
       if (poison) {
+        if (tracked) this.finish(job)
         this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: poison.signature, method, url: job.url }, 'rejected a quarantined request without running it')
         respondError(res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${poison.failures} times and are refused until ${new Date(poison.quarantinedUntil).toISOString()}`, job.requestId)
         return
@@ -106,11 +134,36 @@ export class Dispatcher {
     }
     const instance = this.pool!.pick()
     if (!instance && !this.queue.push(job)) {
+      if (tracked) this.finish(job)
       respondError(res, 503, 'CRASHLESS_ERR_OVERLOADED', 'the server is overloaded; retry later', job.requestId, { 'retry-after': '1' })
       return
     }
-    this.track(job)
+    if (!tracked) this.track(job)
     if (instance) this.send(job, instance)
+  }
+
+  /**
+   * A request with an idempotency key: if it already committed, its client gets the recorded
+   * response and the app does not run; while it runs, the same key is refused with 409.
+   */
+  private submitKeyed(job: Job, keyed: KeyedRequest | 'bad'): void {
+    if (keyed === 'bad') {
+      return respondError(job.res, 400, 'CRASHLESS_ERR_BAD_REQUEST', `the ${this.config.replay.idempotencyKeyHeader} header must have 1 to 512 characters`, job.requestId)
+    }
+    job.idempotency = keyed
+    if (!this.idempotency!.claim(job)) {
+      return respondError(job.res, 409, 'CRASHLESS_ERR_IN_PROGRESS', 'a request with this idempotency key is still being processed; retry once it has completed', job.requestId, { 'retry-after': '1' })
+    }
+    this.track(job)
+    void this.idempotency!.check(job).then((verdict) => this.settleKeyed(job, verdict))
+  }
+
+  private settleKeyed(job: Job, verdict: KeyedVerdict): void {
+    if (job.done) return
+    if (verdict.kind === 'run') return this.admit(job)
+    if (verdict.kind === 'replay') return this.respond(job, verdict.response)
+    this.finish(job)
+    respondError(job.res, verdict.status, verdict.code, verdict.message, job.requestId)
   }
 
   /** Puts a job in the in-flight table with its deadline and client-gone watch. */
@@ -132,8 +185,10 @@ export class Dispatcher {
     if (requestId === null) return
     const job = this.jobs.get(requestId)
     if (!job || job.instance !== instance || job.suspectOf) return
-    const signature = computeSignature(job)
+    const signature = signatureOf(job)
     job.suspectOf = signature
+    // Remembered per instance too, so the verdict lands even if the suspect's client leaves.
+    this.stalledBy.set(instance, signature)
     if (this.suspects.has(signature)) return
     this.suspects.set(signature, [])
     this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
@@ -173,6 +228,12 @@ export class Dispatcher {
     if (!held) return
     const waiting = held.filter((j) => !j.done)
     if (verdict === 'failed' && waiting.length > 0) {
+      // Another copy admitted before the suspicion may still be running: wait for its verdict
+      // rather than risk a third instance.
+      if (this.runningWithSignature(signature)) {
+        this.suspects.set(signature, waiting)
+        return
+      }
       const probe = waiting.shift()!
       this.suspects.set(signature, waiting)
       probe.heldFor = null
@@ -191,6 +252,35 @@ export class Dispatcher {
         this.dispatch(job)
       }
     }
+  }
+
+  private runningWithSignature(signature: string): boolean {
+    for (const job of this.jobs.values()) {
+      if (job.instance && !job.done && signatureOf(job) === signature) return true
+    }
+    return false
+  }
+
+  /**
+   * The last check before a job reaches an instance: a request admitted before its signature was
+   * quarantined or fell under suspicion (queued, evacuated, re-served) must not run after the
+   * verdict. Returns true when the job was answered or held instead.
+   */
+  private intercept(job: Job): boolean {
+    const signature = signatureOf(job)
+    const poison = this.immunity.isQuarantined(signature)
+    if (poison) {
+      this.finish(job)
+      respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${poison.failures} times and are refused until ${new Date(poison.quarantinedUntil).toISOString()}`, job.requestId)
+      return true
+    }
+    const held = this.suspects.get(signature)
+    if (held && job.suspectOf !== signature) {
+      job.heldFor = signature
+      held.push(job)
+      return true
+    }
+    return false
   }
 
   /** Sends a job to an instance now, or queues it (re-admitted jobs bypass the queue bound). */
@@ -221,10 +311,10 @@ export class Dispatcher {
     const res = job.res
     switch (msg.type) {
       case 'response':
-        if (msg.tx) return this.commitFirst(job, instance, msg, msg.tx)
+        if (msg.tx || (job.idempotency && msg.status < 500)) return this.commitFirst(job, instance, msg, msg.tx)
         return this.respond(job, msg)
       case 'head':
-        if (msg.tx) return this.commitFirst(job, instance, msg, msg.tx)
+        if (msg.tx || (job.idempotency && msg.status < 500)) return this.commitFirst(job, instance, msg, msg.tx)
         if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) job.started = true
         return
       case 'chunk':
@@ -259,15 +349,18 @@ export class Dispatcher {
    * durable. A conflict (what it read changed) means it had no effects: it runs again. A whole
    * response leaves its instance at once, so neither the instance's loss nor a later crash there
    * concerns it any more; a streamed one keeps its instance, its chunks held until the head goes.
+   * The session cookie and the idempotency record (the response itself) go with the same commit.
    */
-  private commitFirst(job: Job, instance: Instance, msg: ResponseMessage | HeadMessage, tx: TransactionPayload): void {
+  private commitFirst(job: Job, instance: Instance, msg: ResponseMessage | HeadMessage, tx: TransactionPayload | undefined): void {
+    if (tx?.session && this.sessions) this.sessions.addTo(msg.headers, tx.session)
+    const record = job.idempotency ? this.idempotency!.record(job, msg.status, msg.statusMessage, msg.headers, msg.type === 'response' ? msg.body : null, msg.type === 'head') : undefined
     if (msg.type === 'response') this.detach(job)
     else {
       // From here the request cannot be re-served, only re-run after a conflict.
       job.started = true
       job.held = []
     }
-    void this.commits.commit(job, tx).then((outcome) => {
+    void this.commits.commit(job, tx ?? NO_TX, record).then((outcome) => {
       if (job.done) return
       if (outcome.kind === 'committed') {
         if (msg.type === 'response') return this.respond(job, msg)
@@ -277,6 +370,16 @@ export class Dispatcher {
         return
       }
       if (outcome.kind === 'conflict') return this.rerun(job, outcome.key)
+      if (outcome.kind === 'duplicate') {
+        // Another request with this key committed while this one ran: its response is the answer.
+        if (job.instance) {
+          job.instance.post({ type: 'abort', id: job.id })
+          this.detach(job)
+        }
+        job.started = false
+        job.held = null
+        return void this.idempotency!.check(job).then((verdict) => this.settleKeyed(job, verdict))
+      }
       job.instance?.post({ type: 'abort', id: job.id })
       this.finish(job)
       if (outcome.kind === 'gave-up') {
@@ -366,14 +469,22 @@ export class Dispatcher {
         this.queue.pushFront(job)
       } else {
         failed++
-        // In flight on every instance that died: the likeliest culprit.
-        if (job.replayable) this.blame(job, `${loss.reason} (every attempt)`)
+        // In flight on every instance that died, and none of those deaths was blamed on another
+        // request: the likeliest culprit. (A benign request caught in a flood of other poison is not.)
+        if (job.replayable && job.innocentLosses === 0) this.blame(job, `${loss.reason} (every attempt)`)
         this.finish(job)
         const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
         respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
       }
     }
     instance.inflight.clear()
+    // The suspect stalling this instance left (its client gave up) before the kill: the verdict
+    // is still due, on its signature.
+    const stalledSignature = this.stalledBy.get(instance)
+    this.stalledBy.delete(instance)
+    if (stalledSignature && culprit === null && loss.reason === 'lease-expired') {
+      this.blameSignature(stalledSignature, 'lease-expired (client gone)', null, stalledSignature)
+    }
     this.log.warn(
       {
         event: 'instance-lost',
@@ -406,27 +517,30 @@ export class Dispatcher {
 
   /** Records a failure attributed to a request; enough of them quarantine its signature. */
   private blame(job: Job, failure: string): void {
-    const signature = computeSignature(job)
-    const quarantined = this.immunity.recordFailure(signature, failure)
     const suspectOf = job.suspectOf
-    if (suspectOf) {
-      job.suspectOf = null
-      this.judge(suspectOf, quarantined || this.immunity.isQuarantined(signature) ? 'quarantined' : 'failed')
-    }
+    job.suspectOf = null
+    if (job.instance) this.stalledBy.delete(job.instance)
+    this.blameSignature(signatureOf(job), failure, job.requestId, suspectOf)
+  }
+
+  private blameSignature(signature: string, failure: string, requestId: string | null, suspectOf: string | null): void {
+    const quarantined = this.immunity.recordFailure(signature, failure)
+    if (suspectOf) this.judge(suspectOf, quarantined || this.immunity.isQuarantined(signature) ? 'quarantined' : 'failed')
     if (quarantined) {
       const entry = this.immunity.isQuarantined(signature)!
       this.log.warn(
-        { event: 'quarantined', signature, failures: entry.failures, lastFailure: failure, until: new Date(entry.quarantinedUntil).toISOString(), requestId: job.requestId },
+        { event: 'quarantined', signature, failures: entry.failures, lastFailure: failure, until: new Date(entry.quarantinedUntil).toISOString(), requestId },
         `signature quarantined after ${entry.failures} failures: ${signature}`,
       )
     }
   }
 
   private send(job: Job, instance: Instance): void {
+    if ((this.immunity.size > 0 || this.suspects.size > 0) && this.intercept(job)) return
     job.attempts++
     job.instance = instance
     instance.inflight.add(job.id)
-    instance.post({
+    const msg: RequestMessage = {
       type: 'request',
       id: job.id,
       method: job.method,
@@ -436,7 +550,9 @@ export class Dispatcher {
       remoteAddress: job.remoteAddress,
       remotePort: job.remotePort,
       scheme: 'http',
-    })
+    }
+    if (job.sessionId !== null) msg.sessionId = job.sessionId
+    instance.post(msg)
   }
 
   private writeHead(job: Job, status: number, statusMessage: string | undefined, headers: ResponseHeaders): boolean {
@@ -466,6 +582,7 @@ export class Dispatcher {
     }
     this.jobs.delete(job.id)
     this.commits.release(job)
+    this.idempotency?.release(job)
     if (job.instance) {
       this.detach(job)
     } else {
@@ -496,6 +613,14 @@ export class Dispatcher {
   /** The client went away before the response was complete. */
   private abandon(job: Job): void {
     job.instance?.post({ type: 'abort', id: job.id })
+    // A client that gives up proves nothing about its request: keep the suspicion (the verdict
+    // comes from stalledBy when the instance is killed), only completion clears it.
+    job.suspectOf = null
     this.finish(job)
   }
+}
+
+/** The job's signature, computed once. */
+function signatureOf(job: Job): string {
+  return (job.signature ??= computeSignature(job))
 }

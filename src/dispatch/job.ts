@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { ChunkMessage, EndMessage } from '../protocol.js'
 import type { Instance } from '../supervise/index.js'
+import type { KeyedRequest } from './idempotency.js'
 
 /** One client request as the dispatcher tracks it, across attempts on several instances. */
 export interface Job {
@@ -22,6 +23,8 @@ export interface Job {
   readonly replayable: boolean
   readonly receivedAt: number
   attempts: number
+  /** Computed on first need (see signatureOf in the dispatcher). */
+  signature: string | null
   /** Set while the job is held back because its signature is under suspicion. */
   heldFor: string | null
   /** Set on a request that stalled an instance: the signature it is the probe of. */
@@ -40,4 +43,8 @@ export interface Job {
   held: (ChunkMessage | EndMessage)[] | null
   /** The key whose conflict re-runs this job is waiting or running in (see conflict-lanes.ts). */
   lane: string | null
+  /** The session its cookie names (signature checked), when sessions are on. */
+  readonly sessionId: string | null
+  /** Set when the request carries an idempotency key and is deduplicated (see idempotency.ts). */
+  idempotency: KeyedRequest | null
 }

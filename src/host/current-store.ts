@@ -1,5 +1,6 @@
 import { CrashlessError } from '../errors.js'
 import { STORE_NAMESPACE, type RequestState } from './request-state.js'
+import { BoundSession, type Session } from './session-api.js'
 import { NamespacedStore, type Store } from './store-api.js'
 
 /**
@@ -16,7 +17,7 @@ export function registerRequestLookup(lookup: Lookup): void {
   ;(globalThis as { [CURRENT]?: Lookup })[CURRENT] = lookup
 }
 
-function current(api: 'store' | 'session'): RequestState {
+function current(api: string): RequestState {
   const lookup = (globalThis as { [CURRENT]?: Lookup })[CURRENT]
   if (!lookup) {
     throw new CrashlessError('CRASHLESS_ERR_NO_REQUEST', `${api} works only in an app served by crashless (\`crashless run <entry>\`), inside a request`)
@@ -49,16 +50,28 @@ function current(api: 'store' | 'session'): RequestState {
 export const store: Store = new NamespacedStore(() => ({ tx: current('store').transaction, namespace: STORE_NAMESPACE }))
 
 /**
- * The current client's session, bound like `store`; its keys live under the session's id.
- * Throws CRASHLESS_ERR_NO_SESSION until sessions are configured.
+ * The current client's session, bound like `store`: a signed cookie names it, and the first
+ * write makes it. Throws CRASHLESS_ERR_NO_SESSION unless sessions are configured (`session: {}`).
  *
  * @example
  * ```ts
  * import { session } from 'crashless'
- * await session.set('cart', ['sku-1'], { ttlMs: 3_600_000 })
+ * await session.set('cart', ['sku-1'])
+ * const cart = await session.get<string[]>('cart')
  * ```
  */
-export const session: Store = new NamespacedStore(() => {
-  const state = current('session')
-  return { namespace: state.sessionNamespace, tx: state.transaction }
-})
+export const session: Session = new BoundSession(() => current('session').session)
+
+/**
+ * A Store over `namespace` of the current request's transaction, for crashless's own adapters
+ * (the express-session store keeps its sessions apart from the app's `store` keys). `api` names
+ * the caller in errors.
+ *
+ * @example
+ * ```ts
+ * const sessions = storeIn(EXPRESS_SESSION_NAMESPACE, 'CrashlessSessionStore')
+ * ```
+ */
+export function storeIn(namespace: string, api: string): Store {
+  return new NamespacedStore(() => ({ tx: current(api).transaction, namespace }))
+}

@@ -2,7 +2,8 @@
 export const workerEntryUrl = new URL('./worker-main.js', import.meta.url)
 
 // What apps import from 'crashless' to reach the current request's stores.
-export { store, session } from './current-store.js'
+export { store, session, storeIn } from './current-store.js'
 export type { Store, SetOptions, StoreEntry, StoreListOptions } from './store-api.js'
+export type { Session } from './session-api.js'
 export type { CrashlessContext } from './request-state.js'
 export type { Storable } from './value-codec.js'

@@ -1,16 +1,13 @@
 import { CrashlessError } from '../errors.js'
-import type { TransactionPayload } from '../protocol.js'
+import type { InstanceInit, TransactionPayload } from '../protocol.js'
+import { STORE_NAMESPACE } from '../state/index.js'
+import { BoundSession, type Session } from './session-api.js'
+import { SessionState } from './session-state.js'
 import { NamespacedStore, type Store } from './store-api.js'
 import type { StoreClient } from './store-client.js'
 import { Transaction } from './transaction.js'
 
-/** Namespace of `store` keys in the backend. */
-export const STORE_NAMESPACE = 's:'
-
-/** Namespace of one session's keys in the backend. */
-export function sessionNamespace(sessionId: string): string {
-  return `x:${sessionId}:`
-}
+export { STORE_NAMESPACE }
 
 /**
  * What a handler receives as `ctx`: the second argument of a fetch handler, `req.crashless` in a
@@ -19,8 +16,8 @@ export function sessionNamespace(sessionId: string): string {
 export interface CrashlessContext {
   /** The durable key-value store shared by every request. */
   readonly store: Store
-  /** This client's session (throws CRASHLESS_ERR_NO_SESSION until sessions are configured). */
-  readonly session: Store
+  /** This client's session (throws CRASHLESS_ERR_NO_SESSION unless sessions are configured). */
+  readonly session: Session
 }
 
 declare module 'http' {
@@ -36,7 +33,7 @@ declare module 'http' {
  *
  * @example
  * ```ts
- * const state = new RequestState(msg.id, client, msg.sessionId ?? null)
+ * const state = new RequestState(msg.id, client, init.sessions, msg.sessionId ?? null)
  * await state.context.store.set('greeting', 'hi')
  * const payload = state.seal(200) // sent with the response, committed before the client sees it
  * ```
@@ -45,12 +42,15 @@ export class RequestState {
   private tx: Transaction | null = null
   private sealed = false
   private ctx: CrashlessContext | null = null
+  private sessionState: SessionState | null = null
 
   constructor(
     readonly id: number,
     private readonly client: StoreClient,
-    /** Set when sessions are configured and the request carries one (see RequestMessage). */
-    readonly sessionId: string | null,
+    /** Null when sessions are not configured. */
+    private readonly sessions: InstanceInit['sessions'],
+    /** The session the request's cookie names (verified by the dispatcher), if any. */
+    private readonly sessionId: string | null,
   ) {}
 
   get transaction(): Transaction {
@@ -61,12 +61,12 @@ export class RequestState {
     return this.tx
   }
 
-  /** The namespace `session` uses for this request; throws when there is no session. */
-  get sessionNamespace(): string {
-    if (this.sessionId === null) {
-      throw new CrashlessError('CRASHLESS_ERR_NO_SESSION', 'sessions are not configured for this app, so there is no session for this request; use store instead')
+  /** The request's session; throws CRASHLESS_ERR_NO_SESSION when sessions are not configured. */
+  get session(): SessionState {
+    if (this.sessions === null) {
+      throw new CrashlessError('CRASHLESS_ERR_NO_SESSION', 'sessions are not configured for this app, so there is no session for this request: add `session: {}` to crashless.config, or use store')
     }
-    return sessionNamespace(this.sessionId)
+    return (this.sessionState ??= new SessionState(this.sessionId, this.sessions.ttlMs, () => this.transaction))
   }
 
   /**
@@ -77,7 +77,11 @@ export class RequestState {
   seal(status: number): TransactionPayload | undefined {
     this.sealed = true
     const payload = this.tx?.seal()
-    return status >= 500 ? undefined : payload
+    if (status >= 500) return undefined
+    // A cookie change always comes with a write of the session's record, so with a payload.
+    const cookie = this.sessionState?.cookieChange()
+    if (payload && cookie) payload.session = cookie
+    return payload
   }
 
   /** The `ctx` handed to the handler; its stores are made on first use. */
@@ -90,7 +94,7 @@ export class RequestState {
 class BoundContext implements CrashlessContext {
   readonly #state: RequestState
   #store: Store | null = null
-  #session: Store | null = null
+  #session: Session | null = null
 
   constructor(state: RequestState) {
     this.#state = state
@@ -101,8 +105,8 @@ class BoundContext implements CrashlessContext {
     return (this.#store ??= new NamespacedStore(() => ({ tx: state.transaction, namespace: STORE_NAMESPACE })))
   }
 
-  get session(): Store {
+  get session(): Session {
     const state = this.#state
-    return (this.#session ??= new NamespacedStore(() => ({ namespace: state.sessionNamespace, tx: state.transaction })))
+    return (this.#session ??= new BoundSession(() => state.session))
   }
 }

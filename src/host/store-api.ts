@@ -81,10 +81,7 @@ export class NamespacedStore implements Store {
   }
 
   async list<T = unknown>(prefix = '', options: StoreListOptions = {}): Promise<StoreEntry<T>[]> {
-    if (typeof prefix !== 'string' || LONE_SURROGATE.test(prefix)) throw badArgument(`prefix must be a well-formed string, got ${JSON.stringify(prefix)}`)
-    const limit = options.limit ?? Infinity
-    if (limit !== Infinity && !(Number.isSafeInteger(limit) && limit >= 0)) throw badArgument(`limit must be a non-negative integer, got ${String(limit)}`)
-    if (options.after !== undefined) checkKey(options.after)
+    const limit = checkListArgs(prefix, options)
     const { tx, namespace } = this.target()
     const entries = await tx.list(namespace + prefix, limit, options.after === undefined ? undefined : namespace + options.after)
     return entries.map(({ key, value }) => {
@@ -94,11 +91,22 @@ export class NamespacedStore implements Store {
   }
 }
 
-function checkKey(key: unknown): asserts key is string {
+/** Throws CRASHLESS_ERR_STATE unless `key` is a non-empty, well-formed string. */
+export function checkKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.length === 0) throw badArgument(`a key must be a non-empty string, got ${typeof key === 'string' ? '""' : typeof key}`)
   if (LONE_SURROGATE.test(key)) throw badArgument(`the key ${JSON.stringify(key)} contains a lone surrogate`)
 }
 
-function badArgument(message: string): CrashlessError {
+/** Checks `list`'s arguments; returns the limit (Infinity: all). */
+export function checkListArgs(prefix: unknown, options: StoreListOptions): number {
+  if (typeof prefix !== 'string' || LONE_SURROGATE.test(prefix)) throw badArgument(`prefix must be a well-formed string, got ${JSON.stringify(prefix)}`)
+  const limit = options.limit ?? Infinity
+  if (limit !== Infinity && !(Number.isSafeInteger(limit) && limit >= 0)) throw badArgument(`limit must be a non-negative integer, got ${String(limit)}`)
+  if (options.after !== undefined) checkKey(options.after)
+  return limit
+}
+
+/** A misuse of the store API, thrown at the call. */
+export function badArgument(message: string): CrashlessError {
   return new CrashlessError('CRASHLESS_ERR_STATE', message)
 }

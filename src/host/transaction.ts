@@ -7,6 +7,8 @@ import type { StoreClient } from './store-client.js'
 interface ReadSlot {
   value: Uint8Array | null
   version: number
+  /** Of the store's clock; null: no expiry (or absent). */
+  expiresAt: number | null
 }
 
 interface BufferedWrite {
@@ -99,6 +101,16 @@ export class Transaction {
     return keys.map((key) => ({ key, value: seen.get(key)! }))
   }
 
+  /** When the committed value of `key` expires, as first read (null: never); undefined if not read. */
+  expiresAt(key: string): number | null | undefined {
+    return this.reads.get(key)?.expiresAt
+  }
+
+  /** True once the response went: writes are refused from then on. */
+  get isSealed(): boolean {
+    return this.sealed
+  }
+
   /** Buffers a write; `ttlMs` makes the key expire that long after the commit. */
   set(key: string, value: Uint8Array, ttlMs: number | undefined): void {
     this.checkOpen()
@@ -133,7 +145,7 @@ export class Transaction {
   /** The first read of a key is the one validated at commit; a later one must not replace it. */
   private remember(key: string, entry: StoredEntry | undefined): void {
     if (this.reads.has(key)) return
-    this.reads.set(key, { value: entry?.value ?? null, version: entry?.version ?? 0 })
+    this.reads.set(key, { value: entry?.value ?? null, version: entry?.version ?? 0, expiresAt: entry?.expiresAt ?? null })
   }
 
   private checkOpen(): void {

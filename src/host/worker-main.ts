@@ -48,7 +48,8 @@ function fail(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, re
   if (requestId === null || requestId <= 0 || dying) die(kind, err, requestId)
   if (!suppressed.has(requestId)) {
     suppressed.add(requestId)
-    post({ type: 'request-crashed', id: requestId, kind, error: serializeError(err) })
+    const exited = err instanceof ProcessExitError
+    post({ type: 'request-crashed', id: requestId, kind: exited ? 'exit' : kind, error: serializeError(err) })
   }
   active.get(requestId)?.()
 }
@@ -64,7 +65,29 @@ function die(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, req
 }
 
 // process.exit() in app code ends only this thread; say which request called it first.
+/**
+ * Thrown by process.exit() called in a request's code. In plain Node the process would end with
+ * every request it holds; here the call ends only its own request: the error unwinds the code
+ * after the call (which must not run) and is suppressed like any crash of that request.
+ */
+class ProcessExitError extends Error {
+  override readonly name = 'ProcessExit'
+  readonly code = 'CRASHLESS_ERR_PROCESS_EXIT'
+}
+
 process.exit = ((code?: number) => {
+  const requestId = currentRequestId()
+  if (requestId !== null && requestId > 0 && !dying) {
+    const error = new ProcessExitError(`process.exit(${code ?? ''}) called by the app`)
+    // Reported here, not where the error lands: a framework or fetch wrapper may catch it and
+    // answer 500 itself, but the app meant to stop, so the instance must be retired either way.
+    if (!suppressed.has(requestId)) {
+      suppressed.add(requestId)
+      post({ type: 'request-crashed', id: requestId, kind: 'exit', error: serializeError(error) })
+    }
+    active.get(requestId)?.()
+    throw error
+  }
   if (!dying) {
     dying = true
     post({ type: 'fatal', kind: 'exit', requestId: currentRequestId(), error: serializeError(new Error(`process.exit(${code ?? ''}) called by the app`)) })
@@ -86,7 +109,7 @@ const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', 
 function handleRequest(msg: RequestMessage): void {
   const loaded = app!
   // Costs one small object; the transaction itself is made only if the handler uses a store.
-  const state = new RequestState(msg.id, storeClient, msg.sessionId ?? null)
+  const state = new RequestState(msg.id, storeClient, init.sessions, msg.sessionId ?? null)
   const sink = new ResponseSink(port, msg.id, forget, (status) => state.seal(status))
   // Slot 1 names the request whose handler runs synchronously now, so a lease that expires or
   // a heap that runs out before the handler returns is blamed on it, not on its neighbours.

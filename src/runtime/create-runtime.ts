@@ -8,7 +8,7 @@ import type { Logger } from '../log.js'
 import { isUpgradeTraffic, type SerializedError } from '../protocol.js'
 import { Pool } from '../supervise/index.js'
 import { startControlPlane, type ControlPlane } from './control-plane.js'
-import { openState } from './open-state.js'
+import { openState, sessionSecrets } from './open-state.js'
 
 /** A started crashless runtime. */
 export interface Runtime {
@@ -33,7 +33,14 @@ export interface Runtime {
 export async function createRuntime(config: ResolvedConfig, log: Logger): Promise<Runtime> {
   // Before any instance: a store that cannot open is a config error, not a failed request later.
   const backend = await openState(config.state, log)
-  const dispatcher = new Dispatcher(config, log, backend)
+  let secrets: string[] | null
+  try {
+    secrets = await sessionSecrets(config.session, backend)
+  } catch (err) {
+    await backend.close()
+    throw err
+  }
+  const dispatcher = new Dispatcher(config, log, backend, secrets)
   let fail: (err: CrashlessError) => void = () => {}
   const failed = new Promise<CrashlessError>((resolve) => {
     fail = resolve

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import type { ResolvedConfig } from '../config/index.js'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { createBackend, type StateBackend } from '../state/index.js'
+import { createBackend, loadSessionSecret, type StateBackend } from '../state/index.js'
 
 /**
  * Opens the backend of `store` and `session` before any instance starts, so a store that cannot
@@ -40,4 +40,24 @@ export async function openState(state: ResolvedConfig['state'], log: Logger): Pr
   const where = state.backend === 'sqlite' ? resolve(process.cwd(), state.path) : state.backend === 'redis' ? state.redisUrl.replace(/\/\/[^@/]*@/, '//***@') : 'memory'
   log.info({ event: 'state-open', backend: state.backend, where, ms: Math.round(performance.now() - startedAt) }, `store and session kept in ${where}`)
   return backend
+}
+
+/**
+ * The keys that verify session cookies (the first signs), or null when sessions are off: the
+ * configured `session.secret`, else one generated on first start and kept in the store.
+ *
+ * @throws ConfigError naming `session.secret` when the store cannot keep a generated one.
+ * @example
+ * ```ts
+ * const secrets = await sessionSecrets(config.session, backend) // ['…'] or null
+ * ```
+ */
+export async function sessionSecrets(session: ResolvedConfig['session'], backend: StateBackend): Promise<string[] | null> {
+  if (!session.enabled) return null
+  if (session.secret !== undefined) return typeof session.secret === 'string' ? [session.secret] : [...session.secret]
+  try {
+    return [await loadSessionSecret(backend)]
+  } catch (err) {
+    throw new ConfigError('session.secret', `none is set and one could not be kept in the store: ${(err as Error).message}`, { cause: err })
+  }
 }

@@ -77,6 +77,11 @@ export class RedisBackend implements StateBackend {
     const unique = checkKeys(keys)
     if (unique.length === 0) return []
     return this.guard('get', async () => {
+      // One key needs no transaction: HMGET alone is atomic (and one command, not three).
+      if (unique.length === 1) {
+        const [value, version, expiresAt] = await this.client.hmgetBuffer(this.entryKey(unique[0]!), 'v', 'ver', 'e')
+        return value && version ? [{ key: unique[0]!, value, version: Number(version), expiresAt: expiresAt ? Number(expiresAt) : null }] : []
+      }
       // MULTI/EXEC: all keys are read at one point in time, even while other clients commit.
       const multi = this.client.multi()
       for (const key of unique) multi.hmgetBuffer(this.entryKey(key), 'v', 'ver', 'e')

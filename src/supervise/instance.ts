@@ -25,6 +25,7 @@ export interface InstanceOptions {
   leaseMs: number
   startTimeoutMs: number
   advertisedPort: number | undefined
+  sessions: InstanceInit['sessions']
   onMessage: (instance: Instance, message: FromInstance) => void
   onLost: (instance: Instance, loss: InstanceLoss) => void
 }
@@ -67,6 +68,7 @@ export class Instance {
       heartbeatIntervalMs: Math.max(10, Math.floor(options.leaseMs / 4)),
       startTimeoutMs: options.startTimeoutMs,
       advertisedPort: options.advertisedPort,
+      sessions: options.sessions,
     }
     this.ready = new Promise<ReadyMessage>((resolve, reject) => {
       this.readyResolve = resolve

@@ -145,6 +145,7 @@ export class Pool {
       leaseMs: this.config.timeouts.leaseMs,
       startTimeoutMs: this.config.timeouts.startMs,
       advertisedPort: this.advertisedPort,
+      sessions: this.config.session.enabled ? { ttlMs: this.config.session.ttlMs } : null,
       onMessage: this.hooks.onMessage,
       onLost: (i, loss) => this.handleLost(i, loss),
     })

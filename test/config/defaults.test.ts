@@ -17,6 +17,7 @@ test('defaults are the documented values', () => {
       maxAttempts: 3,
       methods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'],
       idempotencyKeyHeader: 'idempotency-key',
+      idempotencyTtlMs: 86_400_000,
     },
     immunity: { threshold: 2, quarantineMs: 600_000, store: 'sqlite', path: '.crashless/immunity.db' },
     admin: { enabled: true, port: 9300, host: '127.0.0.1' },
@@ -28,6 +29,7 @@ test('defaults are the documented values', () => {
       redisPrefix: 'crashless:',
       maxCommitRetries: 5,
     },
+    session: { enabled: false, cookieName: 'crashless.sid', ttlMs: 86_400_000, secure: false, sameSite: 'lax', path: '/' },
     log: { level: 'info' },
   })
 })

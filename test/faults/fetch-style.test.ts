@@ -2,8 +2,8 @@
  * The same faults in a fetch-style app (`export default { fetch }`). An error the handler
  * throws or rejects with fails only its request and costs no instance (`request-failed`);
  * errors that escape the handler in its async context are suppressed (`request-crashed`, no
- * instance lost); process.exit and a synchronous loop cost the instance and are blamed on their
- * request; heap growth that keeps the loop turning is re-served up to maxAttempts; a hang gets 504.
+ * instance lost), and so does process.exit() called by the handler; a synchronous loop costs the
+ * instance and is blamed on its request; heap growth that keeps the loop turning is re-served up to maxAttempts; a hang gets 504.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
@@ -34,7 +34,7 @@ const faults: { path: string; outcome: Outcome }[] = [
   { path: '/fault/stack', outcome: { kind: 'request-failed', error: 'Maximum call stack size exceeded' } },
   { path: '/fault/async-throw', outcome: { kind: 'suppressed', error: 'throw in a timer callback' } },
   { path: '/fault/unhandled', outcome: { kind: 'suppressed', error: 'unhandled rejection' } },
-  { path: '/fault/exit', outcome: { kind: 'attributed', reason: 'exit', error: 'process.exit(1) called by the app' } },
+  { path: '/fault/exit', outcome: { kind: 'suppressed', error: 'process.exit(1) called by the app' } },
   { path: '/fault/loop', outcome: { kind: 'attributed', reason: 'lease-expired', error: '' } },
   { path: '/fault/oom', outcome: { kind: 'replayed', reason: 'out-of-memory' } },
   { path: '/fault/hang', outcome: { kind: 'deadline' } },
