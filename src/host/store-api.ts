@@ -27,6 +27,14 @@ export interface StoreEntry<T = unknown> {
  * JSON.stringify keeps) or bytes (a Uint8Array or Buffer, returned as a Uint8Array). Reads see
  * committed data plus this request's own writes; writes become visible to others, all at once,
  * only when the request succeeds (before its client gets the response), and never when it fails.
+ *
+ * @example
+ * ```ts
+ * import { store } from 'crashless'
+ * const cart = (await store.get<string[]>('cart:42')) ?? []
+ * await store.set('cart:42', [...cart, 'sku-7'], { ttlMs: 86_400_000 })
+ * const page = await store.list('cart:', { limit: 50 })
+ * ```
  */
 export interface Store {
   /** The value of `key`, or undefined when absent or expired. */
