@@ -2,13 +2,14 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { packHeaders, type FromInstance, type HeadMessage, type RequestCrashedMessage, type RequestMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
-import { computeSignature, ImmunityTable } from '../immunity/index.js'
+import type { ImmunityTable } from '../immunity/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
 import type { Job } from './job.js'
 import { JobQueue } from './job-queue.js'
+import { PoisonGuard, respondQuarantined } from './poison-guard.js'
 import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
 import { SessionCookies } from './session-cookies.js'
@@ -31,12 +32,8 @@ export class Dispatcher {
   private readonly bootId = Math.random().toString(36).slice(2, 8)
   private pool: Pool | null = null
   private closing = false
-  /** Signatures that keep crashing the app, answered without running (see src/immunity). */
-  readonly immunity: ImmunityTable
-  /** Signatures whose request is stalling an instance now: requests like it wait for the verdict. */
-  private readonly suspects = new Map<string, Job[]>()
-  /** Which signature is stalling which instance. */
-  private readonly stalledBy = new Map<Instance, string>()
+  /** Quarantine, suspects and evacuation of stalled instances (see poison-guard.ts). */
+  private readonly guard: PoisonGuard
   /** Store reads and the output commit of per-request transactions (see commit.ts). */
   readonly commits: Committer
   /** Cookie sessions (see session-cookies.ts); null when they are off. */
@@ -55,7 +52,23 @@ export class Dispatcher {
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
-    this.immunity = new ImmunityTable(config.immunity)
+    this.guard = new PoisonGuard(config, log, {
+      jobs: this.jobs,
+      finish: (job) => this.finish(job),
+      dispatch: (job) => this.dispatch(job),
+      requeue: (job) => this.queue.pushFront(job),
+      pump: () => this.pump(),
+    })
+  }
+
+  /** The immunity table (persisted and served by the control plane). */
+  get immunity(): ImmunityTable {
+    return this.guard.immunity
+  }
+
+  /** An instance's heartbeat stalled while `requestId` (if any) ran synchronously in it. */
+  suspect(instance: Instance, requestId: number | null): void {
+    this.guard.suspect(instance, requestId)
   }
 
   attach(pool: Pool): void {
@@ -112,25 +125,18 @@ export class Dispatcher {
   private admit(job: Job): void {
     const { res, method } = job
     const tracked = this.jobs.has(job.id)
-    // Signatures cost a hash, so they are only computed once something has failed.
-    if (this.immunity.size > 0 || this.suspects.size > 0) {
-      const signature = signatureOf(job)
-      const poison = this.immunity.isQuarantined(signature)
-      const held = poison ? undefined : this.suspects.get(signature)
-      if (held) {
-        // Like the request stalling an instance right now: wait for its verdict rather than
-        // risk stalling a second instance.
-        job.heldFor = signature
-        held.push(job)
-        if (!tracked) this.track(job)
-        return
-      }
-      if (poison) {
-        if (tracked) this.finish(job)
-        this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: poison.signature, method, url: job.url }, 'rejected a quarantined request without running it')
-        respondError(res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${poison.failures} times and are refused until ${new Date(poison.quarantinedUntil).toISOString()}`, job.requestId)
-        return
-      }
+    const screening = this.guard.screen(job)
+    if (screening.kind === 'held') {
+      // Like the request stalling an instance right now: it waits for that one's verdict rather
+      // than risk stalling a second instance.
+      if (!tracked) this.track(job)
+      return
+    }
+    if (screening.kind === 'quarantined') {
+      if (tracked) this.finish(job)
+      this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: screening.entry.signature, method, url: job.url }, 'rejected a quarantined request without running it')
+      respondQuarantined(job, screening.entry)
+      return
     }
     const instance = this.pool!.pick()
     if (!instance && !this.queue.push(job)) {
@@ -173,114 +179,6 @@ export class Dispatcher {
     job.res.on('close', () => {
       if (!job.done) this.abandon(job)
     })
-  }
-
-  /**
-   * The request running synchronously in a stalled instance becomes a suspect: until it is
-   * judged (its instance killed and the failure blamed on it, or it completes), requests with
-   * its signature are held instead of being sent to healthy instances.
-   */
-  suspect(instance: Instance, requestId: number | null): void {
-    this.evacuate(instance, requestId)
-    if (requestId === null) return
-    const job = this.jobs.get(requestId)
-    if (!job || job.instance !== instance || job.suspectOf) return
-    const signature = signatureOf(job)
-    job.suspectOf = signature
-    // Remembered per instance too, so the verdict lands even if the suspect's client leaves.
-    this.stalledBy.set(instance, signature)
-    if (this.suspects.has(signature)) return
-    this.suspects.set(signature, [])
-    this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
-  }
-
-  /**
-   * Requests waiting in a stalled instance cannot progress until it is killed at the end of its
-   * lease: re-serve the replayable ones elsewhere now, half a lease early. If the instance
-   * recovers after all, it is told to drop them, and whatever it answers is ignored (only the
-   * current attempt's answer counts), so a request is answered once; idempotent requests may
-   * run twice, which RFC 9110 allows for them.
-   */
-  private evacuate(instance: Instance, running: number | null): void {
-    let moved = 0
-    for (const id of instance.inflight) {
-      const job = this.jobs.get(id)
-      if (!job || id === running || job.started || !job.replayable) continue
-      instance.inflight.delete(id)
-      instance.post({ type: 'abort', id })
-      job.instance = null
-      job.attempts--
-      this.queue.pushFront(job)
-      moved++
-    }
-    if (moved === 0) return
-    this.log.info({ event: 'evacuated', instance: instance.id, moved, running: running === null ? null : (this.jobs.get(running)?.requestId ?? null) }, `instance ${instance.id} stalled; re-serving ${moved} waiting request(s) elsewhere`)
-    this.pump()
-  }
-
-  /**
-   * The suspect was judged. Poison (quarantined): every held request is refused. Not (yet)
-   * poison: the next held request goes alone as the new probe and the others keep waiting;
-   * the suspect completed normally: all are released.
-   */
-  private judge(signature: string, verdict: 'quarantined' | 'failed' | 'cleared'): void {
-    const held = this.suspects.get(signature)
-    if (!held) return
-    const waiting = held.filter((j) => !j.done)
-    if (verdict === 'failed' && waiting.length > 0) {
-      // Another copy admitted before the suspicion may still be running: wait for its verdict
-      // rather than risk a third instance.
-      if (this.runningWithSignature(signature)) {
-        this.suspects.set(signature, waiting)
-        return
-      }
-      const probe = waiting.shift()!
-      this.suspects.set(signature, waiting)
-      probe.heldFor = null
-      probe.suspectOf = signature
-      this.dispatch(probe)
-      return
-    }
-    this.suspects.delete(signature)
-    for (const job of waiting) {
-      job.heldFor = null
-      if (verdict === 'quarantined') {
-        const entry = this.immunity.isQuarantined(signature)
-        this.finish(job)
-        respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${entry?.failures ?? 0} times and are refused until ${new Date(entry?.quarantinedUntil ?? Date.now()).toISOString()}`, job.requestId)
-      } else {
-        this.dispatch(job)
-      }
-    }
-  }
-
-  private runningWithSignature(signature: string): boolean {
-    for (const job of this.jobs.values()) {
-      if (job.instance && !job.done && signatureOf(job) === signature) return true
-    }
-    return false
-  }
-
-  /**
-   * The last check before a job reaches an instance: a request admitted before its signature was
-   * quarantined or fell under suspicion (queued, evacuated, re-served) must not run after the
-   * verdict. Returns true when the job was answered or held instead.
-   */
-  private intercept(job: Job): boolean {
-    const signature = signatureOf(job)
-    const poison = this.immunity.isQuarantined(signature)
-    if (poison) {
-      this.finish(job)
-      respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${poison.failures} times and are refused until ${new Date(poison.quarantinedUntil).toISOString()}`, job.requestId)
-      return true
-    }
-    const held = this.suspects.get(signature)
-    if (held && job.suspectOf !== signature) {
-      job.heldFor = signature
-      held.push(job)
-      return true
-    }
-    return false
   }
 
   /** Sends a job to an instance now, or queues it (re-admitted jobs bypass the queue bound). */
@@ -433,7 +331,7 @@ export class Dispatcher {
       `request crashed in ${instance.id} (${msg.kind}); suppressed`,
     )
     if (mine) {
-      this.blame(job, `crash:${msg.kind}`)
+      this.guard.blame(job, `crash:${msg.kind}`)
       this.finish(job)
       if (job.started) job.res.destroy()
       else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
@@ -460,31 +358,25 @@ export class Dispatcher {
         job.res.destroy()
       } else if (loss.culprit === id) {
         culprit = job.requestId
-        this.blame(job, loss.reason)
+        this.guard.blame(job, loss.reason)
         failed++
         this.finish(job)
         respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
-      } else if (job.replayable && this.mayRetry(job, loss)) {
+      } else if (job.replayable && this.guard.mayRetry(job, loss)) {
         reserved++
         this.queue.pushFront(job)
       } else {
         failed++
         // In flight on every instance that died, and none of those deaths was blamed on another
         // request: the likeliest culprit. (A benign request caught in a flood of other poison is not.)
-        if (job.replayable && job.innocentLosses === 0) this.blame(job, `${loss.reason} (every attempt)`)
+        if (job.replayable && job.innocentLosses === 0) this.guard.blame(job, `${loss.reason} (every attempt)`)
         this.finish(job)
         const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
         respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
       }
     }
     instance.inflight.clear()
-    // The suspect stalling this instance left (its client gave up) before the kill: the verdict
-    // is still due, on its signature.
-    const stalledSignature = this.stalledBy.get(instance)
-    this.stalledBy.delete(instance)
-    if (stalledSignature && culprit === null && loss.reason === 'lease-expired') {
-      this.blameSignature(stalledSignature, 'lease-expired (client gone)', null, stalledSignature)
-    }
+    this.guard.afterLoss(instance, culprit, loss)
     this.log.warn(
       {
         event: 'instance-lost',
@@ -503,40 +395,16 @@ export class Dispatcher {
     this.pump()
   }
 
-  /**
-   * An attempt lost to another request's blamed fault does not count against this request's
-   * attempts (it was not its fault), but such losses are bounded too, so nothing loops forever.
-   */
-  private mayRetry(job: Job, loss: InstanceLoss): boolean {
-    if (loss.culprit !== null && job.innocentLosses < this.config.replay.maxAttempts) {
-      job.innocentLosses++
-      job.attempts--
-    }
-    return job.attempts < this.config.replay.maxAttempts
-  }
-
-  /** Records a failure attributed to a request; enough of them quarantine its signature. */
-  private blame(job: Job, failure: string): void {
-    const suspectOf = job.suspectOf
-    job.suspectOf = null
-    if (job.instance) this.stalledBy.delete(job.instance)
-    this.blameSignature(signatureOf(job), failure, job.requestId, suspectOf)
-  }
-
-  private blameSignature(signature: string, failure: string, requestId: string | null, suspectOf: string | null): void {
-    const quarantined = this.immunity.recordFailure(signature, failure)
-    if (suspectOf) this.judge(suspectOf, quarantined || this.immunity.isQuarantined(signature) ? 'quarantined' : 'failed')
-    if (quarantined) {
-      const entry = this.immunity.isQuarantined(signature)!
-      this.log.warn(
-        { event: 'quarantined', signature, failures: entry.failures, lastFailure: failure, until: new Date(entry.quarantinedUntil).toISOString(), requestId },
-        `signature quarantined after ${entry.failures} failures: ${signature}`,
-      )
-    }
-  }
-
   private send(job: Job, instance: Instance): void {
-    if ((this.immunity.size > 0 || this.suspects.size > 0) && this.intercept(job)) return
+    if (this.guard.active) {
+      const screening = this.guard.screen(job)
+      if (screening.kind === 'held') return
+      if (screening.kind === 'quarantined') {
+        this.finish(job)
+        respondQuarantined(job, screening.entry)
+        return
+      }
+    }
     job.attempts++
     job.instance = instance
     instance.inflight.add(job.id)
@@ -574,12 +442,7 @@ export class Dispatcher {
   private finish(job: Job): void {
     job.done = true
     if (job.deadline) clearTimeout(job.deadline)
-    // A suspect that completed (answered, or abandoned) was not stuck for good: release the others.
-    if (job.suspectOf) {
-      const signature = job.suspectOf
-      job.suspectOf = null
-      queueMicrotask(() => this.judge(signature, 'cleared'))
-    }
+    this.guard.finished(job)
     this.jobs.delete(job.id)
     this.commits.release(job)
     this.idempotency?.release(job)
@@ -613,14 +476,7 @@ export class Dispatcher {
   /** The client went away before the response was complete. */
   private abandon(job: Job): void {
     job.instance?.post({ type: 'abort', id: job.id })
-    // A client that gives up proves nothing about its request: keep the suspicion (the verdict
-    // comes from stalledBy when the instance is killed), only completion clears it.
-    job.suspectOf = null
+    this.guard.abandoned(job)
     this.finish(job)
   }
-}
-
-/** The job's signature, computed once. */
-function signatureOf(job: Job): string {
-  return (job.signature ??= computeSignature(job))
 }
