@@ -53,14 +53,16 @@ export class BoundSession implements Session {
 
   async set(key: string, value: Storable, options?: SetOptions): Promise<void> {
     checkKey(key)
-    if (options?.ttlMs !== undefined) throw badArgument('session keys live as long as their session (session.ttlMs in the config); keep shorter-lived data in store with a ttlMs')
-    await this.target().set(key, encodeValue(key, value))
+    const ttlMs = options?.ttlMs
+    if (ttlMs !== undefined && (!Number.isInteger(ttlMs) || ttlMs <= 0)) throw badArgument(`ttlMs must be a positive integer, got ${String(ttlMs)}`)
+    await this.target().set(key, encodeValue(key, value), ttlMs)
   }
 
   async delete(key: string): Promise<void> {
     checkKey(key)
     await this.target().delete(key)
   }
+
 
   async list<T = unknown>(prefix = '', options: StoreListOptions = {}): Promise<StoreEntry<T>[]> {
     const limit = checkListArgs(prefix, options)

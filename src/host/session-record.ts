@@ -57,3 +57,32 @@ export function decodeSessionRecord(bytes: Uint8Array): Map<string, Uint8Array> 
   }
   return entries
 }
+
+/** Marks a session value that expires on its own: 't', an 8-byte expiry (epoch ms), the value. */
+const TIMED = 0x74
+
+/**
+ * Wraps an encoded session value with its own expiry (`session.set(key, value, { ttlMs })`).
+ * Value-codec encodings start with 'j' or 'b', so a 't' first byte is never ambiguous.
+ *
+ * @example
+ * ```ts
+ * const stored = wrapExpiring(encodeValue('otp', '123456'), Date.now() + 60_000)
+ * unwrapLive(stored, Date.now()) // the encoded value, until the minute is up; then undefined
+ * ```
+ */
+export function wrapExpiring(value: Uint8Array, expiresAt: number): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(9 + value.byteLength)
+  out[0] = TIMED
+  out.writeDoubleBE(expiresAt, 1)
+  out.set(value, 9)
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+}
+
+/** The value as stored, unwrapped; undefined when it had its own expiry and it has passed. */
+export function unwrapLive(stored: Uint8Array, now: number): Uint8Array | undefined {
+  if (stored[0] !== TIMED) return stored
+  if (stored.byteLength < 9) throw new CrashlessError('CRASHLESS_ERR_STATE', 'a session value is damaged: truncated expiry')
+  const expiresAt = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).readDoubleBE(1)
+  return expiresAt > now ? stored.subarray(9) : undefined
+}

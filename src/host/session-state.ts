@@ -1,5 +1,5 @@
 import { newSessionId, sessionRecordKey } from '../state/index.js'
-import { decodeSessionRecord, encodeSessionRecord } from './session-record.js'
+import { decodeSessionRecord, encodeSessionRecord, unwrapLive, wrapExpiring } from './session-record.js'
 import type { Transaction } from './transaction.js'
 
 /**
@@ -52,16 +52,25 @@ export class SessionState {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    return (await this.load()).get(key)
+    const stored = (await this.load()).get(key)
+    return stored === undefined ? undefined : unwrapLive(stored, Date.now())
   }
 
-  /** Every key and value, in insertion order. */
+  /** Every live key and value, in insertion order. */
   async entries(): Promise<ReadonlyMap<string, Uint8Array>> {
-    return this.load()
+    const now = Date.now()
+    const live = new Map<string, Uint8Array>()
+    for (const [key, stored] of await this.load()) {
+      const value = unwrapLive(stored, now)
+      if (value !== undefined) live.set(key, value)
+    }
+    return live
   }
 
-  async set(key: string, value: Uint8Array): Promise<void> {
-    const next = new Map(await this.load()).set(key, value)
+  /** `ttlMs`: this key expires on its own before the session does (it never outlives it). */
+  async set(key: string, value: Uint8Array, ttlMs?: number): Promise<void> {
+    const stored = ttlMs === undefined ? value : wrapExpiring(value, Date.now() + ttlMs)
+    const next = new Map(await this.load()).set(key, stored)
     const id = this.#id ?? newSessionId()
     this.write(id, next)
     if (this.#id === null) {
@@ -110,6 +119,9 @@ export class SessionState {
     // Destroyed while the read was in flight: that wins.
     if (this.#entries) return this.#entries
     const entries = bytes ? decodeSessionRecord(bytes) : new Map<string, Uint8Array>()
+    // Keys past their own expiry are dropped, so the next write of the record leaves them out.
+    const now = Date.now()
+    for (const [key, stored] of entries) if (unwrapLive(stored, now) === undefined) entries.delete(key)
     this.#entries = entries
     const expiresAt = tx.expiresAt(key)
     if (bytes && typeof expiresAt === 'number' && expiresAt - Date.now() < this.ttlMs / 2 && !tx.isSealed) this.write(id, entries)

@@ -138,10 +138,22 @@ test('idempotency keys are scoped by session; a replay gives back the session co
   assert.deepEqual(all.entries, [{ key: 'cart', value: ['y'] }])
 })
 
-test('session keys cannot have a TTL of their own: CRASHLESS_ERR_STATE', async () => {
+test('a session key can have a TTL of its own: it expires, the rest of the session stays', async () => {
+  const login = await send(`${server.url}/login?user=ada`, { method: 'POST' })
+  const cookie = cookiePair(login, 'crashless.sid')
+  await send(`${server.url}/otp?code=123456&ms=300`, { method: 'POST', headers: { cookie } })
+  const fresh = await sendJson<{ otp: string | null; user: string | null }>(`${server.url}/otp`, { headers: { cookie } })
+  assert.deepEqual(fresh, { otp: '123456', user: 'ada' })
+  // Wait for the expiry by polling, bounded.
+  let seen: { otp: string | null; user: string | null } = fresh
+  for (let i = 0; i < 100 && seen.otp !== null; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    seen = await sendJson<{ otp: string | null; user: string | null }>(`${server.url}/otp`, { headers: { cookie } })
+  }
+  assert.deepEqual(seen, { otp: null, user: 'ada' })
   const error = await sendJson<{ code: string; message: string }>(`${server.url}/ttl`, { method: 'POST' })
   assert.equal(error.code, 'CRASHLESS_ERR_STATE')
-  assert.match(error.message, /live as long as their session/)
+  assert.match(error.message, /ttlMs must be a positive integer/)
 })
 
 test('config: SameSite=None needs secure; a short secret is refused without being echoed', () => {
