@@ -139,6 +139,29 @@ export const methodList: Check = (value) => {
 }
 
 /**
+ * The shape of a request signature (`immunity.signature`): `query` is 'all', 'none' or a list of
+ * parameter names; `body` a boolean. Missing fields take their defaults.
+ *
+ * @example
+ * ```ts
+ * signatureSpec({ query: ['id'] }) // { ok: true, value: { query: ['id'], body: true } }
+ * ```
+ */
+export const signatureSpec: Check = (value) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, expected: 'an object like { query: "all", body: true }', got: value }
+  const spec = value as Record<string, unknown>
+  for (const key of Object.keys(spec)) {
+    if (key !== 'query' && key !== 'body') return { ok: false, expected: 'only the fields query and body', got: key, at: `.${key}` }
+  }
+  const query = spec.query ?? 'all'
+  const queryOk = query === 'all' || query === 'none' || (Array.isArray(query) && query.every((name) => typeof name === 'string' && name !== ''))
+  if (!queryOk) return { ok: false, expected: '"all", "none" or an array of query parameter names', got: query, at: '.query' }
+  const body = spec.body ?? true
+  if (typeof body !== 'boolean') return { ok: false, expected: 'true or false', got: body, at: '.body' }
+  return { ok: true, value: { query: Array.isArray(query) ? [...new Set(query as string[])] : query, body } }
+}
+
+/**
  * A short, readable rendering of a bad value for an error message: strings quoted (so an
  * empty string or `"3000"` is visible as a string), structures named rather than dumped.
  *

@@ -70,6 +70,7 @@ export const defaults: ConfigDefaults = deepFreeze({
     // Survives restarts: poison learned before a restart is still refused after it.
     store: 'sqlite',
     path: '.crashless/immunity.db',
+    signature: { query: 'all', body: true },
   },
   admin: {
     enabled: true,

@@ -68,6 +68,14 @@ export interface CrashlessConfig {
     store?: 'sqlite' | 'redis' | 'memory'
     /** The SQLite file of the immunity table, relative to the working directory. Default: `.crashless/immunity.db`. */
     path?: string
+    /**
+     * What a request signature is made of, besides method and normalised path (never headers):
+     * `query` — `all` parameters (default), `none`, or only the named ones; `body` — whether the
+     * body's hash counts (default true). Broader signatures quarantine more (one crash blocks a
+     * whole route with `query: 'none', body: false`); narrower ones are easier for an attacker
+     * to vary. Declarative on purpose: the dispatcher never runs user code.
+     */
+    signature?: { query?: 'all' | 'none' | string[]; body?: boolean }
   }
   /** The admin HTTP endpoint (`crashless immunity ls|release`, health). Never runs app code. */
   admin?: {
@@ -135,7 +143,7 @@ export interface ResolvedConfig {
   limits: { maxBodyBytes: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string; idempotencyTtlMs: number }
-  immunity: { threshold: number; quarantineMs: number; store: 'sqlite' | 'redis' | 'memory'; path: string }
+  immunity: { threshold: number; quarantineMs: number; store: 'sqlite' | 'redis' | 'memory'; path: string; signature: { query: 'all' | 'none' | string[]; body: boolean } }
   admin: { enabled: boolean; port: number; host: string; token?: string }
   state: {
     backend: 'sqlite' | 'memory' | 'redis'

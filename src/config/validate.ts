@@ -8,7 +8,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, redisUrl, secret, sessionSecret, text, describeValue, type Check } from './checks.js'
+import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec } from './checks.js'
 import { checkAdminExposure } from './check-admin.js'
 import { checkSessionCookie } from './check-session.js'
 import { withDefaults } from './defaults.js'
@@ -61,6 +61,7 @@ const schema: Schema = {
     quarantineMs: timer,
     store: oneOf(['sqlite', 'redis', 'memory']),
     path: text,
+    signature: signatureSpec,
   },
   admin: {
     enabled: boolean,

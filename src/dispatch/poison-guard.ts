@@ -55,7 +55,7 @@ export class PoisonGuard {
    */
   screen(job: Job): Screening {
     if (!this.active) return { kind: 'run' }
-    const signature = signatureOf(job)
+    const signature = this.signatureOf(job)
     const entry = this.immunity.isQuarantined(signature)
     if (entry) return { kind: 'quarantined', entry }
     const held = this.suspects.get(signature)
@@ -78,7 +78,7 @@ export class PoisonGuard {
     if (requestId === null) return
     const job = this.host.jobs.get(requestId)
     if (!job || job.instance !== instance || job.suspectOf) return
-    const signature = signatureOf(job)
+    const signature = this.signatureOf(job)
     job.suspectOf = signature
     // Remembered per instance too, so the verdict lands even if the suspect's client leaves.
     this.stalledBy.set(instance, signature)
@@ -104,7 +104,7 @@ export class PoisonGuard {
     const suspectOf = job.suspectOf
     job.suspectOf = null
     if (job.instance) this.stalledBy.delete(job.instance)
-    this.blameSignature(signatureOf(job), failure, job.requestId, suspectOf)
+    this.blameSignature(this.signatureOf(job), failure, job.requestId, suspectOf)
   }
 
   /**
@@ -207,9 +207,14 @@ export class PoisonGuard {
     }
   }
 
+  /** The job's signature, computed once, with the configured spec. */
+  private signatureOf(job: Job): string {
+    return (job.signature ??= computeSignature(job, this.config.immunity.signature))
+  }
+
   private runningWithSignature(signature: string): boolean {
     for (const job of this.host.jobs.values()) {
-      if (job.instance && !job.done && signatureOf(job) === signature) return true
+      if (job.instance && !job.done && this.signatureOf(job) === signature) return true
     }
     return false
   }
@@ -220,7 +225,3 @@ export function respondQuarantined(job: Job, entry: ImmunityEntry): void {
   respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${entry.failures} times and are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId)
 }
 
-/** The job's signature, computed once. */
-function signatureOf(job: Job): string {
-  return (job.signature ??= computeSignature(job))
-}

@@ -19,7 +19,7 @@ test('defaults are the documented values', () => {
       idempotencyKeyHeader: 'idempotency-key',
       idempotencyTtlMs: 86_400_000,
     },
-    immunity: { threshold: 2, quarantineMs: 600_000, store: 'sqlite', path: '.crashless/immunity.db' },
+    immunity: { threshold: 2, quarantineMs: 600_000, store: 'sqlite', path: '.crashless/immunity.db', signature: { query: 'all', body: true } },
     admin: { enabled: true, port: 9300, host: '127.0.0.1' },
     state: {
       backend: 'sqlite',

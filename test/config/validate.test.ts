@@ -129,3 +129,11 @@ test('the source in the message says where the value came from', () => {
     message: 'invalid config: port: expected a port number from 0 to 65535 (0 picks a free port), got "http" (from command line)',
   })
 })
+
+test('immunity.signature: defaults filled in, bad fields named', () => {
+  const opts = { baseDir: '/srv', source: 'test' }
+  assert.deepEqual(resolveConfig({ entry: 'a.js', immunity: { signature: { query: ['id', 'id'] } } }, opts).immunity.signature, { query: ['id'], body: true })
+  assert.deepEqual(resolveConfig({ entry: 'a.js' }, opts).immunity.signature, { query: 'all', body: true })
+  assert.throws(() => resolveConfig({ entry: 'a.js', immunity: { signature: { query: 'some' } } }, opts), /immunity\.signature\.query: expected "all", "none" or an array of query parameter names/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', immunity: { signature: { headers: true } } }, opts), /immunity\.signature\.headers: expected only the fields query and body/)
+})

@@ -42,3 +42,15 @@ test('a loop is quarantined too: the second looping request costs a lease, the t
   await assertStillServing(server)
   assert.equal(eventsSince(server, from, 'instance-lost').length, 2)
 })
+
+test('a broader signature (immunity.signature.query: "none") quarantines every query variant of a route', async () => {
+  const server = await startWithConfig({ instances: 2, immunity: { threshold: 2, quarantineMs: 60_000, signature: { query: 'none' } } })
+  const from = server.logs.length
+  assertCrashlessError(await send(`${server.url}/fault/throw?v=1`), 500, 'CRASHLESS_ERR_HANDLER')
+  assertCrashlessError(await send(`${server.url}/fault/throw?v=2`), 500, 'CRASHLESS_ERR_HANDLER')
+  const quarantined = await server.waitForLog((l) => l.event === 'quarantined', 5_000)
+  assert.equal(quarantined.signature, 'GET /fault/throw #-')
+  assertCrashlessError(await send(`${server.url}/fault/throw?v=3`), 500, 'CRASHLESS_ERR_QUARANTINED')
+  assert.equal((await waitForEvents(server, from, 'request-crashed', 2)).length, 2, 'the third variant never ran')
+  await assertStillServing(server)
+})

@@ -27,3 +27,13 @@ test('method, path, query values and body bytes each make a different signature'
 test('escapes of reserved characters are kept (they change meaning)', () => {
   assert.notEqual(computeSignature({ method: 'GET', url: '/a%2Fb', body: null }), computeSignature({ method: 'GET', url: '/a/b', body: null }))
 })
+
+test('a configured spec narrows or widens what counts: named query parameters, none, no body', () => {
+  const a = { method: 'GET', url: '/items?id=7&utm=x&page=2', body: null }
+  assert.equal(computeSignature(a, { query: ['id'], body: true }), 'GET /items?id=7 #-')
+  assert.equal(computeSignature(a, { query: 'none', body: true }), 'GET /items #-')
+  assert.equal(computeSignature({ ...a, url: '/items?utm=y&id=7' }, { query: ['id'], body: true }), 'GET /items?id=7 #-')
+  const withBody = { method: 'POST', url: '/x', body: body('{"a":1}') }
+  assert.equal(computeSignature(withBody, { query: 'all', body: false }), 'POST /x #*')
+  assert.equal(computeSignature({ ...withBody, body: body('{"a":2}') }, { query: 'all', body: false }), 'POST /x #*')
+})
