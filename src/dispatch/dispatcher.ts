@@ -1,15 +1,16 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { packHeaders, type FromInstance, type HeadMessage, type RequestCrashedMessage, type RequestMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
+import { packHeaders, type FromInstance, type HeadMessage, type RequestMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
 import type { ImmunityTable } from '../immunity/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import { InstanceFailures } from './instance-failures.js'
 import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
-import type { Job } from './job.js'
+import { createJob, type Job } from './job.js'
 import { JobQueue } from './job-queue.js'
-import { PoisonGuard, respondQuarantined } from './poison-guard.js'
+import { PoisonGuard, respondQuarantined, type GuardHost } from './poison-guard.js'
 import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
 import { SessionCookies } from './session-cookies.js'
@@ -21,9 +22,9 @@ const NO_TX: TransactionPayload = { reads: [], writes: [] }
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']
 
 /**
- * Routes requests to instances, keeps the in-flight table, enforces deadlines, and decides
- * what happens to requests whose instance died: re-served elsewhere when that is safe,
- * answered with a clean JSON error when not.
+ * Routes requests to instances, keeps the in-flight table, enforces deadlines, relays responses
+ * (after their output commit), and hands failures to instance-failures.ts and poison to
+ * poison-guard.ts.
  */
 export class Dispatcher {
   private readonly jobs = new Map<number, Job>()
@@ -34,6 +35,8 @@ export class Dispatcher {
   private closing = false
   /** Quarantine, suspects and evacuation of stalled instances (see poison-guard.ts). */
   private readonly guard: PoisonGuard
+  /** Suppressed crashes and lost instances (see instance-failures.ts). */
+  private readonly failures: InstanceFailures
   /** Store reads and the output commit of per-request transactions (see commit.ts). */
   readonly commits: Committer
   /** Cookie sessions (see session-cookies.ts); null when they are off. */
@@ -52,13 +55,15 @@ export class Dispatcher {
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
-    this.guard = new PoisonGuard(config, log, {
+    const host: GuardHost = {
       jobs: this.jobs,
       finish: (job) => this.finish(job),
       dispatch: (job) => this.dispatch(job),
       requeue: (job) => this.queue.pushFront(job),
       pump: () => this.pump(),
-    })
+    }
+    this.guard = new PoisonGuard(config, log, host)
+    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log)
   }
 
   /** The immunity table (persisted and served by the control plane). */
@@ -69,6 +74,11 @@ export class Dispatcher {
   /** An instance's heartbeat stalled while `requestId` (if any) ran synchronously in it. */
   suspect(instance: Instance, requestId: number | null): void {
     this.guard.suspect(instance, requestId)
+  }
+
+  /** An instance died: its requests are re-served or answered (see instance-failures.ts). */
+  handleLost(instance: Instance, loss: InstanceLoss, swapMs: number): void {
+    this.failures.lost(instance, loss, swapMs)
   }
 
   attach(pool: Pool): void {
@@ -89,7 +99,7 @@ export class Dispatcher {
   submit(req: IncomingMessage, res: ServerResponse, body: SharedArrayBuffer | null): void {
     const id = this.nextId++
     const method = req.method ?? 'GET'
-    const job: Job = {
+    const job = createJob({
       id,
       requestId: `${this.bootId}-${id}`,
       method,
@@ -100,22 +110,8 @@ export class Dispatcher {
       remotePort: req.socket.remotePort ?? 0,
       res,
       replayable: isReplayable(method, req.rawHeaders, this.config.replay),
-      receivedAt: performance.now(),
-      attempts: 0,
-      innocentLosses: 0,
-      signature: null,
-      heldFor: null,
-      suspectOf: null,
-      instance: null,
-      started: false,
-      done: false,
-      deadline: null,
-      conflicts: 0,
-      held: null,
-      lane: null,
       sessionId: this.sessions?.sessionOf(req.rawHeaders) ?? null,
-      idempotency: null,
-    }
+    })
     const keyed = this.idempotency?.keyOf(method, job.url, req.rawHeaders, body, job.sessionId) ?? null
     if (keyed !== null) return this.submitKeyed(job, keyed)
     this.admit(job)
@@ -123,29 +119,36 @@ export class Dispatcher {
 
   /** Runs a job, queues it, holds it or refuses it; a keyed job arrives here already tracked. */
   private admit(job: Job): void {
-    const { res, method } = job
     const tracked = this.jobs.has(job.id)
-    const screening = this.guard.screen(job)
-    if (screening.kind === 'held') {
-      // Like the request stalling an instance right now: it waits for that one's verdict rather
-      // than risk stalling a second instance.
-      if (!tracked) this.track(job)
-      return
-    }
-    if (screening.kind === 'quarantined') {
-      if (tracked) this.finish(job)
-      this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: screening.entry.signature, method, url: job.url }, 'rejected a quarantined request without running it')
-      respondQuarantined(job, screening.entry)
-      return
-    }
+    if (this.stoppedByGuard(job, tracked)) return
     const instance = this.pool!.pick()
     if (!instance && !this.queue.push(job)) {
       if (tracked) this.finish(job)
-      respondError(res, 503, 'CRASHLESS_ERR_OVERLOADED', 'the server is overloaded; retry later', job.requestId, { 'retry-after': '1' })
+      respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'the server is overloaded; retry later', job.requestId, { 'retry-after': '1' })
       return
     }
     if (!tracked) this.track(job)
-    if (instance) this.send(job, instance)
+    if (instance) this.send(job, instance, true)
+  }
+
+  /**
+   * The poison guard's check, at admission and again right before a job reaches an instance
+   * (it may have been queued, evacuated or re-served since). A job like one stalling an instance
+   * is held for that one's verdict; a quarantined one is refused without running. True when the
+   * job was held or refused.
+   */
+  private stoppedByGuard(job: Job, tracked: boolean): boolean {
+    if (!this.guard.active) return false
+    const screening = this.guard.screen(job)
+    if (screening.kind === 'run') return false
+    if (screening.kind === 'held') {
+      if (!tracked) this.track(job)
+      return true
+    }
+    if (tracked) this.finish(job)
+    this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: screening.entry.signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
+    respondQuarantined(job, screening.entry)
+    return true
   }
 
   /**
@@ -199,7 +202,7 @@ export class Dispatcher {
 
   handleMessage(instance: Instance, msg: FromInstance): void {
     if (msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'ready' || msg.type === 'start-failed' || msg.type === 'fatal') return
-    if (msg.type === 'request-crashed') return this.handleCrashed(instance, msg)
+    if (msg.type === 'request-crashed') return this.failures.crashed(instance, msg)
     if (msg.type === 'store-read') return this.commits.read(instance, msg)
     const job = this.jobs.get(msg.id)
     // A late message from an attempt that was abandoned or moved elsewhere.
@@ -309,102 +312,8 @@ export class Dispatcher {
     })
   }
 
-  /**
-   * A request crashed inside an instance and the error was suppressed there: that request alone
-   * fails; the instance finishes its other requests, takes no new ones, and is replaced.
-   */
-  private handleCrashed(instance: Instance, msg: RequestCrashedMessage): void {
-    const job = this.jobs.get(msg.id)
-    const mine = job !== undefined && job.instance === instance && !job.done
-    this.log.warn(
-      {
-        event: 'request-crashed',
-        requestId: job?.requestId ?? null,
-        instance: instance.id,
-        kind: msg.kind,
-        error: msg.error,
-        method: job?.method,
-        url: job?.url,
-        action: 'suppressed: only this request failed; instance tainted, replaced by a spare once its other requests finish',
-        others: Math.max(0, instance.inflight.size - (mine ? 1 : 0)),
-      },
-      `request crashed in ${instance.id} (${msg.kind}); suppressed`,
-    )
-    if (mine) {
-      this.guard.blame(job, `crash:${msg.kind}`)
-      this.finish(job)
-      if (job.started) job.res.destroy()
-      else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
-    }
-    this.pool!.taint(instance)
-  }
-
-  /**
-   * An instance died. Requests that had not started responding are re-served when safe;
-   * the request the failure is attributed to, and unsafe ones, get a JSON error.
-   */
-  handleLost(instance: Instance, loss: InstanceLoss, swapMs: number): void {
-    let reserved = 0
-    let failed = 0
-    let cut = 0
-    let culprit: string | null = null
-    for (const id of instance.inflight) {
-      const job = this.jobs.get(id)
-      if (!job || job.done) continue
-      job.instance = null
-      if (job.started) {
-        cut++
-        this.finish(job)
-        job.res.destroy()
-      } else if (loss.culprit === id) {
-        culprit = job.requestId
-        this.guard.blame(job, loss.reason)
-        failed++
-        this.finish(job)
-        respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
-      } else if (job.replayable && this.guard.mayRetry(job, loss)) {
-        reserved++
-        this.queue.pushFront(job)
-      } else {
-        failed++
-        // In flight on every instance that died, and none of those deaths was blamed on another
-        // request: the likeliest culprit. (A benign request caught in a flood of other poison is not.)
-        if (job.replayable && job.innocentLosses === 0) this.guard.blame(job, `${loss.reason} (every attempt)`)
-        this.finish(job)
-        const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
-        respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
-      }
-    }
-    instance.inflight.clear()
-    this.guard.afterLoss(instance, culprit, loss)
-    this.log.warn(
-      {
-        event: 'instance-lost',
-        instance: instance.id,
-        reason: loss.reason,
-        error: loss.error ?? undefined,
-        culprit,
-        reserved,
-        failed,
-        cut,
-        action: 'replaced by spare',
-        swapMs: Number(swapMs.toFixed(3)),
-      },
-      `instance ${instance.id} lost (${loss.reason}); replaced`,
-    )
-    this.pump()
-  }
-
-  private send(job: Job, instance: Instance): void {
-    if (this.guard.active) {
-      const screening = this.guard.screen(job)
-      if (screening.kind === 'held') return
-      if (screening.kind === 'quarantined') {
-        this.finish(job)
-        respondQuarantined(job, screening.entry)
-        return
-      }
-    }
+  private send(job: Job, instance: Instance, screened = false): void {
+    if (!screened && this.stoppedByGuard(job, true)) return
     job.attempts++
     job.instance = instance
     instance.inflight.add(job.id)

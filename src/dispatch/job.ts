@@ -23,7 +23,7 @@ export interface Job {
   readonly replayable: boolean
   readonly receivedAt: number
   attempts: number
-  /** Computed on first need (see signatureOf in the dispatcher). */
+  /** Computed on first need (see PoisonGuard.signatureOf). */
   signature: string | null
   /** Set while the job is held back because its signature is under suspicion. */
   heldFor: string | null
@@ -47,4 +47,35 @@ export interface Job {
   readonly sessionId: string | null
   /** Set when the request carries an idempotency key and is deduplicated (see idempotency.ts). */
   idempotency: KeyedRequest | null
+}
+
+/** What a job starts from; everything else starts empty. */
+export type JobInit = Pick<Job, 'id' | 'requestId' | 'method' | 'url' | 'rawHeaders' | 'body' | 'remoteAddress' | 'remotePort' | 'res' | 'replayable' | 'sessionId'>
+
+/**
+ * A new job, not yet attempted anywhere.
+ *
+ * @example
+ * ```ts
+ * const job = createJob({ id: 1, requestId: 'k3j9x1-1', method: 'GET', url: '/', rawHeaders: [], body: null, remoteAddress: '127.0.0.1', remotePort: 5000, res, replayable: true, sessionId: null })
+ * ```
+ */
+export function createJob(init: JobInit): Job {
+  return {
+    ...init,
+    receivedAt: performance.now(),
+    attempts: 0,
+    innocentLosses: 0,
+    signature: null,
+    heldFor: null,
+    suspectOf: null,
+    instance: null,
+    started: false,
+    done: false,
+    deadline: null,
+    conflicts: 0,
+    held: null,
+    lane: null,
+    idempotency: null,
+  }
 }

@@ -1,0 +1,105 @@
+import type { Logger } from 'pino'
+import type { RequestCrashedMessage } from '../protocol.js'
+import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import type { GuardHost, PoisonGuard } from './poison-guard.js'
+import { respondError } from './respond-error.js'
+
+/**
+ * What happens to the requests of an instance that failed (ladder levels 0 and 1 of DESIGN.md):
+ * a suppressed crash fails its own request only and taints the instance; a lost instance's
+ * requests are re-served when that is safe, and answered with a clean JSON error when not.
+ */
+export class InstanceFailures {
+  constructor(
+    private readonly host: GuardHost,
+    private readonly guard: PoisonGuard,
+    private readonly pool: () => Pool,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * A request crashed inside an instance and the error was suppressed there: that request alone
+   * fails; the instance finishes its other requests, takes no new ones, and is replaced.
+   */
+  crashed(instance: Instance, msg: RequestCrashedMessage): void {
+    const job = this.host.jobs.get(msg.id)
+    const mine = job !== undefined && job.instance === instance && !job.done
+    this.log.warn(
+      {
+        event: 'request-crashed',
+        requestId: job?.requestId ?? null,
+        instance: instance.id,
+        kind: msg.kind,
+        error: msg.error,
+        method: job?.method,
+        url: job?.url,
+        action: 'suppressed: only this request failed; instance tainted, replaced by a spare once its other requests finish',
+        others: Math.max(0, instance.inflight.size - (mine ? 1 : 0)),
+      },
+      `request crashed in ${instance.id} (${msg.kind}); suppressed`,
+    )
+    if (mine) {
+      this.guard.blame(job, `crash:${msg.kind}`)
+      this.host.finish(job)
+      if (job.started) job.res.destroy()
+      else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
+    }
+    this.pool().taint(instance)
+  }
+
+  /**
+   * An instance died. Requests that had not started responding are re-served when safe;
+   * the request the failure is attributed to, and unsafe ones, get a JSON error.
+   */
+  lost(instance: Instance, loss: InstanceLoss, swapMs: number): void {
+    let reserved = 0
+    let failed = 0
+    let cut = 0
+    let culprit: string | null = null
+    for (const id of instance.inflight) {
+      const job = this.host.jobs.get(id)
+      if (!job || job.done) continue
+      job.instance = null
+      if (job.started) {
+        cut++
+        this.host.finish(job)
+        job.res.destroy()
+      } else if (loss.culprit === id) {
+        culprit = job.requestId
+        this.guard.blame(job, loss.reason)
+        failed++
+        this.host.finish(job)
+        respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
+      } else if (job.replayable && this.guard.mayRetry(job, loss)) {
+        reserved++
+        this.host.requeue(job)
+      } else {
+        failed++
+        // In flight on every instance that died, and none of those deaths was blamed on another
+        // request: the likeliest culprit. (A benign request caught in a flood of other poison is not.)
+        if (job.replayable && job.innocentLosses === 0) this.guard.blame(job, `${loss.reason} (every attempt)`)
+        this.host.finish(job)
+        const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
+        respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
+      }
+    }
+    instance.inflight.clear()
+    this.guard.afterLoss(instance, culprit, loss)
+    this.log.warn(
+      {
+        event: 'instance-lost',
+        instance: instance.id,
+        reason: loss.reason,
+        error: loss.error ?? undefined,
+        culprit,
+        reserved,
+        failed,
+        cut,
+        action: 'replaced by spare',
+        swapMs: Number(swapMs.toFixed(3)),
+      },
+      `instance ${instance.id} lost (${loss.reason}); replaced`,
+    )
+    this.host.pump()
+  }
+}
