@@ -11,44 +11,11 @@
 //   GET /fault/stack        unbounded recursion (RangeError: Maximum call stack size exceeded)
 //   GET /fault/hang         never respond (the request just stays open)
 import http from 'node:http'
+import { faultKinds } from './fault-kinds.js'
 
 const PORT = Number(process.env.PORT) || 3000
 
-function recurse(n) {
-  return recurse(n + 1) + 1
-}
-
-const faults = {
-  throw() {
-    throw new Error('fault: sync throw in handler')
-  },
-  'async-throw'() {
-    setTimeout(() => {
-      throw new Error('fault: throw in setTimeout callback')
-    }, 1)
-  },
-  reject() {
-    Promise.reject(new Error('fault: unhandled rejection'))
-  },
-  exit() {
-    process.exit(1)
-  },
-  loop() {
-    // eslint-disable-next-line no-constant-condition
-    for (let i = 0; ; i++) if (i === -1) break
-  },
-  oom() {
-    // 8 MB packed arrays, all retained: a 512 MiB heap is exhausted in well under a second.
-    const keep = []
-    for (let i = 0; ; i++) keep.push(new Array(1 << 20).fill(i))
-  },
-  stack() {
-    recurse(0)
-  },
-  hang() {
-    // never respond
-  },
-}
+const faults = faultKinds
 
 const server = http.createServer((req, res) => {
   if (req.url === '/ok') {

@@ -12,43 +12,13 @@
 //   GET /poison/loop?v=n           infinite loop (blocks the event loop forever)
 //   GET /poison/oom?v=n            retains 8 MB arrays until the heap is exhausted
 //   GET /poison/stack?v=n          unbounded recursion (RangeError: Maximum call stack size exceeded)
+//   GET /poison/hang?v=n           never answers (the kinds are shared with faults-app.js)
 import http from 'node:http'
+import { faultKinds } from './fault-kinds.js'
 
 const PORT = Number(process.env.PORT) || 3000
 
-function recurse(n) {
-  return recurse(n + 1) + 1
-}
-
-const poisons = {
-  throw() {
-    throw new Error('poison: sync throw in handler')
-  },
-  'async-throw'() {
-    setTimeout(() => {
-      throw new Error('poison: throw in setTimeout callback')
-    }, 1)
-  },
-  reject() {
-    Promise.reject(new Error('poison: unhandled rejection'))
-  },
-  exit() {
-    process.exit(1)
-  },
-  loop() {
-    // eslint-disable-next-line no-constant-condition
-    for (let i = 0; ; i++) if (i === -1) break
-  },
-  oom() {
-    // 8 MB packed arrays, all retained: the bench's 128 MiB heap is gone after ~16 of them; V8's
-    // last-ditch GCs near the cap then take up to about a second before the heap is declared exhausted.
-    const keep = []
-    for (let i = 0; ; i++) keep.push(new Array(1 << 20).fill(i))
-  },
-  stack() {
-    recurse(0)
-  },
-}
+const poisons = faultKinds
 
 const server = http.createServer((req, res) => {
   const url = req.url ?? '/'
