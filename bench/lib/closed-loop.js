@@ -6,7 +6,10 @@
 import { Pool } from 'undici'
 import { SampleLog } from './sample-log.js'
 
-export async function closedLoop({ origin, path, concurrency = 20, durationMs = 6000, warmupMs = 1000, timeoutMs = 5000, maxRequests = 2_000_000, errorPauseMs = 10, onStart }) {
+// `interject`, when given, is asked before each request once measuring has started; when it
+// returns a promise, the loop spends that turn awaiting it instead of a benign request (see
+// flood-loop.js, which mixes poison in this way).
+export async function closedLoop({ origin, path, concurrency = 20, durationMs = 6000, warmupMs = 1000, timeoutMs = 5000, maxRequests = 2_000_000, errorPauseMs = 10, onStart, interject }) {
   const pool = new Pool(origin, { connections: concurrency, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } })
   const samples = new SampleLog()
   let t0 = 0
@@ -33,6 +36,11 @@ export async function closedLoop({ origin, path, concurrency = 20, durationMs = 
       if (!measuring && performance.now() >= warmupEnd) startMeasuring()
       const wasMeasuring = measuring
       sent++
+      const other = measuring && interject ? interject() : null
+      if (other) {
+        await other
+        continue
+      }
       const { start, end, outcome, ok } = await one()
       if (wasMeasuring) samples.push(start - t0, end - t0, ok, outcome)
       if (!ok) await new Promise((r) => setTimeout(r, errorPauseMs))
