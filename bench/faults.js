@@ -12,10 +12,10 @@
 import path from 'node:path'
 import { parseArgs, checkList } from './lib/args.js'
 import { runGuarded } from './lib/cleanup.js'
-import { closedLoop } from './lib/closed-loop.js'
-import { watchClientStalls, stallOverlap, longestStall } from './lib/client-stalls.js'
+import { stallOverlap, longestStall } from './lib/client-stalls.js'
 import { faultShooter } from './lib/fault-shooter.js'
 import { longestSilence, countOutcomes } from './lib/gaps.js'
+import { loadWithShooter } from './lib/load-with-shooter.js'
 import { machineInfo } from './lib/machine.js'
 import { APPS_DIR } from './lib/paths.js'
 import { preparePeers } from './lib/prepare-peers.js'
@@ -60,21 +60,14 @@ async function runOne(kind, fault, env) {
     const durationMs = opts.duration * 1000
     const faultPath = fault === 'none' ? undefined : `/fault/${fault}`
     const shooter = faultShooter({ origin: peer.origin, path: faultPath, intervalMs: opts.interval, durationMs, timeoutMs: opts['fault-timeout'] })
-    const watcher = watchClientStalls()
-    const { samples } = await closedLoop({
+    const { samples, shots, stalls } = await loadWithShooter({
+      shooter,
       origin: peer.origin,
-      path: '/ok',
       concurrency: opts.concurrency,
       durationMs,
       warmupMs: opts.warmup * 1000,
       timeoutMs: opts['benign-timeout'],
-      onStart: (t0) => {
-        watcher.reset(t0)
-        shooter.start(t0)
-      },
     })
-    const stalls = watcher.stop()
-    const shots = await shooter.done()
     const info = await peer.info().catch((err) => ({ error: err.message }))
     return summarize(kind, fault, samples, shots, stalls, durationMs, info, peer.startMs)
   } finally {

@@ -17,9 +17,9 @@
 import path from 'node:path'
 import { parseArgs, checkList } from './lib/args.js'
 import { runGuarded } from './lib/cleanup.js'
-import { closedLoop } from './lib/closed-loop.js'
 import { watchClientStalls, longestStall } from './lib/client-stalls.js'
 import { floodLoop } from './lib/flood-loop.js'
+import { loadWithShooter } from './lib/load-with-shooter.js'
 import { machineInfo } from './lib/machine.js'
 import { APPS_DIR } from './lib/paths.js'
 import { preparePeers } from './lib/prepare-peers.js'
@@ -85,21 +85,14 @@ async function runRepeated(kind, fault, env) {
   const durationMs = opts.duration * 1000
   const { measured, info, logFile, startMs } = await withPeer(kind, `poison-${fault}`, env, async (peer) => {
     const shooter = poisonShooter({ origin: peer.origin, pathFor: () => poisonPath, intervalMs: opts.interval, durationMs: poisonPath ? durationMs : 0, timeoutMs: opts['poison-timeout'] })
-    const watcher = watchClientStalls()
-    const { samples } = await closedLoop({
+    return loadWithShooter({
+      shooter,
       origin: peer.origin,
-      path: '/ok',
       concurrency: opts.concurrency,
       durationMs,
       warmupMs: opts.warmup * 1000,
       timeoutMs: opts['benign-timeout'],
-      onStart: (t0) => {
-        watcher.reset(t0)
-        shooter.start(t0)
-      },
     })
-    const stalls = watcher.stop()
-    return { samples, shots: await shooter.done(), stalls }
   })
   const benign = benignStats(measured.samples, durationMs)
   const crashes = crashStats(kind, { logFile, info, shots: measured.shots, poisonPath })

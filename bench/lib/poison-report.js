@@ -35,52 +35,32 @@ function vsBaseline(r, results) {
 export function printReport(results, opts) {
   const repeated = results.filter((r) => r.scenario === 'repeated')
   const flood = results.filter((r) => r.scenario === 'flood')
+  // The columns both scenarios share, in front; each adds its own after them.
+  const sharedHeader = ['kind', 'peer', 'benign ok', 'success', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'poison', 'instances crashed']
+  const sharedCells = (r) => [
+    r.fault,
+    r.peer,
+    `${r.benign.ok}/${r.benign.total}`,
+    pct(r.benign.successRatio),
+    r.benign.reqPerSec,
+    vsBaseline(r, results),
+    ms(r.benign.p50),
+    ms(r.benign.p99),
+    r.poison.sent,
+    r.fault === 'none' ? '-' : crashCell(r),
+  ]
+  const table = (rows, extraHeader, extraCells) => {
+    const header = [...sharedHeader, ...extraHeader, 'poison outcomes', 'goal']
+    const cells = rows.map((r) => (r.error ? errorRow(r, header.length) : [...sharedCells(r), ...extraCells(r), fmtCounts(r.poison.outcomes) || '-', goalCell(r)]))
+    console.log(formatTable(header, cells))
+  }
   if (repeated.length) {
     console.log(`\nA. repeated poison: ${opts.duration} s per run, ${opts.concurrency} benign loops, the same poison request every ${opts.interval} ms\n`)
-    const header = ['kind', 'peer', 'benign ok', 'success', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'poison', 'instances crashed', 'verdict ms', 'poison outcomes', 'goal']
-    const rows = repeated.map((r) =>
-      r.error
-        ? errorRow(r, header.length)
-        : [
-            r.fault,
-            r.peer,
-            `${r.benign.ok}/${r.benign.total}`,
-            pct(r.benign.successRatio),
-            r.benign.reqPerSec,
-            vsBaseline(r, results),
-            ms(r.benign.p50),
-            ms(r.benign.p99),
-            r.poison.sent,
-            r.fault === 'none' ? '-' : crashCell(r),
-            r.peer === 'crashless' && r.fault !== 'none' ? (r.crashes.verdictMs === null ? 'none' : String(r.crashes.verdictMs)) : 'n/a',
-            fmtCounts(r.poison.outcomes) || '-',
-            goalCell(r),
-          ],
-    )
-    console.log(formatTable(header, rows))
+    table(repeated, ['verdict ms'], (r) => [r.peer === 'crashless' && r.fault !== 'none' ? (r.crashes.verdictMs === null ? 'none' : String(r.crashes.verdictMs)) : 'n/a'])
   }
   if (flood.length) {
     console.log(`\nB. distinct-poison flood: ${opts.duration} s per run, ${opts.concurrency} benign loops, every ${opts['flood-every']}th request a poison with a new signature\n`)
-    const header = ['kind', 'peer', 'benign ok', 'success', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'poison', 'instances crashed', 'poison outcomes', 'goal']
-    const rows = flood.map((r) =>
-      r.error
-        ? errorRow(r, header.length)
-        : [
-            r.fault,
-            r.peer,
-            `${r.benign.ok}/${r.benign.total}`,
-            pct(r.benign.successRatio),
-            r.benign.reqPerSec,
-            vsBaseline(r, results),
-            ms(r.benign.p50),
-            ms(r.benign.p99),
-            r.poison.sent,
-            crashCell(r),
-            fmtCounts(r.poison.outcomes) || '-',
-            goalCell(r),
-          ],
-    )
-    console.log(formatTable(header, rows))
+    table(flood, [], () => [])
   }
   printDetails(results)
   const mine = results.filter((r) => r.peer === 'crashless')
