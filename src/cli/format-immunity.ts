@@ -5,25 +5,29 @@ export interface ListedEntry {
   lastFailure: string
   firstFailureAt: number
   quarantinedUntil: number
+  /** The tweak requests like it run under (absent from older crashless versions). */
+  cure?: string | null
+  /** The incident of the verdict that quarantined it. */
+  incidentId?: string | null
 }
 
 /**
- * Renders immunity entries as an aligned text table: signature, failures, last failure,
- * quarantined until (with the time left). Control characters are escaped, so a crafted
+ * Renders immunity entries as an aligned text table: signature, failures, last failure, the
+ * cure the recovery ladder found, the incident of a verdict, quarantined until (with the time left). Control characters are escaped, so a crafted
  * request URL cannot smuggle terminal escape sequences into an operator's screen.
  *
  * @example
  * ```ts
- * formatImmunityTable([{ signature: 'GET /boom #-', failures: 2, lastFailure: 'crash:exception', firstFailureAt: 0, quarantinedUntil: Date.now() + 60_000 }])
- * // SIGNATURE     FAILURES  LAST FAILURE     QUARANTINED UNTIL
- * // GET /boom #-  2         crash:exception  2030-01-01T00:01:00.000Z (in 1m 0s)
+ * formatImmunityTable([{ signature: 'GET /boom #-', failures: 3, lastFailure: 'crash:exception', firstFailureAt: 0, quarantinedUntil: Date.now() + 60_000, incidentId: 'inc-1' }])
+ * // SIGNATURE     FAILURES  LAST FAILURE     CURE  INCIDENT  QUARANTINED UNTIL
+ * // GET /boom #-  3         crash:exception  -     inc-1     2030-01-01T00:01:00.000Z (in 1m 0s)
  * ```
  */
 export function formatImmunityTable(entries: ListedEntry[], now = Date.now()): string {
   if (entries.length === 0) return 'the immunity table is empty: no request signature has failed recently'
   const rows = [
-    ['SIGNATURE', 'FAILURES', 'LAST FAILURE', 'QUARANTINED UNTIL'],
-    ...entries.map((e) => [printable(e.signature), String(e.failures), printable(e.lastFailure), until(e.quarantinedUntil, now)]),
+    ['SIGNATURE', 'FAILURES', 'LAST FAILURE', 'CURE', 'INCIDENT', 'QUARANTINED UNTIL'],
+    ...entries.map((e) => [printable(e.signature), String(e.failures), printable(e.lastFailure), printable(e.cure ?? '-'), printable(e.incidentId ?? '-'), until(e.quarantinedUntil, now)]),
   ]
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)))
   return rows.map((row) => row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ')).join('\n')

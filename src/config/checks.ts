@@ -151,14 +151,17 @@ export const signatureSpec: Check = (value) => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, expected: 'an object like { query: "all", body: true }', got: value }
   const spec = value as Record<string, unknown>
   for (const key of Object.keys(spec)) {
-    if (key !== 'query' && key !== 'body') return { ok: false, expected: 'only the fields query and body', got: key, at: `.${key}` }
+    if (key !== 'query' && key !== 'body' && key !== 'key') return { ok: false, expected: 'only the fields query, body and key', got: key, at: `.${key}` }
   }
   const query = spec.query ?? 'all'
   const queryOk = query === 'all' || query === 'none' || (Array.isArray(query) && query.every((name) => typeof name === 'string' && name !== ''))
   if (!queryOk) return { ok: false, expected: '"all", "none" or an array of query parameter names', got: query, at: '.query' }
   const body = spec.body ?? true
   if (typeof body !== 'boolean') return { ok: false, expected: 'true or false', got: body, at: '.body' }
-  return { ok: true, value: { query: Array.isArray(query) ? [...new Set(query as string[])] : query, body } }
+  if (spec.key !== undefined && typeof spec.key !== 'function') return { ok: false, expected: 'a function (parts) => string', got: spec.key, at: '.key' }
+  const checked: Record<string, unknown> = { query: Array.isArray(query) ? [...new Set(query as string[])] : query, body }
+  if (spec.key !== undefined) checked.key = spec.key
+  return { ok: true, value: checked }
 }
 
 /**
@@ -186,4 +189,23 @@ export function describeValue(value: unknown): string {
     default:
       return String(value)
   }
+}
+
+const TWEAK_NAMES = ['fresh', 'exclusive', 'heap', 'stack', 'deadline', 'reorder']
+
+/**
+ * The recovery ladder (`recovery.ladder`): tweak names, each at most once, in the order to try.
+ *
+ * @example
+ * ```ts
+ * tweakList(['exclusive', 'fresh']) // { ok: true, value: ['exclusive', 'fresh'] }
+ * ```
+ */
+export const tweakList: Check = (value) => {
+  if (!Array.isArray(value)) return { ok: false, expected: `an array of tweaks (${TWEAK_NAMES.join(', ')})`, got: value }
+  for (const [i, tweak] of value.entries()) {
+    if (typeof tweak !== 'string' || !TWEAK_NAMES.includes(tweak)) return { ok: false, expected: `one of ${TWEAK_NAMES.join(', ')}`, got: tweak, at: `[${i}]` }
+    if (value.indexOf(tweak) !== i) return { ok: false, expected: 'each tweak at most once', got: tweak, at: `[${i}]` }
+  }
+  return { ok: true, value: [...value] }
 }

@@ -71,6 +71,21 @@ export const defaults: ConfigDefaults = deepFreeze({
     store: 'sqlite',
     path: '.crashless/immunity.db',
     signature: { query: 'all', body: true },
+    // The first failure plus two tweaked re-runs: enough for the ladder to try the two likeliest
+    // cures of any kind of failure, and still a small fixed price for true poison.
+    maxCrashes: 3,
+    // Five distinct failing variants of one route within the window is an attack or a broken
+    // route, not bad luck.
+    bulkhead: 5,
+  },
+  recovery: {
+    ladder: ['fresh', 'exclusive', 'heap', 'stack', 'deadline', 'reorder'],
+    sacrificial: 2,
+    queue: 256,
+    heapFactor: 4,
+    stackFactor: 4,
+    timeFactor: 3,
+    budgetMs: 60_000,
   },
   admin: {
     enabled: true,

@@ -3,6 +3,8 @@
  * {@link defineConfig}, and the fully-resolved form the runtime uses.
  */
 
+import type { SignatureKey, Tweak } from '../immunity/index.js'
+
 /** How the app entry is hosted. `auto` detects it (see README, "Entry styles"). */
 export type EntryStyle = 'auto' | 'fetch' | 'node' | 'listen'
 
@@ -73,9 +75,46 @@ export interface CrashlessConfig {
      * `query` — `all` parameters (default), `none`, or only the named ones; `body` — whether the
      * body's hash counts (default true). Broader signatures quarantine more (one crash blocks a
      * whole route with `query: 'none', body: false`); narrower ones are easier for an attacker
-     * to vary. Declarative on purpose: the dispatcher never runs user code.
+     * to vary (the route bulkhead, `bulkhead`, is the defence there). `key` replaces the
+     * composition with your own function of those parts (pure and fast: it runs in the dispatcher).
      */
-    signature?: { query?: 'all' | 'none' | string[]; body?: boolean }
+    signature?: { query?: 'all' | 'none' | string[]; body?: boolean; key?: SignatureKey }
+    /**
+     * Instances one signature may cost (lost, or retired after a suppressed crash) before it is
+     * quarantined, counting the recovery ladder's sacrificial ones. Default: 3.
+     */
+    maxCrashes?: number
+    /**
+     * Distinct failing signatures on one route (method and path) within `quarantineMs` that make
+     * the whole route run on sacrificial instances, apart from every other route. 0 never does. Default: 5.
+     */
+    bulkhead?: number
+  }
+  /**
+   * The recovery ladder (DESIGN.md level 2): a replayable request that failed is re-run on
+   * sacrificial instances under tweaked environments until one cures it; what cured it is
+   * remembered for its signature. When none does, the signature is quarantined.
+   */
+  recovery?: {
+    /**
+     * The tweaks to try, in order: `fresh` (a new instance), `exclusive` (alone on its instance),
+     * `heap` (heapMb x heapFactor), `stack` (stackMb x stackFactor), `deadline` (requestMs and
+     * leaseMs x timeFactor), `reorder` (alone, after the requests it ran beside). Only those that
+     * can cure the kind of failure are tried. [] turns the ladder off. Default: all, in that order.
+     */
+    ladder?: Tweak[]
+    /** Sacrificial instances at most (they never carry ordinary traffic). Default: 2. */
+    sacrificial?: number
+    /** Requests waiting for a sacrificial instance at most; more get 503. Default: 256. */
+    queue?: number
+    /** Default: 4. */
+    heapFactor?: number
+    /** Default: 4. */
+    stackFactor?: number
+    /** Default: 3. */
+    timeFactor?: number
+    /** How long one request may spend on the ladder in all, in ms. Default: 60000. */
+    budgetMs?: number
   }
   /** The admin HTTP endpoint (`crashless immunity ls|release`, health). Never runs app code. */
   admin?: {
@@ -143,7 +182,16 @@ export interface ResolvedConfig {
   limits: { maxBodyBytes: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string; idempotencyTtlMs: number }
-  immunity: { threshold: number; quarantineMs: number; store: 'sqlite' | 'redis' | 'memory'; path: string; signature: { query: 'all' | 'none' | string[]; body: boolean } }
+  immunity: {
+    threshold: number
+    quarantineMs: number
+    store: 'sqlite' | 'redis' | 'memory'
+    path: string
+    signature: { query: 'all' | 'none' | string[]; body: boolean; key?: SignatureKey }
+    maxCrashes: number
+    bulkhead: number
+  }
+  recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number }
   admin: { enabled: boolean; port: number; host: string; token?: string }
   state: {
     backend: 'sqlite' | 'memory' | 'redis'

@@ -8,7 +8,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec } from './checks.js'
+import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList } from './checks.js'
 import { checkAdminExposure } from './check-admin.js'
 import { checkSessionCookie } from './check-session.js'
 import { withDefaults } from './defaults.js'
@@ -25,6 +25,7 @@ type Schema = {
 
 const positive = integer({ min: 1 })
 const timer = integer({ min: 1, max: MAX_TIMER_MS })
+const factor = integer({ min: 1, max: 64 })
 
 const schema: Schema = {
   entry: text,
@@ -62,6 +63,17 @@ const schema: Schema = {
     store: oneOf(['sqlite', 'redis', 'memory']),
     path: text,
     signature: signatureSpec,
+    maxCrashes: positive,
+    bulkhead: integer({ min: 0 }),
+  },
+  recovery: {
+    ladder: tweakList,
+    sacrificial: positive,
+    queue: integer({ min: 0 }),
+    heapFactor: factor,
+    stackFactor: factor,
+    timeFactor: factor,
+    budgetMs: timer,
   },
   admin: {
     enabled: boolean,

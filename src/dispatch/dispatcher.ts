@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { packHeaders, type FromInstance, type HeadMessage, type RequestMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
@@ -13,13 +13,12 @@ import { JobQueue } from './job-queue.js'
 import { PoisonGuard, respondQuarantined, type GuardHost } from './poison-guard.js'
 import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
+import { SacrificialQueue } from './sacrificial-queue.js'
 import { SessionCookies } from './session-cookies.js'
+import { addContentLength, writeResponseHead } from './write-response.js'
 
 /** What a response commits when only its idempotency record is to be written. */
 const NO_TX: TransactionPayload = { reads: [], writes: [] }
-
-/** Response headers that describe one hop; the dispatcher's own connection sets its own. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']
 
 /**
  * Routes requests to instances, keeps the in-flight table, enforces deadlines, relays responses
@@ -29,6 +28,8 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 
 export class Dispatcher {
   private readonly jobs = new Map<number, Job>()
   private readonly queue: JobQueue
+  /** Jobs waiting for a sacrificial instance (see sacrificial-queue.ts). */
+  private readonly sacrificial: SacrificialQueue
   private nextId = 1
   private readonly bootId = Math.random().toString(36).slice(2, 8)
   private pool: Pool | null = null
@@ -55,10 +56,12 @@ export class Dispatcher {
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
+    this.sacrificial = new SacrificialQueue(() => this.pool!, config.recovery.queue)
     const host: GuardHost = {
       jobs: this.jobs,
       finish: (job) => this.finish(job),
       dispatch: (job) => this.dispatch(job),
+      place: (job) => this.place(job),
       requeue: (job) => this.queue.pushFront(job),
       pump: () => this.pump(),
     }
@@ -121,6 +124,10 @@ export class Dispatcher {
   private admit(job: Job): void {
     const tracked = this.jobs.has(job.id)
     if (this.stoppedByGuard(job, tracked)) return
+    if (job.env) {
+      if (!tracked) this.track(job)
+      return this.place(job)
+    }
     const instance = this.pool!.pick()
     if (!instance && !this.queue.push(job)) {
       if (tracked) this.finish(job)
@@ -186,9 +193,24 @@ export class Dispatcher {
 
   /** Sends a job to an instance now, or queues it (re-admitted jobs bypass the queue bound). */
   private dispatch(job: Job): void {
+    if (job.env) return this.place(job)
     const instance = this.pool!.pick()
     if (instance) this.send(job, instance)
     else this.queue.pushFront(job)
+  }
+
+  /**
+   * Sends a job to a sacrificial instance fit for its environment, or queues it there. Its
+   * deadline starts again: the environment's own (longer under the `deadline` tweak).
+   */
+  private place(job: Job): void {
+    if (job.deadline) clearTimeout(job.deadline)
+    job.deadline = setTimeout(() => this.expire(job), job.env!.deadlineMs)
+    const instance = this.sacrificial.pick(job)
+    if (instance) return this.send(job, instance, true)
+    if (this.sacrificial.push(job)) return
+    this.finish(job)
+    respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'too many requests are waiting for recovery; retry later', job.requestId, { 'retry-after': '1' })
   }
 
   /** Dispatches queued requests to instances with room. */
@@ -198,6 +220,7 @@ export class Dispatcher {
       const job = this.queue.shift()!
       if (!job.done) this.send(job, instance)
     }
+    if (this.sacrificial.size > 0) this.sacrificial.pump((job, sacrificial) => this.send(job, sacrificial, true))
   }
 
   handleMessage(instance: Instance, msg: FromInstance): void {
@@ -225,6 +248,7 @@ export class Dispatcher {
         if (msg.trailers) res.addTrailers(msg.trailers)
         res.end()
         this.finish(job)
+        this.guard.succeeded(job)
         return
       case 'request-failed':
         this.log.warn({ event: 'request-failed', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, error: msg.error }, 'the handler failed; only this request fails')
@@ -234,14 +258,11 @@ export class Dispatcher {
   }
 
   private respond(job: Job, msg: ResponseMessage): void {
-    // A whole body is known: send it with a length rather than chunked (fetch handlers
-    // rarely set one). Never for HEAD, 1xx, 204 or 304, which carry no body.
-    if (msg.body && msg.headers['content-length'] === undefined && msg.headers['transfer-encoding'] === undefined && job.method !== 'HEAD' && msg.status !== 204 && msg.status !== 304 && msg.status >= 200) {
-      msg.headers['content-length'] = String(msg.body.byteLength)
-    }
+    addContentLength(job.method, msg)
     if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
       job.res.end(msg.body ? Buffer.from(msg.body) : undefined)
       this.finish(job)
+      this.guard.succeeded(job)
     }
   }
 
@@ -314,9 +335,14 @@ export class Dispatcher {
 
   private send(job: Job, instance: Instance, screened = false): void {
     if (!screened && this.stoppedByGuard(job, true)) return
+    // The screening may have given it an environment (a cure, a bulkheaded route): not here, then.
+    if (job.env && instance.role !== 'sacrificial') return this.place(job)
     job.attempts++
     job.instance = instance
     instance.inflight.add(job.id)
+    instance.served++
+    if (job.env?.exclusive) instance.exclusive = true
+    if (job.env?.group && instance.group === null) instance.group = job.env.group
     const msg: RequestMessage = {
       type: 'request',
       id: job.id,
@@ -333,12 +359,8 @@ export class Dispatcher {
   }
 
   private writeHead(job: Job, status: number, statusMessage: string | undefined, headers: ResponseHeaders): boolean {
-    const out: OutgoingHttpHeaders = headers
-    for (const name of HOP_BY_HOP) delete out[name]
-    if (this.closing) out.connection = 'close'
     try {
-      if (statusMessage) job.res.writeHead(status, statusMessage, out)
-      else job.res.writeHead(status, out)
+      writeResponseHead(job.res, status, statusMessage, headers, this.closing)
       return true
     } catch (err) {
       this.log.warn({ event: 'bad-response', requestId: job.requestId, err }, 'the app produced an invalid response head')
@@ -360,6 +382,7 @@ export class Dispatcher {
     } else {
       // Still queued (client gone, deadline passed): give its place back.
       this.queue.remove(job)
+      if (job.env) this.sacrificial.remove(job)
     }
   }
 
@@ -368,13 +391,27 @@ export class Dispatcher {
     const instance = job.instance!
     instance.inflight.delete(job.id)
     job.instance = null
-    if (instance.state === 'tainted' && instance.inflight.size === 0) this.pool!.retire(instance)
+    if (instance.inflight.size === 0) {
+      instance.exclusive = false
+      instance.idleSince = performance.now()
+      if (instance.state === 'tainted') this.pool!.retire(instance)
+    }
     this.pump()
   }
 
   private expire(job: Job): void {
     if (job.done) return
     const instance = job.instance
+    if (instance && !job.started && job.replayable && this.guard.ladderEnabled) {
+      // Slow work or a deadlock: the ladder re-runs it (a longer deadline, a fresh instance). A
+      // sacrificial instance still holding the run is retired: the next run there must be alone.
+      instance.post({ type: 'abort', id: job.id })
+      this.detach(job)
+      const spent = instance.role === 'sacrificial'
+      if (spent) this.pool!.taint(instance)
+      this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, deadlineMs: job.env?.deadlineMs ?? this.config.timeouts.requestMs, action: 'recovery ladder' }, 'request deadline passed')
+      if (this.guard.failed(job, { how: 'deadline', error: null, instance, spent })) return
+    }
     this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, method: job.method, url: job.url, deadlineMs: this.config.timeouts.requestMs, action: job.started ? 'connection closed' : 'answered 504' }, 'request deadline passed')
     instance?.post({ type: 'abort', id: job.id })
     this.finish(job)

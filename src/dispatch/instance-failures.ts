@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { RequestCrashedMessage } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import type { Job } from './job.js'
 import type { GuardHost, PoisonGuard } from './poison-guard.js'
 import { respondError } from './respond-error.js'
 
@@ -29,6 +30,7 @@ export class InstanceFailures {
         event: 'request-crashed',
         requestId: job?.requestId ?? null,
         instance: instance.id,
+        role: instance.role,
         kind: msg.kind,
         error: msg.error,
         method: job?.method,
@@ -38,13 +40,16 @@ export class InstanceFailures {
       },
       `request crashed in ${instance.id} (${msg.kind}); suppressed`,
     )
-    if (mine) {
-      this.guard.blame(job, `crash:${msg.kind}`)
-      this.host.finish(job)
-      if (job.started) job.res.destroy()
-      else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
-    }
+    if (!mine) return this.pool().taint(instance)
+    // Out of the instance first, and the instance out of rotation, so no re-run lands there.
+    instance.inflight.delete(job.id)
+    job.instance = null
     this.pool().taint(instance)
+    if (this.guard.failed(job, { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true })) return this.host.pump()
+    this.guard.blame(job, `crash:${msg.kind}`)
+    this.host.finish(job)
+    if (job.started) job.res.destroy()
+    else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
   }
 
   /**
@@ -55,44 +60,50 @@ export class InstanceFailures {
     let reserved = 0
     let failed = 0
     let cut = 0
+    let isolated = 0
     let culprit: string | null = null
-    for (const id of instance.inflight) {
-      const job = this.host.jobs.get(id)
-      if (!job || job.done) continue
+    const jobs = [...instance.inflight].map((id) => this.host.jobs.get(id)).filter((job): job is Job => job !== undefined && !job.done)
+    instance.inflight.clear()
+    // Alone on a sacrificial instance (an exclusive run), a run is to blame for whatever happens.
+    const blamed = loss.culprit ?? (instance.role === 'sacrificial' && jobs.length === 1 && jobs[0]!.env?.exclusive ? jobs[0]!.id : null)
+    const failure = { how: loss.reason, error: loss.error, instance, spent: true }
+    for (const job of jobs) {
       job.instance = null
       if (job.started) {
         cut++
         this.host.finish(job)
         job.res.destroy()
-      } else if (loss.culprit === id) {
+      } else if (blamed === job.id || (blamed === null && job.env?.tweak === 'fresh')) {
+        // A fresh rung's runs share their signature: whichever of them did it, it is theirs.
         culprit = job.requestId
-        this.guard.blame(job, loss.reason)
         failed++
+        if (this.guard.failed(job, failure)) continue
+        this.guard.blame(job, loss.reason)
         this.host.finish(job)
         respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
+      } else if (blamed === null && this.guard.isolate(job, failure)) {
+        isolated++
       } else if (job.replayable && this.guard.mayRetry(job, loss)) {
         reserved++
-        this.host.requeue(job)
+        this.host.dispatch(job)
       } else {
         failed++
-        // In flight on every instance that died, and none of those deaths was blamed on another
-        // request: the likeliest culprit. (A benign request caught in a flood of other poison is not.)
-        if (job.replayable && job.innocentLosses === 0) this.guard.blame(job, `${loss.reason} (every attempt)`)
         this.host.finish(job)
         const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
         respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
       }
     }
-    instance.inflight.clear()
     this.guard.afterLoss(instance, culprit, loss)
     this.log.warn(
       {
         event: 'instance-lost',
         instance: instance.id,
+        role: instance.role,
         reason: loss.reason,
         error: loss.error ?? undefined,
         culprit,
         reserved,
+        isolated,
         failed,
         cut,
         action: 'replaced by spare',

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { ChunkMessage, EndMessage } from '../protocol.js'
+import type { Environment } from '../immunity/index.js'
 import type { Instance } from '../supervise/index.js'
 import type { KeyedRequest } from './idempotency.js'
 
@@ -41,6 +42,16 @@ export interface Job {
   conflicts: number
   /** A streamed response's chunks, held while the transaction its head carried commits. */
   held: (ChunkMessage | EndMessage)[] | null
+  /**
+   * Where the job must run: set for the recovery ladder's tweaked re-runs, isolated suspects, a
+   * signature's remembered cure and bulkheaded routes (always on a sacrificial instance); null
+   * for ordinary instances.
+   */
+  env: Environment | null
+  /** The rung of its signature's trial this run belongs to (see recovery-ladder.ts); 0 for none. */
+  trialRung: number
+  /** Requests that were in flight beside it when it first failed (for the `reorder` tweak). */
+  neighbours: number[] | null
   /** The key whose conflict re-runs this job is waiting or running in (see conflict-lanes.ts). */
   lane: string | null
   /** The session its cookie names (signature checked), when sessions are on. */
@@ -77,5 +88,8 @@ export function createJob(init: JobInit): Job {
     held: null,
     lane: null,
     idempotency: null,
+    env: null,
+    trialRung: 0,
+    neighbours: null,
   }
 }

@@ -1,22 +1,23 @@
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { computeSignature, ImmunityTable, type ImmunityEntry } from '../immunity/index.js'
+import { computeSignature, ImmunityTable, routeOf, RouteBulkhead, type ImmunityEntry } from '../immunity/index.js'
+import { IncidentWriter } from '../incidents/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
 import type { Job } from './job.js'
-import { respondError } from './respond-error.js'
+import { RecoveryLadder, respondQuarantined, type LadderHost } from './recovery-ladder.js'
+import type { RunFailure } from './trial.js'
 
 /** What the guard needs from the dispatcher. */
-export interface GuardHost {
-  readonly jobs: ReadonlyMap<number, Job>
-  /** Ends a job's bookkeeping (the caller answers the client). */
-  finish(job: Job): void
-  /** Sends a job to an instance now, or queues it. */
-  dispatch(job: Job): void
+export interface GuardHost extends LadderHost {
   /** Puts a job back at the front of the queue. */
   requeue(job: Job): void
   /** Dispatches what the queue holds to instances with room. */
   pump(): void
 }
+
+/** Where incident files go, relative to the working directory. */
+const INCIDENTS_DIR = join('.crashless', 'incidents')
 
 /** What `screen` decided for a job about to be admitted or sent. */
 export type Screening = { kind: 'run' } | { kind: 'held' } | { kind: 'quarantined'; entry: ImmunityEntry }
@@ -34,6 +35,12 @@ export class PoisonGuard {
   private readonly suspects = new Map<string, Job[]>()
   /** Which signature is stalling which instance. */
   private readonly stalledBy = new Map<Instance, string>()
+  /** Routes whose many distinct failing signatures made them run apart. */
+  private readonly bulkhead: RouteBulkhead
+  /** Re-runs of failed requests under tweaks, and isolation of suspects (see recovery-ladder.ts). */
+  private readonly ladder: RecoveryLadder
+  /** Where the ladder's incidents are written. */
+  readonly incidents: IncidentWriter
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -41,11 +48,47 @@ export class PoisonGuard {
     private readonly host: GuardHost,
   ) {
     this.immunity = new ImmunityTable(config.immunity)
+    this.bulkhead = new RouteBulkhead({ signatures: config.immunity.bulkhead, windowMs: config.immunity.quarantineMs })
+    this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
+    this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.takeSuspects(signature))
   }
 
   /** Signatures cost a hash, so they are only computed once something has failed. */
   get active(): boolean {
-    return this.immunity.size > 0 || this.suspects.size > 0
+    return this.immunity.size > 0 || this.suspects.size > 0 || this.ladder.size > 0 || this.bulkhead.active
+  }
+
+  /** True when failed requests are re-run under tweaks (`recovery.ladder` is not empty). */
+  get ladderEnabled(): boolean {
+    return this.ladder.enabled
+  }
+
+  /** Routes running apart now (for health reports). */
+  get bulkheads(): { route: string; until: number }[] {
+    return this.bulkhead.list()
+  }
+
+  /**
+   * A run of `job` failed with `failure`: the ladder re-runs it under tweaks or gives its
+   * verdict. False when it cannot be re-run; the caller then answers it (and calls `blame`).
+   */
+  failed(job: Job, failure: RunFailure): boolean {
+    this.noteRouteFailure(job)
+    if (job.suspectOf) {
+      job.suspectOf = null
+      if (failure.instance) this.stalledBy.delete(failure.instance as Instance)
+    }
+    return this.ladder.failed(job, failure)
+  }
+
+  /** A request in flight on an instance lost for no known reason: re-run it alone, elsewhere. */
+  isolate(job: Job, failure: RunFailure): boolean {
+    return this.ladder.isolate(job, failure)
+  }
+
+  /** A job was answered with the app's response (a ladder run that succeeded cures its signature). */
+  succeeded(job: Job): void {
+    this.ladder.succeeded(job)
   }
 
   /**
@@ -54,10 +97,14 @@ export class PoisonGuard {
    * evacuated, re-served) must not run after the verdict. A held job waits in the suspect's list.
    */
   screen(job: Job): Screening {
-    if (!this.active) return { kind: 'run' }
+    // A job whose environment is already decided (a ladder run, an isolated suspect) goes there.
+    if (!this.active || job.env) return { kind: 'run' }
     const signature = this.signatureOf(job)
     const entry = this.immunity.isQuarantined(signature)
     if (entry) return { kind: 'quarantined', entry }
+    if (this.ladder.hold(job, signature)) return { kind: 'held' }
+    // It joined a rung of its signature's trial.
+    if (job.env) return { kind: 'run' }
     const held = this.suspects.get(signature)
     // The probe of a suspicion is the one copy allowed through.
     if (held && job.suspectOf !== signature) {
@@ -65,6 +112,11 @@ export class PoisonGuard {
       held.push(job)
       return { kind: 'held' }
     }
+    const cure = this.immunity.cureOf(signature)
+    // A fresh instance cured it: the failure came from state an instance had built up, which
+    // retiring that instance already cleared. Requests like it run as usual.
+    if (cure && cure !== 'fresh') job.env = this.ladder.environmentOf(cure)
+    else if (this.bulkhead.active && this.bulkhead.isApart(routeOf(job))) job.env = this.ladder.environmentOf('bulkhead')
     return { kind: 'run' }
   }
 
@@ -99,8 +151,9 @@ export class PoisonGuard {
     return job.attempts < this.config.replay.maxAttempts
   }
 
-  /** Records a failure attributed to a request; enough of them quarantine its signature. */
+  /** Records a failure attributed to a request that cannot be re-run; enough of them quarantine its signature. */
   blame(job: Job, failure: string): void {
+    this.noteRouteFailure(job)
     const suspectOf = job.suspectOf
     job.suspectOf = null
     if (job.instance) this.stalledBy.delete(job.instance)
@@ -121,6 +174,7 @@ export class PoisonGuard {
 
   /** A job ended; a suspect that completed was not stuck for good: release the others. */
   finished(job: Job): void {
+    this.ladder.finished(job)
     if (!job.suspectOf) return
     const signature = job.suspectOf
     job.suspectOf = null
@@ -133,6 +187,21 @@ export class PoisonGuard {
    */
   abandoned(job: Job): void {
     job.suspectOf = null
+    this.ladder.abandoned(job)
+  }
+
+  /** A failing signature on a route; enough distinct ones put the route apart (the bulkhead). */
+  private noteRouteFailure(job: Job): void {
+    const route = routeOf(job)
+    if (!this.bulkhead.recordFailure(route, this.signatureOf(job))) return
+    this.log.warn({ event: 'bulkhead', route, signatures: this.config.immunity.bulkhead, requestId: job.requestId }, `many distinct requests to ${route} fail: the route runs on sacrificial instances from now on`)
+  }
+
+  /** Requests held for a stalled suspect, handed to the trial its failure opened. */
+  private takeSuspects(signature: string): Job[] {
+    const held = this.suspects.get(signature) ?? []
+    this.suspects.delete(signature)
+    return held
   }
 
   private blameSignature(signature: string, failure: string, requestId: string | null, suspectOf: string | null): void {
@@ -220,8 +289,5 @@ export class PoisonGuard {
   }
 }
 
-/** Refuses a request whose signature is quarantined. */
-export function respondQuarantined(job: Job, entry: ImmunityEntry): void {
-  respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${entry.failures} times and are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId)
-}
+export { respondQuarantined }
 

@@ -12,12 +12,14 @@ export function respondError(
   message: string,
   requestId: string,
   headers: Record<string, string> = {},
+  /** More fields of the error object (e.g. `incidentId`). */
+  extra: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) {
     res.destroy()
     return
   }
-  const body = JSON.stringify({ error: { code, message, requestId } })
+  const body = JSON.stringify({ error: { code, message, requestId, ...extra } })
   res.writeHead(status, {
     ...headers,
     'content-type': 'application/json; charset=utf-8',

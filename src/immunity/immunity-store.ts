@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import type { StateBackend, StoredEntry } from '../state/index.js'
 import type { ImmunityEntry, ImmunityTable } from './immunity-table.js'
+import { TWEAKS, type Tweak } from './tweaks.js'
 
 /** Keys of immunity entries in a store of their own: the file is crashless's, the Redis prefix too. */
 const PREFIX = 'immunity:'
@@ -129,7 +130,7 @@ export class ImmunityStore {
 
 /** When a table entry stops mattering: the end of its quarantine, or of its failure window. */
 function expiresAt(entry: ImmunityEntry, table: ImmunityTable): number {
-  return entry.quarantinedUntil > 0 ? entry.quarantinedUntil : entry.firstFailureAt + table.windowMs
+  return entry.quarantinedUntil > 0 ? entry.quarantinedUntil : Math.max(entry.curedUntil, entry.firstFailureAt + table.windowMs)
 }
 
 /** The stored form: versioned, so a later crashless can read what an earlier one wrote. */
@@ -139,10 +140,14 @@ interface StoredImmunity {
   lastFailure: string
   firstFailureAt: number
   quarantinedUntil: number
+  /** Added after the first release: absent in older entries. */
+  cure?: Tweak | null
+  curedUntil?: number
+  incidentId?: string | null
 }
 
 function encode(entry: ImmunityEntry): StoredImmunity {
-  return { v: 1, failures: entry.failures, lastFailure: entry.lastFailure, firstFailureAt: entry.firstFailureAt, quarantinedUntil: entry.quarantinedUntil }
+  return { v: 1, failures: entry.failures, lastFailure: entry.lastFailure, firstFailureAt: entry.firstFailureAt, quarantinedUntil: entry.quarantinedUntil, cure: entry.cure, curedUntil: entry.curedUntil, incidentId: entry.incidentId }
 }
 
 /** A stored entry, or null when it is not one this version understands (it is then ignored). */
@@ -151,7 +156,10 @@ function decode(stored: StoredEntry): ImmunityEntry | null {
     const raw = JSON.parse(Buffer.from(stored.value).toString('utf8')) as Partial<StoredImmunity>
     const counts = [raw.failures, raw.firstFailureAt, raw.quarantinedUntil]
     if (raw.v !== 1 || typeof raw.lastFailure !== 'string' || !counts.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return null
-    return { signature: stored.key.slice(PREFIX.length), failures: raw.failures!, lastFailure: raw.lastFailure, firstFailureAt: raw.firstFailureAt!, quarantinedUntil: raw.quarantinedUntil! }
+    const cure = typeof raw.cure === 'string' && (TWEAKS as readonly string[]).includes(raw.cure) ? raw.cure : null
+    const curedUntil = cure && typeof raw.curedUntil === 'number' && Number.isFinite(raw.curedUntil) ? raw.curedUntil : 0
+    const incidentId = typeof raw.incidentId === 'string' ? raw.incidentId : null
+    return { signature: stored.key.slice(PREFIX.length), failures: raw.failures!, lastFailure: raw.lastFailure, firstFailureAt: raw.firstFailureAt!, quarantinedUntil: raw.quarantinedUntil!, cure, curedUntil, incidentId }
   } catch {
     return null
   }

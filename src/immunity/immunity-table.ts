@@ -1,3 +1,5 @@
+import type { Tweak } from './tweaks.js'
+
 /** What was learned about one signature. */
 export interface ImmunityEntry {
   signature: string
@@ -8,6 +10,12 @@ export interface ImmunityEntry {
   firstFailureAt: number
   /** Epoch ms until which requests with this signature are rejected without running; 0 when not quarantined. */
   quarantinedUntil: number
+  /** The tweak that cured a request with this signature: the next one runs under it. */
+  cure: Tweak | null
+  /** Epoch ms until which the cure is applied; 0 when there is none. */
+  curedUntil: number
+  /** The incident of the verdict that quarantined it, quoted to refused clients. */
+  incidentId: string | null
 }
 
 export interface ImmunityOptions {
@@ -79,9 +87,7 @@ export class ImmunityTable {
     const now = this.now()
     let entry = this.live(signature, now)
     if (!entry) {
-      entry = { signature, failures: 0, lastFailure: failure, firstFailureAt: now, quarantinedUntil: 0 }
-      this.entries.set(signature, entry)
-      this.trim()
+      entry = this.create(signature, failure, now)
     }
     entry.failures++
     entry.lastFailure = failure
@@ -92,6 +98,46 @@ export class ImmunityTable {
     }
     this.listener?.(signature)
     return false
+  }
+
+  /**
+   * Quarantines a signature at once: the recovery ladder found no environment that cures it.
+   * `failures` is how many times it failed on the way.
+   */
+  quarantine(signature: string, failure: string, failures: number, incidentId: string): ImmunityEntry {
+    const now = this.now()
+    const entry = this.live(signature, now) ?? this.create(signature, failure, now)
+    entry.failures = Math.max(entry.failures, failures)
+    entry.lastFailure = failure
+    entry.quarantinedUntil = now + this.options.quarantineMs
+    entry.cure = null
+    entry.curedUntil = 0
+    entry.incidentId = incidentId
+    this.listener?.(signature)
+    return entry
+  }
+
+  /** Remembers the tweak that cured a request with this signature, for the next ones. */
+  recordCure(signature: string, tweak: Tweak, failure: string): void {
+    const now = this.now()
+    const entry = this.live(signature, now) ?? this.create(signature, failure, now)
+    entry.cure = tweak
+    entry.curedUntil = now + this.options.quarantineMs
+    this.listener?.(signature)
+  }
+
+  /** Forgets a cure that stopped working (a request failed under it). */
+  dropCure(signature: string): void {
+    const entry = this.live(signature, this.now())
+    if (!entry || entry.cure === null) return
+    entry.cure = null
+    entry.curedUntil = 0
+    this.listener?.(signature)
+  }
+
+  /** The tweak to run a request with this signature under, or null. */
+  cureOf(signature: string): Tweak | null {
+    return this.live(signature, this.now())?.cure ?? null
   }
 
   isQuarantined(signature: string): ImmunityEntry | null {
@@ -116,11 +162,18 @@ export class ImmunityTable {
   private live(signature: string, now: number): ImmunityEntry | undefined {
     const entry = this.entries.get(signature)
     if (!entry) return undefined
-    const expired = entry.quarantinedUntil > 0 ? entry.quarantinedUntil <= now : entry.firstFailureAt + this.options.quarantineMs <= now
+    const expired = entry.quarantinedUntil > 0 ? entry.quarantinedUntil <= now : Math.max(entry.curedUntil, entry.firstFailureAt + this.options.quarantineMs) <= now
     if (expired) {
       this.entries.delete(signature)
       return undefined
     }
+    return entry
+  }
+
+  private create(signature: string, failure: string, now: number): ImmunityEntry {
+    const entry: ImmunityEntry = { signature, failures: 0, lastFailure: failure, firstFailureAt: now, quarantinedUntil: 0, cure: null, curedUntil: 0, incidentId: null }
+    this.entries.set(signature, entry)
+    this.trim()
     return entry
   }
 

@@ -1,4 +1,6 @@
-export { computeSignature, type SignatureInput, type SignatureSpec } from './signature.js'
+export { computeSignature, routeOf, type SignatureInput, type SignatureKey, type SignatureParts, type SignatureSpec } from './signature.js'
 export { ImmunityTable, type ImmunityEntry, type ImmunityOptions } from './immunity-table.js'
 export { ImmunityStore } from './immunity-store.js'
 export { openImmunityStore } from './open-immunity-store.js'
+export { TWEAKS, classifyFailure, environmentFor, ladderFor, shapeOf, type Environment, type FailureKind, type Tweak, type TweakBase } from './tweaks.js'
+export { RouteBulkhead, type BulkheadOptions } from './route-bulkhead.js'

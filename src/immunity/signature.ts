@@ -4,7 +4,28 @@ import { createHash } from 'node:crypto'
 export interface SignatureSpec {
   query: 'all' | 'none' | readonly string[]
   body: boolean
+  /** Replaces the default composition (config `immunity.signature.key`); see {@link SignatureKey}. */
+  key?: SignatureKey
 }
+
+/** What a key function sees: the parts the default signature is made of, never headers. */
+export interface SignatureParts {
+  method: string
+  /** Normalised: repeated and trailing slashes collapsed, unreserved escapes decoded. */
+  path: string
+  /** The kept query parameters (see `query`), sorted, as `?a=1&b=2`, or ''. */
+  query: string
+  /** 16 hex digits of the body's SHA-256, '-' for no body, '*' when `body` is false. */
+  bodyHash: string
+}
+
+/**
+ * A user-supplied signature: called in the dispatcher for requests it must screen, so it must
+ * be pure and fast (it is config code, like the rest of crashless.config). Returning a string
+ * (at most 512 characters) makes that the signature; anything else, or a throw, falls back to
+ * the default composition.
+ */
+export type SignatureKey = (parts: SignatureParts) => string | undefined
 
 const DEFAULT_SPEC: SignatureSpec = { query: 'all', body: true }
 
@@ -31,8 +52,35 @@ export interface SignatureInput {
  */
 export function computeSignature(input: SignatureInput, spec: SignatureSpec = DEFAULT_SPEC): string {
   const { path, query } = splitUrl(input.url, spec.query)
-  const body = !spec.body ? '*' : input.body && input.body.byteLength > 0 ? createHash('sha256').update(new Uint8Array(input.body)).digest('hex').slice(0, 16) : '-'
-  return `${input.method.toUpperCase()} ${normalisePath(path)}${query} #${body}`
+  const bodyHash = !spec.body ? '*' : input.body && input.body.byteLength > 0 ? createHash('sha256').update(new Uint8Array(input.body)).digest('hex').slice(0, 16) : '-'
+  const parts: SignatureParts = { method: input.method.toUpperCase(), path: normalisePath(path), query, bodyHash }
+  if (spec.key) {
+    const custom = callKey(spec.key, parts)
+    if (custom !== null) return custom
+  }
+  return `${parts.method} ${parts.path}${parts.query} #${parts.bodyHash}`
+}
+
+/**
+ * The route a request belongs to, for the bulkhead: method and normalised path only.
+ *
+ * @example
+ * ```ts
+ * routeOf({ method: 'get', url: '/search/?q=1', body: null }) // 'GET /search'
+ * ```
+ */
+export function routeOf(input: Pick<SignatureInput, 'method' | 'url'>): string {
+  return `${input.method.toUpperCase()} ${normalisePath(splitUrl(input.url, 'none').path)}`
+}
+
+function callKey(key: SignatureKey, parts: SignatureParts): string | null {
+  try {
+    const custom = key(parts)
+    return typeof custom === 'string' && custom.length > 0 && custom.length <= 512 ? custom : null
+  } catch {
+    // A broken key function must not break screening: the default signature still protects.
+    return null
+  }
 }
 
 function splitUrl(url: string, keep: SignatureSpec['query']): { path: string; query: string } {

@@ -43,6 +43,21 @@ export class Instance {
   state: 'starting' | 'ready' | 'tainted' | 'draining' | 'dead' = 'starting'
   /** Requests posted to this instance and not yet answered, by request id. */
   readonly inflight = new Set<number>()
+  /**
+   * `sacrificial`: runs only the recovery ladder's re-runs, suspects and bulkheaded routes,
+   * never ordinary traffic (see sacrificial-set.ts).
+   */
+  role: 'serving' | 'sacrificial' = 'serving'
+  /** Its limits, as a key: sacrificial instances are shared by environments with equal limits. */
+  readonly shape: string
+  /** Requests it has been given so far (a `fresh` environment wants an instance with none). */
+  served = 0
+  /** The `fresh` group whose runs it took first (see Environment.group). */
+  group: string | null = null
+  /** Set while an exclusive run holds it: nothing else may be sent meanwhile. */
+  exclusive = false
+  /** When it last became idle (no requests in flight), for reaping idle sacrificial instances. */
+  idleSince = performance.now()
   readonly startedAt = performance.now()
   readyAt = 0
   private readonly worker: Worker
@@ -58,6 +73,7 @@ export class Instance {
 
   constructor(private readonly options: InstanceOptions) {
     this.id = options.id
+    this.shape = `${options.heapMb}/${options.stackMb}/${options.leaseMs}`
     const shared = new SharedArrayBuffer(8)
     this.heartbeat = new Int32Array(shared)
     const init: InstanceInit = {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js'
 import { Instance, type InstanceLoss } from './instance.js'
+import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
 
 export interface PoolHooks {
   onMessage: (instance: Instance, message: FromInstance) => void
@@ -49,6 +50,8 @@ export class Pool {
   private leaseTimer: NodeJS.Timeout | null = null
   private stopped = false
   private advertisedPort: number | undefined
+  /** Where the recovery ladder runs (see sacrificial-set.ts); never picked for ordinary traffic. */
+  private readonly sacrificial: SacrificialSet
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -56,6 +59,14 @@ export class Pool {
     private readonly hooks: PoolHooks,
   ) {
     this.advertisedPort = config.port
+    const ordinary = shapeKey({ heapMb: config.limits.heapMb, stackMb: config.limits.stackMb, leaseMs: config.timeouts.leaseMs })
+    this.sacrificial = new SacrificialSet(
+      config.recovery.sacrificial,
+      config.limits.concurrency,
+      (shape) => this.spawn(shape),
+      (shape) => (shape === ordinary ? this.takeSpare() : null),
+      () => this.hooks.onCapacity(),
+    )
   }
 
   /**
@@ -101,11 +112,25 @@ export class Pool {
     return best
   }
 
+  /**
+   * A ready sacrificial instance for a tweaked run, or null (one is then started if the bound
+   * allows, and `onCapacity` fires when it is ready).
+   */
+  pickSacrificial(need: SacrificialNeed): Instance | null {
+    if (this.stopped) return null
+    return this.sacrificial.pick(need)
+  }
+
+  /** Sacrificial instances now (for health reports). */
+  get sacrificialCount(): number {
+    return this.sacrificial.all.length
+  }
+
   async stop(): Promise<void> {
     this.stopped = true
     if (this.leaseTimer) clearInterval(this.leaseTimer)
     if (this.retryTimer) clearTimeout(this.retryTimer)
-    await Promise.all([...this.active, ...this.spares, ...this.retiring].map((i) => i.stop()))
+    await Promise.all([...this.active, ...this.spares, ...this.retiring, ...this.sacrificial.all].map((i) => i.stop()))
   }
 
   /**
@@ -116,6 +141,7 @@ export class Pool {
   taint(instance: Instance): void {
     if (instance.state !== 'ready') return
     instance.state = 'tainted'
+    this.sacrificial.remove(instance)
     const index = this.active.indexOf(instance)
     if (index >= 0) this.active.splice(index, 1)
     const spare = this.spares.indexOf(instance)
@@ -135,35 +161,50 @@ export class Pool {
     instance.drain()
   }
 
-  private spawn(): Instance {
+  /** A warm spare handed over to serve as a sacrificial instance; a new spare is started. */
+  private takeSpare(): Instance | null {
+    const spare = this.spares.find((i) => i.state === 'ready' && i.served === 0)
+    if (!spare) return null
+    this.spares.splice(this.spares.indexOf(spare), 1)
+    this.balance()
+    return spare
+  }
+
+  /** Starts an instance: a spare-to-be, or (given a shape) a sacrificial one, which the caller keeps. */
+  private spawn(shape?: InstanceShape): Instance {
     const instance = new Instance({
-      id: `i${this.nextId++}`,
+      id: `${shape ? 's' : 'i'}${this.nextId++}`,
       entry: this.config.entry,
       style: this.config.style,
-      heapMb: this.config.limits.heapMb,
-      stackMb: this.config.limits.stackMb,
-      leaseMs: this.config.timeouts.leaseMs,
+      heapMb: shape?.heapMb ?? this.config.limits.heapMb,
+      stackMb: shape?.stackMb ?? this.config.limits.stackMb,
+      leaseMs: shape?.leaseMs ?? this.config.timeouts.leaseMs,
       startTimeoutMs: this.config.timeouts.startMs,
       advertisedPort: this.advertisedPort,
       sessions: this.config.session.enabled ? { ttlMs: this.config.session.ttlMs } : null,
       onMessage: this.hooks.onMessage,
       onLost: (i, loss) => this.handleLost(i, loss),
     })
-    this.starting++
+    if (!shape) this.starting++
     instance.ready.then(
       () => {
-        this.starting--
+        if (!shape) this.starting--
         if (this.stopped) return void instance.stop()
         // Surviving past the minimum uptime proves the app starts fine; forget past failures.
         setTimeout(() => {
           if (instance.state === 'ready') this.startFailures = 0
         }, MIN_HEALTHY_UPTIME_MS).unref()
+        if (shape) return
         this.spares.push(instance)
         this.balance()
       },
       (error: SerializedError) => {
-        this.starting--
+        if (!shape) this.starting--
         if (this.stopped || this.leaseTimer === null) return
+        if (shape) {
+          this.log.error({ event: 'spare-start-failed', instance: instance.id, error, sacrificial: true }, 'a sacrificial instance failed to start')
+          return
+        }
         this.startFailures++
         this.log.error({ event: 'spare-start-failed', instance: instance.id, error, failures: this.startFailures }, 'an instance failed to start')
         if (this.startFailures >= MAX_START_FAILURES) return this.hooks.onStartFailures(error)
@@ -207,6 +248,7 @@ export class Pool {
     if (activeIndex >= 0) this.active.splice(activeIndex, 1)
     const spareIndex = this.spares.indexOf(instance)
     if (spareIndex >= 0) this.spares.splice(spareIndex, 1)
+    this.sacrificial.remove(instance)
     this.retiring.delete(instance)
     this.stalled.delete(instance)
     if (this.stopped) return
@@ -216,9 +258,12 @@ export class Pool {
 
   private checkLeases(): void {
     const now = performance.now()
-    for (const instance of [...this.active, ...this.spares, ...this.retiring]) {
+    this.sacrificial.reap(now)
+    for (const instance of [...this.active, ...this.spares, ...this.retiring, ...this.sacrificial.all]) {
       if (instance.state !== 'ready' && instance.state !== 'tainted') continue
       if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+      // A sacrificial instance has no ordinary traffic to protect: only its lease matters.
+      else if (instance.role === 'sacrificial') continue
       else if (instance.isStalled(now)) {
         const running = instance.runningRequest()
         this.hooks.onStalled(instance, running !== null && running > 0 ? running : null)

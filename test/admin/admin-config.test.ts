@@ -37,15 +37,17 @@ test('admin and immunity options are validated by path', () => {
 test('the immunity table renders with escaped control characters', () => {
   const now = Date.UTC(2030, 0, 1)
   const text = formatImmunityTable([
-    { signature: 'GET /boom #-', failures: 2, lastFailure: 'crash:exception', firstFailureAt: now, quarantinedUntil: now + 90_000 },
+    { signature: 'GET /boom #-', failures: 3, lastFailure: 'crash:exception', firstFailureAt: now, quarantinedUntil: now + 90_000, cure: null, incidentId: 'inc-20300101T000000Z-00000001' },
     { signature: 'GET /x\u001b[31m #-', failures: 1, lastFailure: 'exit', firstFailureAt: now, quarantinedUntil: 0 },
+    { signature: 'GET /race #-', failures: 2, lastFailure: 'crash:uncaughtException', firstFailureAt: now, quarantinedUntil: 0, cure: 'exclusive', incidentId: null },
   ], now)
   assert.equal(
     text,
     [
-      'SIGNATURE            FAILURES  LAST FAILURE     QUARANTINED UNTIL',
-      'GET /boom #-         2         crash:exception  2030-01-01T00:01:30.000Z (in 1m 30s)',
-      'GET /x\\u001b[31m #-  1         exit             - (not quarantined)',
+      'SIGNATURE            FAILURES  LAST FAILURE             CURE       INCIDENT                       QUARANTINED UNTIL',
+      'GET /boom #-         3         crash:exception          -          inc-20300101T000000Z-00000001  2030-01-01T00:01:30.000Z (in 1m 30s)',
+      'GET /x\\u001b[31m #-  1         exit                     -          -                              - (not quarantined)',
+      'GET /race #-         2         crash:uncaughtException  exclusive  -                              - (not quarantined)',
     ].join('\n'),
   )
   assert.equal(printable('a\nb'), 'a\\u000ab')

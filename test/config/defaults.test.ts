@@ -19,7 +19,8 @@ test('defaults are the documented values', () => {
       idempotencyKeyHeader: 'idempotency-key',
       idempotencyTtlMs: 86_400_000,
     },
-    immunity: { threshold: 2, quarantineMs: 600_000, store: 'sqlite', path: '.crashless/immunity.db', signature: { query: 'all', body: true } },
+    immunity: { threshold: 2, quarantineMs: 600_000, store: 'sqlite', path: '.crashless/immunity.db', signature: { query: 'all', body: true }, maxCrashes: 3, bulkhead: 5 },
+    recovery: { ladder: ['fresh', 'exclusive', 'heap', 'stack', 'deadline', 'reorder'], sacrificial: 2, queue: 256, heapFactor: 4, stackFactor: 4, timeFactor: 3, budgetMs: 60_000 },
     admin: { enabled: true, port: 9300, host: '127.0.0.1' },
     state: {
       backend: 'sqlite',
@@ -36,7 +37,7 @@ test('defaults are the documented values', () => {
 
 test('a config with only an entry resolves to the defaults', () => {
   const config = resolveConfig({ entry: '/srv/app.ts' }, { baseDir: '/', source: 'test' })
-  assert.deepEqual(config, { ...defaults, entry: '/srv/app.ts', replay: { ...defaults.replay, methods: [...defaults.replay.methods] } })
+  assert.deepEqual(config, { ...defaults, entry: '/srv/app.ts', replay: { ...defaults.replay, methods: [...defaults.replay.methods] }, recovery: { ...defaults.recovery, ladder: [...defaults.recovery.ladder] } })
   // Present as keys, not merely undefined by absence: the resolved shape promises every field.
   assert.ok('port' in config && 'host' in config)
 })

@@ -135,5 +135,20 @@ test('immunity.signature: defaults filled in, bad fields named', () => {
   assert.deepEqual(resolveConfig({ entry: 'a.js', immunity: { signature: { query: ['id', 'id'] } } }, opts).immunity.signature, { query: ['id'], body: true })
   assert.deepEqual(resolveConfig({ entry: 'a.js' }, opts).immunity.signature, { query: 'all', body: true })
   assert.throws(() => resolveConfig({ entry: 'a.js', immunity: { signature: { query: 'some' } } }, opts), /immunity\.signature\.query: expected "all", "none" or an array of query parameter names/)
-  assert.throws(() => resolveConfig({ entry: 'a.js', immunity: { signature: { headers: true } } }, opts), /immunity\.signature\.headers: expected only the fields query and body/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', immunity: { signature: { headers: true } } }, opts), /immunity\.signature\.headers: expected only the fields query, body and key/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', immunity: { signature: { key: 'method' } } }, opts), /immunity\.signature\.key: expected a function \(parts\) => string, got "method"/)
+  const key = (parts: { path: string }): string => parts.path
+  assert.equal(resolveConfig({ entry: 'a.js', immunity: { signature: { key } } }, opts).immunity.signature.key, key)
+})
+
+test('recovery: tweaks named and each at most once, factors bounded', () => {
+  const opts = { baseDir: '/srv', source: 'test' }
+  assert.deepEqual(resolveConfig({ entry: 'a.js', recovery: { ladder: ['exclusive', 'stack'] } }, opts).recovery.ladder, ['exclusive', 'stack'])
+  assert.deepEqual(resolveConfig({ entry: 'a.js', recovery: { ladder: [] } }, opts).recovery.ladder, [])
+  assert.throws(() => resolveConfig({ entry: 'a.js', recovery: { ladder: ['fresh', 'teleport'] as never } }, opts), /recovery\.ladder\[1\]: expected one of fresh, exclusive, heap, stack, deadline, reorder, got "teleport"/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', recovery: { ladder: ['fresh', 'fresh'] } }, opts), /recovery\.ladder\[1\]: expected each tweak at most once/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', recovery: { heapFactor: 0 } }, opts), /recovery\.heapFactor: expected/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', recovery: { sacrificial: 0 } }, opts), /recovery\.sacrificial: expected/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', immunity: { maxCrashes: 0 } }, opts), /immunity\.maxCrashes: expected/)
+  assert.throws(() => resolveConfig({ entry: 'a.js', recovery: { ladders: [] } as never }, opts), /recovery\.ladders/)
 })

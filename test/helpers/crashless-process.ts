@@ -27,6 +27,8 @@ export interface CrashlessProcess {
   port: number
   /** http://127.0.0.1:<port> */
   url: string
+  /** Its working directory (where `.crashless/` is). */
+  cwd: string
   /** Every JSON log line seen so far. */
   logs: LogLine[]
   /** Non-JSON stdout and all stderr, for failure messages. */
@@ -112,6 +114,7 @@ export async function startCrashless(entry: string, args: string[] = [], options
   const port = listening.port as number
   return {
     child,
+    cwd: (options.cwd ?? ownCwd)!,
     port,
     url: `http://127.0.0.1:${port}`,
     logs,

@@ -1,11 +1,13 @@
 /**
  * A flood of distinct poison (an attacker varying one byte per request, so no signature repeats
- * and nothing can be quarantined) must not take benign service below 99% success: each poison
- * request fails alone (suppressed or blamed), and no benign request is blamed for it.
+ * and a quarantine never stops the next one) must not take benign service below 99% success:
+ * each poison request fails alone, no benign request is blamed for it, and once
+ * `immunity.bulkhead` distinct signatures of one route have failed, the route runs on
+ * sacrificial instances only, so the rest of the flood never touches a serving instance.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { send, startWithConfig, stopAll, underBenignLoad } from '../faults/harness.js'
+import { send, startWithConfig, stopAll, underBenignLoad, waitForEvents } from '../faults/harness.js'
 
 after(stopAll)
 
@@ -23,12 +25,21 @@ for (const kind of ['throw', 'exit', 'loop']) {
     const benignTotal = load.ok + load.failures.length
     t.diagnostic(`benign: ${load.ok}/${benignTotal} ok; poison answers: ${poison.map((a) => a.status).join(',')}`)
     assert.ok(load.ok / benignTotal >= 0.99, `benign success ${load.ok}/${benignTotal}: ${load.failures.slice(0, 5).join('; ')}`)
-    // Every poison request failed on its own, with crashless's error, and was never quarantined
-    // (each signature was new) — nor was any benign signature.
+    // Every poison request failed on its own with the ladder's verdict (each signature was new,
+    // so none was refused unrun), and only poison signatures were quarantined.
     for (const answer of poison) {
       const code = (JSON.parse(answer.body) as { error: { code: string } }).error.code
-      assert.ok(['CRASHLESS_ERR_HANDLER', 'CRASHLESS_ERR_INSTANCE_LOST'].includes(code), `${answer.status} ${answer.body}`)
+      assert.equal(code, 'CRASHLESS_ERR_POISON', `${answer.status} ${answer.body}`)
     }
-    assert.deepEqual(server.logs.filter((l) => l.event === 'quarantined').map((l) => l.signature), [])
+    const quarantined = await waitForEvents(server, 0, 'quarantined', 20)
+    assert.deepEqual(quarantined.map((l) => l.signature).sort(), Array.from({ length: 20 }, (_, v) => `GET /fault/${kind}?v=${v} #-`).sort())
+    // Five distinct failures put the route apart; from then on only sacrificial instances fail.
+    const bulkhead = await server.waitForLog((l) => l.event === 'bulkhead', 1_000)
+    assert.equal(bulkhead.route, `GET /fault/${kind}`)
+    const at = server.logs.indexOf(bulkhead)
+    // (The failure that put it apart may be logged just after the bulkhead line.)
+    const laterFailures = server.logs.slice(at + 1).filter((l) => (l.event === 'request-crashed' || l.event === 'instance-lost') && l.reason !== 'retired' && (l.culprit ?? l.requestId) !== bulkhead.requestId)
+    assert.ok(laterFailures.length >= 10, `the flood went on after the bulkhead (${laterFailures.length} failures)`)
+    assert.deepEqual([...new Set(laterFailures.map((l) => l.role))], ['sacrificial'], 'after the bulkhead, no serving instance failed')
   })
 }

@@ -45,7 +45,7 @@ test('recording never writes synchronously; the batch lands shortly after', asyn
     return now.length === 2 ? now : null
   }, 'the debounced write', 3_000, 20)
   assert.match(rows[0]!, /^immunity:GET \/a #- \{"v":1,"failures":2,"lastFailure":"crash:exception"/)
-  assert.match(rows[1]!, /^immunity:GET \/b #- \{"v":1,"failures":1,"lastFailure":"lease-expired".*"quarantinedUntil":0\}$/)
+  assert.match(rows[1]!, /^immunity:GET \/b #- \{"v":1,"failures":1,"lastFailure":"lease-expired".*"quarantinedUntil":0,"cure":null,"curedUntil":0,"incidentId":null\}$/)
   await store.close()
 })
 
@@ -58,7 +58,7 @@ test('a new table on the same file knows the quarantine; release removes it from
   await first.store.close()
 
   const second = await open(path)
-  assert.deepEqual(second.table.isQuarantined('POST /pay #abc'), { signature: 'POST /pay #abc', failures: 2, lastFailure: 'exit', firstFailureAt: second.table.get('POST /pay #abc')!.firstFailureAt, quarantinedUntil: until })
+  assert.deepEqual(second.table.isQuarantined('POST /pay #abc'), { signature: 'POST /pay #abc', failures: 2, lastFailure: 'exit', firstFailureAt: second.table.get('POST /pay #abc')!.firstFailureAt, quarantinedUntil: until, cure: null, curedUntil: 0, incidentId: null })
   assert.equal(second.table.release('POST /pay #abc'), true)
   await second.store.flush()
   assert.deepEqual(await stored(path), [])
@@ -81,6 +81,20 @@ test('entries are stored with the time they have left, so expired ones are never
   await second.store.close()
 })
 
+test('a cure and a verdict\'s incident id are kept across a restart', async () => {
+  const path = join(dir, 'cure.db')
+  const first = await open(path)
+  first.table.recordCure('GET /race #-', 'exclusive', 'crash:uncaughtException')
+  first.table.quarantine('GET /boom #-', 'crash:uncaughtException', 3, 'inc-20261122T000000Z-0badf00d')
+  await first.store.close()
+
+  const second = await open(path)
+  assert.equal(second.table.cureOf('GET /race #-'), 'exclusive')
+  assert.equal(second.table.isQuarantined('GET /boom #-')?.incidentId, 'inc-20261122T000000Z-0badf00d')
+  assert.equal(second.table.isQuarantined('GET /race #-'), null, 'a cured signature is not quarantined')
+  await second.store.close()
+})
+
 test('entries this version cannot read are skipped, not fatal', async () => {
   const path = join(dir, 'garbage.db')
   const backend = await createBackend({ kind: 'sqlite', path })
@@ -88,9 +102,12 @@ test('entries this version cannot read are skipped, not fatal', async () => {
     { key: 'immunity:GET /x #-', value: Buffer.from('not json') },
     { key: 'immunity:GET /y #-', value: Buffer.from('{"v":2}') },
     { key: 'immunity:GET /z #-', value: Buffer.from(JSON.stringify({ v: 1, failures: 3, lastFailure: 'crash:exception', firstFailureAt: Date.now(), quarantinedUntil: Date.now() + 60_000 })) },
+    // An unknown tweak (a later version's) is ignored, the entry kept.
+    { key: 'immunity:GET /w #-', value: Buffer.from(JSON.stringify({ v: 1, failures: 1, lastFailure: 'crash:exception', firstFailureAt: Date.now(), quarantinedUntil: 0, cure: 'teleport', curedUntil: Date.now() + 60_000 })) },
   ])
   await backend.close()
   const { table, store } = await open(path)
-  assert.deepEqual(table.list().map((e) => e.signature), ['GET /z #-'])
+  assert.deepEqual(table.list().map((e) => e.signature), ['GET /z #-', 'GET /w #-'])
+  assert.equal(table.cureOf('GET /w #-'), null)
   await store.close()
 })

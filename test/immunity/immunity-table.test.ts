@@ -39,3 +39,22 @@ test('release lifts a quarantine; list shows quarantined entries first', () => {
   assert.equal(table.isQuarantined('a'), null)
   assert.equal(table.release('a'), false)
 })
+
+test('a verdict quarantines at once with its incident; a cure is remembered, expires, and can be dropped', () => {
+  let now = 0
+  const table = new ImmunityTable({ threshold: 2, quarantineMs: 1_000 }, () => now)
+  const entry = table.quarantine('poison', 'crash:uncaughtException', 3, 'inc-1')
+  assert.equal(entry.quarantinedUntil, 1_000)
+  assert.equal(table.isQuarantined('poison')?.incidentId, 'inc-1')
+
+  table.recordCure('race', 'exclusive', 'crash:uncaughtException')
+  assert.equal(table.cureOf('race'), 'exclusive')
+  assert.equal(table.isQuarantined('race'), null, 'a cured signature runs')
+  now = 999
+  assert.equal(table.cureOf('race'), 'exclusive')
+  table.dropCure('race')
+  assert.equal(table.cureOf('race'), null)
+  table.recordCure('race', 'exclusive', 'crash:uncaughtException')
+  now = 1_999 + 1
+  assert.equal(table.cureOf('race'), null, 'cures expire like quarantines')
+})

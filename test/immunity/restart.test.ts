@@ -29,12 +29,12 @@ test('a quarantine survives SIGTERM and a new start on the same immunity db', as
   // Relative: resolved against crashless's working directory.
   const config = { immunity: { threshold: 2, quarantineMs: 60_000, path: 'data/immunity.db' } }
   const first = await start(dir, config)
-  assertCrashlessError(await send(`${first.url}/fault/throw?restart=1`), 500, 'CRASHLESS_ERR_HANDLER')
-  assertCrashlessError(await send(`${first.url}/fault/throw?restart=1`), 500, 'CRASHLESS_ERR_HANDLER')
+  assertCrashlessError(await send(`${first.url}/fault/throw?restart=1`), 500, 'CRASHLESS_ERR_POISON')
   const quarantined = await first.waitForLog((l) => l.event === 'quarantined', 5_000)
-  // A signature that failed once (not quarantined) is remembered too.
-  assertCrashlessError(await send(`${first.url}/fault/throw?restart=2`), 500, 'CRASHLESS_ERR_HANDLER')
-  await waitForEvents(first, 0, 'request-crashed', 3)
+  // A signature that failed once (not quarantined) is remembered too: a POST, which cannot be
+  // re-run, so one failure is all it gets until the next.
+  assertCrashlessError(await send(`${first.url}/fault/throw?restart=2`, { method: 'POST' }), 500, 'CRASHLESS_ERR_HANDLER')
+  await waitForEvents(first, 0, 'request-crashed', 4)
   assert.equal(await first.stop(), 0)
 
   const second = await start(dir, config)
@@ -47,8 +47,8 @@ test('a quarantine survives SIGTERM and a new start on the same immunity db', as
   assert.equal(eventsSince(second, 0, 'request-crashed').length, 0, 'the poison never ran after the restart')
 
   // The single earlier failure counts: one more quarantines that signature as well.
-  assertCrashlessError(await send(`${second.url}/fault/throw?restart=2`), 500, 'CRASHLESS_ERR_HANDLER')
-  const second2 = await second.waitForLog((l) => l.event === 'quarantined' && l.signature === 'GET /fault/throw?restart=2 #-', 5_000)
+  assertCrashlessError(await send(`${second.url}/fault/throw?restart=2`, { method: 'POST' }), 500, 'CRASHLESS_ERR_HANDLER')
+  const second2 = await second.waitForLog((l) => l.event === 'quarantined' && l.signature === 'POST /fault/throw?restart=2 #-', 5_000)
   assert.equal(second2.failures, 2)
 })
 
@@ -56,8 +56,7 @@ test('a quarantine expires after immunity.quarantineMs; the request then runs ag
   const dir = tempDir()
   const quarantineMs = 1_500
   const server = await start(dir, { immunity: { threshold: 2, quarantineMs, path: join(dir, 'immunity.db') } })
-  assertCrashlessError(await send(`${server.url}/fault/throw?expire=1`), 500, 'CRASHLESS_ERR_HANDLER')
-  assertCrashlessError(await send(`${server.url}/fault/throw?expire=1`), 500, 'CRASHLESS_ERR_HANDLER')
+  assertCrashlessError(await send(`${server.url}/fault/throw?expire=1`), 500, 'CRASHLESS_ERR_POISON')
   const quarantinedAt = Date.now()
   await server.waitForLog((l) => l.event === 'quarantined', 5_000)
   assertCrashlessError(await send(`${server.url}/fault/throw?expire=1`), 500, 'CRASHLESS_ERR_QUARANTINED')
@@ -71,7 +70,8 @@ test('a quarantine expires after immunity.quarantineMs; the request then runs ag
   )
   assert.ok(Date.now() - quarantinedAt >= quarantineMs - 200, 'not before its time')
   const from = server.logs.length
-  assertCrashlessError(await send(`${server.url}/fault/throw?expire=1`), 500, 'CRASHLESS_ERR_HANDLER')
-  await waitForEvents(server, from, 'request-crashed', 1)
+  // It runs again: the ladder tries it anew and gives a new verdict.
+  assertCrashlessError(await send(`${server.url}/fault/throw?expire=1`), 500, 'CRASHLESS_ERR_POISON')
+  await waitForEvents(server, from, 'request-crashed', 3)
   assert.equal(eventsSince(server, from, 'quarantine-hit').length, 0)
 })

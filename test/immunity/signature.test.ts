@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { computeSignature } from '../../src/immunity/index.js'
+import { computeSignature, routeOf } from '../../src/immunity/index.js'
 
 const body = (text: string): SharedArrayBuffer => {
   const shared = new SharedArrayBuffer(Buffer.byteLength(text))
@@ -36,4 +36,22 @@ test('a configured spec narrows or widens what counts: named query parameters, n
   const withBody = { method: 'POST', url: '/x', body: body('{"a":1}') }
   assert.equal(computeSignature(withBody, { query: 'all', body: false }), 'POST /x #*')
   assert.equal(computeSignature({ ...withBody, body: body('{"a":2}') }, { query: 'all', body: false }), 'POST /x #*')
+})
+
+test('a key function replaces the composition; a throw or a bad return falls back to the default', () => {
+  const a = { method: 'get', url: '/users/42/orders?page=2', body: null }
+  const byRoute = { query: 'all' as const, body: true, key: (p: { method: string; path: string }) => `${p.method} ${p.path.replace(/\/\d+/g, '/:id')}` }
+  assert.equal(computeSignature(a, byRoute), 'GET /users/:id/orders')
+  const parts: unknown[] = []
+  computeSignature(a, { query: ['page'], body: true, key: (p) => void parts.push(p) as undefined })
+  assert.deepEqual(parts, [{ method: 'GET', path: '/users/42/orders', query: '?page=2', bodyHash: '-' }], 'it sees the normalised parts, never headers')
+  const fallback = 'GET /users/42/orders?page=2 #-'
+  assert.equal(computeSignature(a, { query: 'all', body: true, key: () => { throw new Error('bug in the key function') } }), fallback)
+  assert.equal(computeSignature(a, { query: 'all', body: true, key: () => '' }), fallback)
+  assert.equal(computeSignature(a, { query: 'all', body: true, key: () => 'x'.repeat(513) }), fallback)
+})
+
+test('routeOf: method and normalised path only (the bulkhead groups by it)', () => {
+  assert.equal(routeOf({ method: 'get', url: '/search//?q=%00poison1' }), 'GET /search')
+  assert.equal(routeOf({ method: 'POST', url: '/a/b/#frag' }), 'POST /a/b')
 })

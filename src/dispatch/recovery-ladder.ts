@@ -1,0 +1,291 @@
+import type { Logger } from 'pino'
+import type { ResolvedConfig } from '../config/index.js'
+import { classifyFailure, environmentFor, ladderFor, TWEAKS, type Environment, type ImmunityEntry, type ImmunityTable, type Tweak } from '../immunity/index.js'
+import type { IncidentWriter } from '../incidents/index.js'
+import type { Job } from './job.js'
+import { respondError } from './respond-error.js'
+import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
+
+/** Runs at most in one `fresh` rung: later copies wait for the verdict. */
+const FRESH_GROUP_MAX = 8
+
+/** What the ladder needs from the dispatcher. */
+export interface LadderHost {
+  readonly jobs: ReadonlyMap<number, Job>
+  /** Ends a job's bookkeeping (the caller answers the client). */
+  finish(job: Job): void
+  /** Screens a job again and sends it where it belongs now (a cure's environment, say). */
+  dispatch(job: Job): void
+  /** Sends a job to a sacrificial instance for its `env` (or queues it), with the env's deadline. */
+  place(job: Job): void
+}
+
+/**
+ * The recovery ladder (Rx, DESIGN.md level 2). A replayable request that failed is re-run on
+ * sacrificial instances under tweaked environments, cheapest first and only those that can cure
+ * its kind of failure; requests with its signature are held meanwhile. The first tweak that
+ * cures it answers the client and is remembered for the signature, so the next request goes
+ * straight there. When no tweak cures it, or it has cost `immunity.maxCrashes` instances, or
+ * `recovery.budgetMs` has passed, the signature is quarantined and the client gets a JSON error
+ * with the incident id. Suspects of a failure nobody could be blamed for are re-run alone on
+ * sacrificial instances: the culprit fails there again, the innocent are answered normally.
+ */
+export class RecoveryLadder {
+  private readonly trials = new Map<string, Trial>()
+  /** `reorder` runs waiting for the requests they ran beside to finish. */
+  private readonly reordering: Job[] = []
+  /** Isolated suspects, with the failure they are suspected of. */
+  private readonly isolatedFrom = new WeakMap<Job, RunFailure>()
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly log: Logger,
+    private readonly host: LadderHost,
+    private readonly immunity: ImmunityTable,
+    private readonly incidents: IncidentWriter,
+    private readonly signatureOf: (job: Job) => string,
+    /** Requests already held for the signature elsewhere (a stalled suspect's), for a new trial. */
+    private readonly takeHeld: (signature: string) => Job[],
+  ) {}
+
+  /** Signatures on trial now. */
+  get size(): number {
+    return this.trials.size
+  }
+
+  /** True when requests may be re-run at all (a ladder is configured). */
+  get enabled(): boolean {
+    return this.config.recovery.ladder.length > 0
+  }
+
+  /**
+   * Holds a job whose signature is on trial; false when it is not, or when the job joins the
+   * running `fresh` rung (it then has that rung's environment).
+   */
+  hold(job: Job, signature: string): boolean {
+    const trial = this.trials.get(signature)
+    if (!trial || trial.running.has(job) || this.joinFresh(trial, job, false)) return false
+    job.heldFor = signature
+    trial.held.push(job)
+    return true
+  }
+
+  /** The environment of a remembered cure (or of a bulkheaded route), for a request about to run. */
+  environmentOf(tweak: Environment['tweak']): Environment {
+    return this.environment(tweak, this.config.recovery.budgetMs)
+  }
+
+  /**
+   * A run of `job` failed. True when the ladder took it over (it re-runs it or answers it);
+   * false when the request cannot be re-run (not replayable, or already answering) and the
+   * caller answers it as before.
+   */
+  failed(job: Job, failure: RunFailure): boolean {
+    if (!this.enabled || !job.replayable || job.started || job.done) return false
+    const signature = this.signatureOf(job)
+    const quarantined = this.immunity.isQuarantined(signature)
+    if (quarantined) {
+      this.host.finish(job)
+      respondQuarantined(job, quarantined)
+      return true
+    }
+    let trial = this.trials.get(signature)
+    const opening = trial === undefined
+    if (!trial) trial = this.open(signature, job, failure)
+    const current = opening || (job.trialRung === trial.rung && !trial.rungFailed && trial.running.has(job))
+    recordFailure(trial, job, failure, current)
+    trial.running.delete(job)
+    if (job.env?.tweak === 'bulkhead') return this.poison(trial, job)
+    if (!current) {
+      // A copy that was already running, or a run of a rung that has failed already: it joins
+      // a `fresh` rung still going, or waits for the verdict like any request with the signature.
+      job.env = null
+      job.trialRung = 0
+      if (this.joinFresh(trial, job, true)) return true
+      job.heldFor = signature
+      trial.held.push(job)
+      return true
+    }
+    trial.rungFailed = true
+    return this.advance(trial, job)
+  }
+
+  /**
+   * A request in flight on an instance lost for no known reason is a suspect: it is re-run
+   * alone on a sacrificial instance, where a failure can only be its own.
+   */
+  isolate(job: Job, failure: RunFailure): boolean {
+    if (!this.enabled || !job.replayable || job.started || job.done) return false
+    this.isolatedFrom.set(job, failure)
+    job.env = this.environment('isolate', this.config.recovery.budgetMs)
+    job.trialRung = 0
+    this.host.place(job)
+    return true
+  }
+
+  /** A job was answered with the app's response. */
+  succeeded(job: Job): void {
+    if (!job.env || job.trialRung === 0) return
+    const trial = this.trials.get(this.signatureOf(job))
+    if (!trial || job.trialRung !== trial.rung || !trial.running.delete(job)) return
+    if (trial.rungFailed || trial.running.size > 0) return
+    this.cure(trial, trial.tried[trial.tried.length - 1]!, job)
+  }
+
+  /** A job's client left: if it was the rung's last run, the next held request carries the rung on. */
+  abandoned(job: Job): void {
+    this.unqueue(job)
+    if (!job.env || job.trialRung === 0) return
+    const trial = this.trials.get(this.signatureOf(job))
+    if (!trial || !trial.running.delete(job) || trial.running.size > 0 || trial.rungFailed) return
+    const next = trial.held.find((j) => !j.done)
+    if (!next) {
+      this.trials.delete(trial.signature)
+      return
+    }
+    trial.held = trial.held.filter((j) => j !== next && !j.done)
+    trial.tried.pop()
+    this.advance(trial, next)
+  }
+
+  /** Any job ended: `reorder` runs waiting for it may go. */
+  finished(job: Job): void {
+    if (this.reordering.length === 0) return
+    this.unqueue(job)
+    for (const waiting of [...this.reordering]) {
+      if (waiting.neighbours!.some((id) => this.host.jobs.has(id))) continue
+      this.unqueue(waiting)
+      this.host.place(waiting)
+    }
+  }
+
+  private open(signature: string, job: Job, failure: RunFailure): Trial {
+    const suspected = this.isolatedFrom.get(job)
+    const trial = openTrial(signature, classifyFailure(failure.how, failure.error), job)
+    this.trials.set(signature, trial)
+    trial.held.push(...this.takeHeld(signature))
+    if (suspected) {
+      // Its first run died with others on one instance; alone it failed again: the culprit.
+      this.isolatedFrom.delete(job)
+      const env = job.env
+      job.env = null
+      recordFailure(trial, job, suspected, true)
+      job.env = env
+      trial.tried.push('exclusive')
+      this.log.warn({ event: 'culprit', signature, requestId: job.requestId, failure: failure.how }, 'an isolated suspect failed alone: it is the culprit')
+    } else if (job.env && (TWEAKS as readonly string[]).includes(job.env.tweak)) {
+      // It ran under the signature's remembered cure, which no longer cures it.
+      this.immunity.dropCure(signature)
+      trial.tried.push(job.env.tweak as Tweak)
+    }
+    return trial
+  }
+
+  /** Starts the next rung with `probe`, or gives the verdict when none is left or allowed. */
+  private advance(trial: Trial, probe: Job): boolean {
+    probe.env = null
+    const elapsed = performance.now() - trial.startedAt
+    const next = ladderFor(trial.kind, this.config.recovery.ladder, trial.tried)[0]
+    if (next === undefined || trial.spent.size >= this.config.immunity.maxCrashes || elapsed >= this.config.recovery.budgetMs) {
+      return this.poison(trial, probe)
+    }
+    trial.tried.push(next)
+    trial.rung++
+    trial.rungFailed = false
+    trial.running.clear()
+    const env = { ...this.environment(next, this.config.recovery.budgetMs - elapsed), ...(next === 'fresh' ? { group: `${trial.incidentId}/${trial.rung}` } : {}) }
+    trial.env = env
+    const runs = [probe]
+    if (next === 'fresh') {
+      runs.push(...trial.held.filter((j) => !j.done))
+      trial.held = []
+    }
+    this.log.info({ event: 'ladder-step', signature: trial.signature, tweak: next, requestId: probe.requestId, runs: runs.length, instancesSpent: trial.spent.size, incidentId: trial.incidentId }, `re-running under tweak "${next}"`)
+    for (const run of runs) {
+      run.env = env
+      run.trialRung = trial.rung
+      run.heldFor = null
+      trial.running.add(run)
+      if (env.afterNeighbours && run.neighbours?.some((id) => this.host.jobs.has(id))) this.reordering.push(run)
+      else this.host.place(run)
+    }
+    return true
+  }
+
+  /**
+   * The `fresh` rung runs its signature as it would run normally, beside the other requests like
+   * it (so a race among them shows), only on a new instance: copies that fail or arrive while it
+   * runs join it there, up to a bound, so the rung still ends.
+   */
+  private joinFresh(trial: Trial, job: Job, place: boolean): boolean {
+    if (!trial.env || trial.env.tweak !== 'fresh' || trial.rungFailed || trial.running.size >= FRESH_GROUP_MAX) return false
+    job.env = trial.env
+    job.trialRung = trial.rung
+    job.heldFor = null
+    trial.running.add(job)
+    if (place) this.host.place(job)
+    return true
+  }
+
+  private cure(trial: Trial, tweak: Tweak, job: Job): void {
+    this.trials.delete(trial.signature)
+    this.immunity.recordCure(trial.signature, tweak, trial.lastFailure)
+    trial.steps.push({ environment: tweak, outcome: 'cured', atMs: Math.round(performance.now() - trial.startedAt) })
+    this.log.info(
+      { event: 'cured', signature: trial.signature, tweak, requestId: job.requestId, failures: trial.failures, instancesSpent: trial.spent.size, incidentId: trial.incidentId, ms: Math.round(performance.now() - trial.startedAt) },
+      `tweak "${tweak}" cured ${trial.signature}; requests like it run that way from now on`,
+    )
+    this.incidents.write(toIncident(trial, 'cured', tweak))
+    for (const held of trial.held) {
+      held.heldFor = null
+      if (!held.done) this.host.dispatch(held)
+    }
+  }
+
+  private poison(trial: Trial, job: Job): boolean {
+    this.trials.delete(trial.signature)
+    const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
+    this.log.warn(
+      {
+        event: 'quarantined',
+        signature: trial.signature,
+        failures: trial.failures,
+        lastFailure: trial.lastFailure,
+        tried: trial.tried,
+        instancesSpent: trial.spent.size,
+        verdictMs: Math.round(performance.now() - trial.startedAt),
+        until: new Date(entry.quarantinedUntil).toISOString(),
+        requestId: job.requestId,
+        incidentId: trial.incidentId,
+      },
+      `no tweak cured ${trial.signature}: quarantined`,
+    )
+    this.incidents.write(toIncident(trial, 'poison', null))
+    this.host.finish(job)
+    respondError(job.res, 500, 'CRASHLESS_ERR_POISON', `the request failed ${trial.failures} times, also under tweaked environments (${trial.tried.join(', ') || 'none'}); requests like it are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, { incidentId: trial.incidentId })
+    for (const held of trial.held) {
+      if (held.done) continue
+      this.host.finish(held)
+      respondQuarantined(held, entry)
+    }
+    return true
+  }
+
+  /** A tweak's environment, its deadline cut to what is left of the ladder's budget. */
+  private environment(tweak: Environment['tweak'], remainingMs: number): Environment {
+    const { limits, timeouts, recovery } = this.config
+    const env = environmentFor(tweak, { heapMb: limits.heapMb, stackMb: limits.stackMb, leaseMs: timeouts.leaseMs, requestMs: timeouts.requestMs, heapFactor: recovery.heapFactor, stackFactor: recovery.stackFactor, timeFactor: recovery.timeFactor })
+    return { ...env, deadlineMs: Math.max(1, Math.min(env.deadlineMs, Math.round(remainingMs))) }
+  }
+
+  private unqueue(job: Job): void {
+    const index = this.reordering.indexOf(job)
+    if (index >= 0) this.reordering.splice(index, 1)
+  }
+}
+
+/** Refuses a request whose signature is quarantined, quoting the incident that decided it. */
+export function respondQuarantined(job: Job, entry: ImmunityEntry): void {
+  const extra: Record<string, string> = entry.incidentId ? { incidentId: entry.incidentId } : {}
+  respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${entry.failures} times and are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, extra)
+}

@@ -1,0 +1,2 @@
+export { createIncidentId, redactHeaders, type Incident, type IncidentStep } from './incident.js'
+export { IncidentWriter } from './incident-writer.js'

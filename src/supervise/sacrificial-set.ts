@@ -1,0 +1,122 @@
+import type { Instance } from './instance.js'
+
+/** The limits of an instance, and the key instances with equal limits share. */
+export interface InstanceShape {
+  heapMb: number
+  stackMb: number
+  leaseMs: number
+}
+
+/** What a run on a sacrificial instance needs. */
+export interface SacrificialNeed {
+  shape: InstanceShape
+  /** Alone on the instance. */
+  exclusive: boolean
+  /** On an instance that has never served a request (or that only this group's runs have). */
+  fresh: boolean
+  group?: string | undefined
+}
+
+/** An idle sacrificial instance is let go after this long: they are for episodes, not for keeps. */
+const IDLE_MS = 10_000
+
+/**
+ * Sacrificial instances (DESIGN.md level 2): where failed requests are re-run under tweaks,
+ * suspects are isolated and bulkheaded routes are served, so none of that ever shares an
+ * instance with ordinary traffic. Bounded in number; started on demand (the pool's warm spare is
+ * taken when its limits fit, which makes the first re-run a swap rather than a cold start) and
+ * let go when idle.
+ */
+export class SacrificialSet {
+  private readonly instances: Instance[] = []
+  /** A failed start pauses growth for a second, so an app that cannot start is not respawned in a loop. */
+  private pausedUntil = 0
+
+  constructor(
+    private readonly max: number,
+    private readonly concurrency: number,
+    private readonly start: (shape: InstanceShape) => Instance,
+    /** A ready instance of exactly this shape that never served, or null. */
+    private readonly takeSpare: (shape: string) => Instance | null,
+    /** Capacity appeared: waiting runs may be placed. */
+    private readonly onCapacity: () => void,
+  ) {}
+
+  /** Every sacrificial instance, starting or ready. */
+  get all(): readonly Instance[] {
+    return this.instances
+  }
+
+  has(instance: Instance): boolean {
+    return this.instances.includes(instance)
+  }
+
+  /**
+   * A ready instance meeting `need`, or null; in that case one is started (or freed) when the
+   * bound allows, and `onCapacity` is called once it is ready.
+   */
+  pick(need: SacrificialNeed): Instance | null {
+    const shape = shapeKey(need.shape)
+    let best: Instance | null = null
+    for (const instance of this.instances) {
+      if (instance.state !== 'ready' || instance.shape !== shape || !this.fits(instance, need)) continue
+      if (!best || instance.inflight.size < best.inflight.size) best = instance
+    }
+    if (!best) this.grow(need, shape)
+    return best
+  }
+
+  /** Forgets an instance (lost, tainted or retired); true when it was one of these. */
+  remove(instance: Instance): boolean {
+    const index = this.instances.indexOf(instance)
+    if (index < 0) return false
+    this.instances.splice(index, 1)
+    return true
+  }
+
+  /** Lets go of instances idle for a while; they are drained, not killed. */
+  reap(now: number): void {
+    for (const instance of [...this.instances]) {
+      if (instance.state === 'ready' && instance.inflight.size === 0 && now - instance.idleSince > IDLE_MS) {
+        this.remove(instance)
+        instance.drain()
+      }
+    }
+  }
+
+  private fits(instance: Instance, need: SacrificialNeed): boolean {
+    if (need.fresh && instance.served > 0 && (need.group === undefined || instance.group !== need.group)) return false
+    if (need.exclusive) return instance.inflight.size === 0
+    return !instance.exclusive && instance.inflight.size < this.concurrency
+  }
+
+  private grow(need: SacrificialNeed, shape: string): void {
+    // One start at a time per shape: a burst of waiting runs must not start a worker each.
+    if (this.instances.some((i) => i.state === 'starting' && i.shape === shape)) return
+    if (performance.now() < this.pausedUntil) return
+    if (this.instances.length >= this.max) {
+      const idle = this.instances.find((i) => i.state === 'ready' && i.inflight.size === 0 && (i.shape !== shape || (need.fresh && i.served > 0)))
+      if (!idle) return
+      this.remove(idle)
+      idle.drain()
+    }
+    const spare = this.takeSpare(shape)
+    const instance = spare ?? this.start(need.shape)
+    instance.role = 'sacrificial'
+    this.instances.push(instance)
+    if (spare) return void queueMicrotask(this.onCapacity)
+    instance.ready.then(
+      () => this.onCapacity(),
+      () => {
+        this.remove(instance)
+        this.pausedUntil = performance.now() + 1_000
+        setTimeout(this.onCapacity, 1_000).unref()
+      },
+    )
+  }
+}
+
+/** The key of a shape, as `Instance.shape` spells it. */
+export function shapeKey(shape: InstanceShape): string {
+  return `${shape.heapMb}/${shape.stackMb}/${shape.leaseMs}`
+}

@@ -1,0 +1,134 @@
+/**
+ * The recovery ladder (Rx): a request that failed is re-run on sacrificial instances under
+ * tweaked environments until one cures it; the cure answers the client, is remembered for the
+ * signature, and the next request like it goes straight to that environment (issue 3, point 3).
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { eventsSince, send, startWithConfig, stopAll, waitForEvents, type Answer } from '../faults/harness.js'
+
+after(stopAll)
+
+const APP = 'ladder-app.mjs'
+
+function assertOk(answer: Answer, body: string | RegExp): void {
+  assert.equal(answer.status, 200, `expected 200, got ${answer.status}: ${answer.body}`)
+  if (typeof body === 'string') assert.equal(answer.body, body)
+  else assert.match(answer.body, body)
+}
+
+test('a race is cured by exclusive execution; later requests like it run alone and never fail', async () => {
+  const server = await startWithConfig({ instances: 2, limits: { concurrency: 8 } }, APP)
+  const from = server.logs.length
+  // Four at once on two instances: two of them clash.
+  const first = await Promise.all([1, 2, 3, 4].map(() => send(`${server.url}/race`)))
+  for (const answer of first) assertOk(answer, 'raced ok')
+  const cured = await server.waitForLog((l) => l.event === 'cured' && l.signature === 'GET /race #-', 10_000)
+  assert.equal(cured.tweak, 'exclusive', `the fresh rung runs them side by side, so only running alone cures it: ${JSON.stringify(eventsSince(server, from, 'ladder-step'))}`)
+  const crashesBefore = eventsSince(server, from, 'request-crashed').length
+  assert.ok(crashesBefore >= 2, 'the race did happen')
+
+  const again = await Promise.all([1, 2, 3, 4].map(() => send(`${server.url}/race`)))
+  for (const answer of again) assertOk(answer, 'raced ok')
+  assert.equal(eventsSince(server, from, 'request-crashed').length, crashesBefore, 'under the cure, no request like it crashed again')
+})
+
+test('a leak is cured by a fresh instance: every request succeeds although instances run out of heap', async () => {
+  const server = await startWithConfig({ instances: 1, limits: { heapMb: 64 } }, APP)
+  const from = server.logs.length
+  // ~6 MB each on a 64 MB heap: one instance runs out within about ten; bounded at 25.
+  for (let i = 0; i < 25 && eventsSince(server, from, 'cured').length === 0; i++) {
+    assertOk(await send(`${server.url}/leak`), /^leaked \d+$/)
+  }
+  const cured = await server.waitForLog((l) => l.event === 'cured', 10_000)
+  assert.equal(cured.tweak, 'fresh')
+  assert.equal(cured.signature, 'GET /leak #-')
+  const lost = eventsSince(server, from, 'instance-lost')
+  assert.ok(lost.some((l) => l.reason === 'out-of-memory'), 'an instance did run out of heap')
+})
+
+test('a deep recursion is cured by a larger stack; the next one goes straight to a large-stack instance', async () => {
+  const server = await startWithConfig({ instances: 2 }, APP)
+  const from = server.logs.length
+  assertOk(await send(`${server.url}/deep`), /^deep \d+$/)
+  const cured = await server.waitForLog((l) => l.event === 'cured' && l.signature === 'GET /deep #-', 10_000)
+  assert.equal(cured.tweak, 'stack')
+  const crashed = eventsSince(server, from, 'request-crashed')
+  assert.equal(crashed.length, 1, `one overflow, then the stack tweak: ${JSON.stringify(eventsSince(server, from, 'ladder-step'))} ${JSON.stringify(crashed.map((c) => [c.instance, c.role, c.kind]))}`)
+  assert.match(JSON.stringify(crashed[0]!.error), /Maximum call stack size exceeded/)
+
+  assertOk(await send(`${server.url}/deep`), /^deep \d+$/)
+  assert.equal(eventsSince(server, from, 'request-crashed').length, 1, 'the second one ran under the cure without overflowing')
+})
+
+test('a slow request is cured by a longer deadline', async () => {
+  const server = await startWithConfig({ instances: 2, timeouts: { requestMs: 400 } }, APP)
+  const from = server.logs.length
+  assertOk(await send(`${server.url}/slow?ms=700`), 'slow ok')
+  const cured = await server.waitForLog((l) => l.event === 'cured' && l.signature === 'GET /slow?ms=700 #-', 10_000)
+  assert.equal(cured.tweak, 'deadline')
+  const deadlines = eventsSince(server, from, 'deadline').length
+  assert.ok(deadlines >= 1)
+
+  // The cure applies at once: no deadline passes for the next one.
+  assertOk(await send(`${server.url}/slow?ms=700`), 'slow ok')
+  assert.equal(eventsSince(server, from, 'deadline').length, deadlines)
+})
+
+test('a true poison: fresh and exclusive fail too, so it is quarantined with an incident, after three instances', async () => {
+  const server = await startWithConfig({ instances: 2 }, 'faults-app.mjs')
+  const from = server.logs.length
+  const answer = await send(`${server.url}/fault/throw?case=poison`, { headers: { authorization: 'Bearer s3cret', cookie: 'sid=s3cret' } })
+  assert.equal(answer.status, 500, answer.body)
+  const error = (JSON.parse(answer.body) as { error: { code: string; incidentId: string } }).error
+  assert.equal(error.code, 'CRASHLESS_ERR_POISON')
+  assert.match(error.incidentId, /^inc-\d{8}T\d{6}Z-[0-9a-f]{8}$/)
+  const verdict = await server.waitForLog((l) => l.event === 'quarantined' && l.incidentId === error.incidentId, 5_000)
+  assert.deepEqual(verdict.tried, ['fresh', 'exclusive'])
+  assert.equal(verdict.instancesSpent, 3)
+  const crashed = await waitForEvents(server, from, 'request-crashed', 3)
+  assert.deepEqual(crashed.map((l) => l.role), ['serving', 'sacrificial', 'sacrificial'], 'the re-runs never touched an instance with ordinary traffic')
+
+  // The next one is refused unrun, quoting the same incident.
+  const refused = await send(`${server.url}/fault/throw?case=poison`)
+  const refusal = (JSON.parse(refused.body) as { error: { code: string; incidentId: string } }).error
+  assert.equal(refusal.code, 'CRASHLESS_ERR_QUARANTINED')
+  assert.equal(refusal.incidentId, error.incidentId)
+  assert.equal(eventsSince(server, from, 'request-crashed').length, 3)
+
+  // The incident is on disk, secrets redacted.
+  const written = await server.waitForLog((l) => l.event === 'incident' && l.incidentId === error.incidentId, 5_000)
+  const file = join(server.cwd, '.crashless', 'incidents', `${error.incidentId}.json`)
+  assert.equal(written.path, join('.crashless', 'incidents', `${error.incidentId}.json`))
+  const incident = JSON.parse(readFileSync(file, 'utf8')) as { verdict: string; signature: string; steps: { environment: string; outcome: string }[]; instancesSpent: number; request: { headers: [string, string][] } }
+  assert.equal(incident.verdict, 'poison')
+  assert.equal(incident.signature, 'GET /fault/throw?case=poison #-')
+  assert.deepEqual(incident.steps.map((s) => `${s.environment}:${s.outcome}`), ['original:failed', 'fresh:failed', 'exclusive:failed'])
+  assert.equal(incident.instancesSpent, 3)
+  const headers = Object.fromEntries(incident.request.headers.map(([name, value]) => [name.toLowerCase(), value]))
+  assert.equal(headers.authorization, '[redacted]')
+  assert.equal(headers.cookie, '[redacted]')
+  assert.doesNotMatch(readFileSync(file, 'utf8'), /s3cret/)
+})
+
+test('immunity.maxCrashes bounds what one poison may cost', async () => {
+  const server = await startWithConfig({ instances: 2, immunity: { maxCrashes: 2 } }, 'faults-app.mjs')
+  const from = server.logs.length
+  const answer = await send(`${server.url}/fault/throw?case=bounded`)
+  assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'CRASHLESS_ERR_POISON')
+  const verdict = await server.waitForLog((l) => l.event === 'quarantined', 5_000)
+  assert.equal(verdict.instancesSpent, 2)
+  assert.deepEqual(verdict.tried, ['fresh'])
+  assert.equal(eventsSince(server, from, 'request-crashed').length, 2)
+})
+
+test('a request that is not safe to re-run is not put on the ladder: it fails at once', async () => {
+  const server = await startWithConfig({ instances: 2 }, 'faults-app.mjs')
+  const from = server.logs.length
+  const answer = await send(`${server.url}/fault/throw?case=post`, { method: 'POST', body: 'x' })
+  assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'CRASHLESS_ERR_HANDLER')
+  await waitForEvents(server, from, 'request-crashed', 1)
+  assert.equal(eventsSince(server, from, 'ladder-step').length, 0)
+})
