@@ -3,7 +3,8 @@
 // Its pino JSON log lines go to a scratch log file; its cwd is a fresh directory under the
 // (git-ignored) scratch dir, so every run starts with no learned immunity and an empty store.
 // `crashlessConfig` (optional, a plain JSON-able object) is written to that dir as
-// crashless.config.mjs and passed with --config (e.g. { limits: { heapMb: 128 } }).
+// crashless.config.mjs and passed with --config (e.g. { limits: { heapMb: 128 } }). `env` (optional)
+// adds variables to the environment of crashless and so of the app.
 import fs from 'node:fs'
 import path from 'node:path'
 import { onCleanup } from '../cleanup.js'
@@ -19,7 +20,7 @@ export function crashlessUnavailable(root = REPO_DIR) {
   return undefined
 }
 
-export async function startCrashlessPeer({ app, port, readyPath, tag, instances, crashlessRoot = REPO_DIR, crashlessConfig }) {
+export async function startCrashlessPeer({ app, port, readyPath, tag, instances, crashlessRoot = REPO_DIR, crashlessConfig, env = {} }) {
   const why = crashlessUnavailable(crashlessRoot)
   if (why) throw new Error(`crashless not available: ${why}`)
   const logFile = scratchFile(`${tag}-crashless.log`)
@@ -34,7 +35,7 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
   const handle = spawnLogged(process.execPath, args, {
     cwd,
     // PORT too: the unmodified script listens on process.env.PORT, and crashless captures that listen.
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...env, PORT: String(port) },
     logFile,
   })
   const stop = async () => {

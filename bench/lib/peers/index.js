@@ -1,27 +1,31 @@
-// Starting a peer (the same app under node | pm2 | crashless) on a free port, ready to take load.
+// Starting a peer (the same app under node | cluster | pm2 | crashless) on a free port, ready to take load.
 import { cores } from '../cores.js'
 import { freePort } from '../free-port.js'
 import { sleep } from '../wait-ready.js'
+import { startClusterPeer } from './cluster.js'
 import { startNodePeer } from './node.js'
 import { startPm2Peer } from './pm2.js'
 import { startCrashlessPeer, crashlessUnavailable } from './crashless.js'
 
+// PEER_KINDS: the peers of overhead/faults/poison (their defaults and time budgets count on these);
+// ALL_PEER_KINDS adds `cluster` (node:cluster with respawn), measured by campaign.js.
 export const PEER_KINDS = ['node', 'pm2', 'crashless']
+export const ALL_PEER_KINDS = ['node', 'cluster', 'pm2', 'crashless']
 export { crashlessUnavailable, cores }
 
-const starters = { node: startNodePeer, pm2: startPm2Peer, crashless: startCrashlessPeer }
+const starters = { node: startNodePeer, cluster: startClusterPeer, pm2: startPm2Peer, crashless: startCrashlessPeer }
 
 /**
  * Starts `kind` serving `app` and resolves once `readyPath` answers 2xx (plus settleMs).
- * opts: { app, readyPath, tag, pm2 (daemon, for kind pm2), heapMb?, settleMs? }.
- * PM2 gets `-i max` and crashless `--instances <cores>`: both use every core.
+ * opts: { app, readyPath, tag, pm2 (daemon, for kind pm2), heapMb?, settleMs?, env? (added to the app's environment) }.
+ * PM2 gets `-i max`, cluster one worker per core and crashless `--instances <cores>`: all use every core.
  * Returns { kind, port, origin, instances, info(), stop() }.
  */
 export async function startPeer(kind, opts) {
   const start = starters[kind]
   if (!start) throw new Error(`unknown peer ${kind}`)
   const port = await freePort()
-  const instances = kind === 'pm2' ? 'max' : kind === 'crashless' ? cores() : 1
+  const instances = kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'cluster' ? cores() : 1
   const t0 = performance.now()
   const peer = await start({ ...opts, port, instances })
   const startMs = performance.now() - t0

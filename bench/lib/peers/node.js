@@ -1,15 +1,16 @@
 // Peer "node": the app run by one plain `node` process (the baseline; one core).
+// `env` (optional) adds variables to the app's environment.
 import { onCleanup } from '../cleanup.js'
 import { spawnLogged, stopChild, tailFile } from '../child.js'
 import { REPO_DIR, scratchFile } from '../paths.js'
 import { waitReady } from '../wait-ready.js'
 
-export async function startNodePeer({ app, port, readyPath, tag, heapMb }) {
+export async function startNodePeer({ app, port, readyPath, tag, heapMb, env = {} }) {
   const logFile = scratchFile(`${tag}-node.log`)
   const nodeArgs = heapMb ? [`--max-old-space-size=${heapMb}`] : []
   const handle = spawnLogged(process.execPath, [...nodeArgs, app], {
     cwd: REPO_DIR,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...env, PORT: String(port) },
     logFile,
   })
   const stop = async () => {

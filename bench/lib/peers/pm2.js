@@ -4,7 +4,7 @@
 import { onCleanup } from '../cleanup.js'
 import { waitReady, sleep } from '../wait-ready.js'
 
-export async function startPm2Peer({ app, port, readyPath, tag, instances, heapMb, pm2 }) {
+export async function startPm2Peer({ app, port, readyPath, tag, instances, heapMb, pm2, env = {} }) {
   if (!pm2) throw new Error('pm2 peer needs a PM2 daemon (createPm2Daemon())')
   const name = `${tag}-pm2-${process.pid}`
   const args = ['start', app, '--name', name, '-i', String(instances ?? 'max')]
@@ -18,7 +18,8 @@ export async function startPm2Peer({ app, port, readyPath, tag, instances, heapM
   }
   const unregister = onCleanup(stop)
   try {
-    await pm2.run(args, { PORT: String(port) })
+    // The CLI's environment becomes the app's (PM2 copies it at `start`), so `env` goes there.
+    await pm2.run(args, { ...env, PORT: String(port) })
     const wanted = instances === undefined || instances === 'max' ? undefined : Number(instances)
     const deadline = Date.now() + 30_000
     let procs = []
