@@ -402,18 +402,20 @@ export class Dispatcher {
   private expire(job: Job): void {
     if (job.done) return
     const instance = job.instance
-    if (instance && !job.started && job.replayable && this.guard.ladderEnabled) {
-      // Slow work or a deadlock: the ladder re-runs it (a longer deadline, a fresh instance). A
-      // sacrificial instance still holding the run is retired: the next run there must be alone.
+    if (instance && !job.started) {
+      // Slow work or a deadlock: the instance still holds the run, and perhaps a lock it will
+      // never release (an async deadlock), so it is microrebooted, its other requests finishing
+      // first. A replayable request goes on the ladder (a fresh instance, a longer deadline).
       instance.post({ type: 'abort', id: job.id })
       this.detach(job)
-      const spent = instance.role === 'sacrificial'
-      if (spent) this.pool!.taint(instance)
-      this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, deadlineMs: job.env?.deadlineMs ?? this.config.timeouts.requestMs, action: 'recovery ladder' }, 'request deadline passed')
-      if (this.guard.failed(job, { how: 'deadline', error: null, instance, spent })) return
+      this.pool!.taint(instance)
+      if (job.replayable && this.guard.ladderEnabled) {
+        this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, deadlineMs: job.env?.deadlineMs ?? this.config.timeouts.requestMs, action: 'recovery ladder; instance replaced' }, 'request deadline passed')
+        if (this.guard.failed(job, { how: 'deadline', error: null, instance, spent: true })) return
+      }
     }
-    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, method: job.method, url: job.url, deadlineMs: this.config.timeouts.requestMs, action: job.started ? 'connection closed' : 'answered 504' }, 'request deadline passed')
-    instance?.post({ type: 'abort', id: job.id })
+    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, method: job.method, url: job.url, deadlineMs: this.config.timeouts.requestMs, action: job.started ? 'connection closed' : instance ? 'answered 504; instance replaced' : 'answered 504' }, 'request deadline passed')
+    job.instance?.post({ type: 'abort', id: job.id })
     this.finish(job)
     if (job.started) job.res.destroy()
     else respondError(job.res, 504, 'CRASHLESS_ERR_DEADLINE', `the request did not complete within ${this.config.timeouts.requestMs} ms`, job.requestId)

@@ -77,6 +77,20 @@ test('a slow request is cured by a longer deadline', async () => {
   assert.equal(eventsSince(server, from, 'deadline').length, deadlines)
 })
 
+test('an instance where a request missed its deadline is replaced: a lock it never releases blocks nobody else', async () => {
+  const server = await startWithConfig({ instances: 1, timeouts: { requestMs: 500 } }, APP)
+  const from = server.logs.length
+  // Not replayable: it gets its 504, and its instance is microrebooted.
+  const stuck = await send(`${server.url}/lock-forever`, { method: 'POST', body: 'x' })
+  assert.equal(stuck.status, 504, stuck.body)
+  const deadline = await server.waitForLog((l) => l.event === 'deadline', 5_000)
+  assert.match(String(deadline.action), /instance replaced/)
+  // The only instance held the lock; the next request is served by its replacement at once.
+  assertOk(await send(`${server.url}/locked`), 'unlocked')
+  assertOk(await send(`${server.url}/locked`), 'unlocked')
+  assert.equal(eventsSince(server, from, 'deadline').length, 1, 'no request waited on the lock')
+})
+
 test('a true poison: fresh and exclusive fail too, so it is quarantined with an incident, after three instances', async () => {
   const server = await startWithConfig({ instances: 2 }, 'faults-app.mjs')
   const from = server.logs.length
@@ -131,4 +145,26 @@ test('a request that is not safe to re-run is not put on the ladder: it fails at
   assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'CRASHLESS_ERR_HANDLER')
   await waitForEvents(server, from, 'request-crashed', 1)
   assert.equal(eventsSince(server, from, 'ladder-step').length, 0)
+})
+
+test('a route with many distinct failing signatures runs apart: its poison fails on sacrificial instances at once, its good requests still succeed', async () => {
+  const server = await startWithConfig({ instances: 2, immunity: { bulkhead: 3 }, recovery: { ladder: ['exclusive'] } }, APP)
+  const from = server.logs.length
+  for (const v of ['bad1', 'bad2', 'bad3']) {
+    const answer = await send(`${server.url}/maybe?v=${v}`)
+    assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'CRASHLESS_ERR_POISON')
+  }
+  const bulkhead = await server.waitForLog((l) => l.event === 'bulkhead', 5_000)
+  assert.equal(bulkhead.route, 'GET /maybe')
+  const steps = eventsSince(server, from, 'ladder-step').length
+  const crashes = (await waitForEvents(server, from, 'request-crashed', 6)).length
+
+  const fourth = await send(`${server.url}/maybe?v=bad4`)
+  assert.equal((JSON.parse(fourth.body) as { error: { code: string } }).error.code, 'CRASHLESS_ERR_POISON')
+  const crashed = await waitForEvents(server, from, 'request-crashed', crashes + 1)
+  assert.equal(crashed.at(-1)!.role, 'sacrificial', 'it ran apart, on a sacrificial instance')
+  assert.equal(eventsSince(server, from, 'ladder-step').length, steps, 'no ladder for a route under attack: one failure is the verdict')
+
+  assertOk(await send(`${server.url}/maybe?v=good`), 'fine good')
+  assertOk(await send(`${server.url}/ok?tag=x`), 'ok x')
 })
