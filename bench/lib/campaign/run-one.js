@@ -20,7 +20,10 @@ export async function runOne(plan, { app, client, pm2, crashlessRoot }) {
   const injector = faultInjector(tag)
   const store = freshStore(plan.peer)
   const env = { EBID_STORE: store.kind, EBID_SEED: String(plan.ebidSeed), EBID_FAULT_FILE: injector.file, ...store.env }
-  const crashlessConfig = { limits: { heapMb: plan.heapMb }, admin: { enabled: false } }
+  // The request deadline is set below the clients' timeout, as anyone running crashless behind
+  // clients that give up after 2 s would: a request stuck past it (an async deadlock) is re-run
+  // elsewhere while its client still waits. Everything else is crashless's default.
+  const crashlessConfig = { limits: { heapMb: plan.heapMb }, timeouts: { requestMs: Math.round(plan.requestTimeoutMs * 0.4) }, admin: { enabled: false } }
   let peer
   try {
     peer = await startPeer(plan.peer, { app, readyPath: '/health', tag, heapMb: plan.heapMb, crashlessConfig, env, pm2, crashlessRoot })
