@@ -63,10 +63,11 @@ export class Dispatcher {
       dispatch: (job) => this.dispatch(job),
       place: (job) => this.place(job),
       requeue: (job) => this.queue.pushFront(job),
+      detach: (job) => this.detach(job),
       pump: () => this.pump(),
     }
     this.guard = new PoisonGuard(config, log, host)
-    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log)
+    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs)
   }
 
   /** The immunity table (persisted and served by the control plane). */
@@ -399,26 +400,9 @@ export class Dispatcher {
     this.pump()
   }
 
+  /** A request outlived its deadline (see instance-failures.ts). */
   private expire(job: Job): void {
-    if (job.done) return
-    const instance = job.instance
-    if (instance && !job.started) {
-      // Slow work or a deadlock: the instance still holds the run, and perhaps a lock it will
-      // never release (an async deadlock), so it is microrebooted, its other requests finishing
-      // first. A replayable request goes on the ladder (a fresh instance, a longer deadline).
-      instance.post({ type: 'abort', id: job.id })
-      this.detach(job)
-      this.pool!.taint(instance)
-      if (job.replayable && this.guard.ladderEnabled) {
-        this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, deadlineMs: job.env?.deadlineMs ?? this.config.timeouts.requestMs, action: 'recovery ladder; instance replaced' }, 'request deadline passed')
-        if (this.guard.failed(job, { how: 'deadline', error: null, instance, spent: true })) return
-      }
-    }
-    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, method: job.method, url: job.url, deadlineMs: this.config.timeouts.requestMs, action: job.started ? 'connection closed' : instance ? 'answered 504; instance replaced' : 'answered 504' }, 'request deadline passed')
-    job.instance?.post({ type: 'abort', id: job.id })
-    this.finish(job)
-    if (job.started) job.res.destroy()
-    else respondError(job.res, 504, 'CRASHLESS_ERR_DEADLINE', `the request did not complete within ${this.config.timeouts.requestMs} ms`, job.requestId)
+    if (!job.done) this.failures.deadline(job)
   }
 
   /** The client went away before the response was complete. */

@@ -8,7 +8,9 @@ import { respondError } from './respond-error.js'
 /**
  * What happens to the requests of an instance that failed (ladder levels 0 and 1 of DESIGN.md):
  * a suppressed crash fails its own request only and taints the instance; a lost instance's
- * requests are re-served when that is safe, and answered with a clean JSON error when not.
+ * requests are re-served when that is safe, and answered with a clean JSON error when not; a
+ * missed deadline replaces the instance. Replayable requests that failed go to the recovery
+ * ladder (see recovery-ladder.ts).
  */
 export class InstanceFailures {
   constructor(
@@ -16,7 +18,33 @@ export class InstanceFailures {
     private readonly guard: PoisonGuard,
     private readonly pool: () => Pool,
     private readonly log: Logger,
+    private readonly requestMs: number,
   ) {}
+
+  /**
+   * A request outlived its deadline. Slow work or a deadlock: its instance still holds the run,
+   * and perhaps a lock it will never release (an async deadlock), so the instance is
+   * microrebooted, its other requests finishing first. A replayable request goes on the ladder
+   * (a fresh instance, a longer deadline); others get 504. A response already streaming is cut.
+   */
+  deadline(job: Job): void {
+    const instance = job.instance
+    const deadlineMs = job.env?.deadlineMs ?? this.requestMs
+    if (instance && !job.started) {
+      instance.post({ type: 'abort', id: job.id })
+      this.host.detach(job)
+      this.pool().taint(instance)
+      if (job.replayable && this.guard.ladderEnabled) {
+        this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, deadlineMs, action: 'recovery ladder; instance replaced' }, 'request deadline passed')
+        if (this.guard.failed(job, { how: 'deadline', error: null, instance, spent: true })) return
+      }
+    }
+    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, method: job.method, url: job.url, deadlineMs, action: job.started ? 'connection closed' : instance ? 'answered 504; instance replaced' : 'answered 504' }, 'request deadline passed')
+    job.instance?.post({ type: 'abort', id: job.id })
+    this.host.finish(job)
+    if (job.started) job.res.destroy()
+    else respondError(job.res, 504, 'CRASHLESS_ERR_DEADLINE', `the request did not complete within ${deadlineMs} ms`, job.requestId)
+  }
 
   /**
    * A request crashed inside an instance and the error was suppressed there: that request alone

@@ -14,6 +14,8 @@ export interface GuardHost extends LadderHost {
   requeue(job: Job): void
   /** Dispatches what the queue holds to instances with room. */
   pump(): void
+  /** The job no longer occupies its instance. */
+  detach(job: Job): void
 }
 
 /** Where incident files go, relative to the working directory. */
