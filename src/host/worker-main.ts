@@ -135,6 +135,9 @@ parentPort!.on('message', (batch: ToInstance[]) => {
   for (const msg of batch) receive(msg)
 })
 
+/** How long a drained instance may take to finish what aborted requests left behind. */
+const DRAIN_GRACE_MS = 1_000
+
 function receive(msg: ToInstance): void {
   switch (msg.type) {
     case 'request':
@@ -159,7 +162,11 @@ function receive(msg: ToInstance): void {
       break
     case 'drain':
       outbox.flush()
-      realExit(0)
+      // Nothing is in flight, but an aborted request's close handlers may still have work
+      // queued: the thread ends once its event loop is idle, or after a grace period if the
+      // app keeps handles open (a connection pool, an interval).
+      parentPort!.unref()
+      setTimeout(() => realExit(0), DRAIN_GRACE_MS).unref()
   }
 }
 

@@ -43,6 +43,11 @@ export class Pool {
   private readonly stalled = new Set<Instance>()
   /** Tainted instances finishing their requests before they drain. */
   private readonly retiring = new Set<Instance>()
+  /**
+   * Instances asked to exit. Their lease still counts: one stuck in a loop nobody waits for any
+   * more (an abandoned request) cannot exit by itself, and would spin a core forever.
+   */
+  private readonly draining = new Set<Instance>()
   private starting = 0
   private nextId = 1
   private startFailures = 0
@@ -66,6 +71,7 @@ export class Pool {
       (shape) => this.spawn(shape),
       (shape) => (shape === ordinary ? this.takeSpare() : null),
       () => this.hooks.onCapacity(),
+      (instance) => this.drain(instance),
     )
   }
 
@@ -130,7 +136,7 @@ export class Pool {
     this.stopped = true
     if (this.leaseTimer) clearInterval(this.leaseTimer)
     if (this.retryTimer) clearTimeout(this.retryTimer)
-    await Promise.all([...this.active, ...this.spares, ...this.retiring, ...this.sacrificial.all].map((i) => i.stop()))
+    await Promise.all([...this.active, ...this.spares, ...this.retiring, ...this.draining, ...this.sacrificial.all].map((i) => i.stop()))
   }
 
   /**
@@ -158,6 +164,11 @@ export class Pool {
   retire(instance: Instance): void {
     this.retiring.delete(instance)
     this.hooks.onRetired(instance)
+    this.drain(instance)
+  }
+
+  private drain(instance: Instance): void {
+    this.draining.add(instance)
     instance.drain()
   }
 
@@ -240,7 +251,9 @@ export class Pool {
 
   private handleLost(instance: Instance, loss: InstanceLoss): void {
     const lostAt = performance.now()
-    const crashLooping = loss.culprit === null && instance.inflight.size === 0 && lostAt - instance.readyAt < MIN_HEALTHY_UPTIME_MS
+    // Only a serving instance's death says the app cannot start: sacrificial ones die of the
+    // requests they were given, and a draining one of an abandoned request it was still running.
+    const crashLooping = loss.culprit === null && instance.inflight.size === 0 && lostAt - instance.readyAt < MIN_HEALTHY_UPTIME_MS && instance.role === 'serving' && !this.draining.has(instance)
     if (crashLooping && ++this.startFailures >= MAX_START_FAILURES && !this.stopped) {
       this.hooks.onStartFailures(loss.error ?? { name: 'Error', message: `instances keep dying right after start (${loss.reason})`, code: undefined, stack: undefined })
     }
@@ -250,6 +263,7 @@ export class Pool {
     if (spareIndex >= 0) this.spares.splice(spareIndex, 1)
     this.sacrificial.remove(instance)
     this.retiring.delete(instance)
+    this.draining.delete(instance)
     this.stalled.delete(instance)
     if (this.stopped) return
     this.balance()
@@ -259,6 +273,10 @@ export class Pool {
   private checkLeases(): void {
     const now = performance.now()
     this.sacrificial.reap(now)
+    for (const instance of this.draining) {
+      if (instance.state === 'dead') this.draining.delete(instance)
+      else if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+    }
     for (const instance of [...this.active, ...this.spares, ...this.retiring, ...this.sacrificial.all]) {
       if (instance.state !== 'ready' && instance.state !== 'tainted') continue
       if (instance.isLeaseExpired(now)) instance.kill('lease-expired')

@@ -40,6 +40,8 @@ export class SacrificialSet {
     private readonly takeSpare: (shape: string) => Instance | null,
     /** Capacity appeared: waiting runs may be placed. */
     private readonly onCapacity: () => void,
+    /** Lets an instance go (it finishes and exits). */
+    private readonly drain: (instance: Instance) => void,
   ) {}
 
   /** Every sacrificial instance, starting or ready. */
@@ -79,7 +81,7 @@ export class SacrificialSet {
     for (const instance of [...this.instances]) {
       if (instance.state === 'ready' && instance.inflight.size === 0 && now - instance.idleSince > IDLE_MS) {
         this.remove(instance)
-        instance.drain()
+        this.drain(instance)
       }
     }
   }
@@ -98,7 +100,7 @@ export class SacrificialSet {
       const idle = this.instances.find((i) => i.state === 'ready' && i.inflight.size === 0 && (i.shape !== shape || (need.fresh && i.served > 0)))
       if (!idle) return
       this.remove(idle)
-      idle.drain()
+      this.drain(idle)
     }
     const spare = this.takeSpare(shape)
     const instance = spare ?? this.start(need.shape)
