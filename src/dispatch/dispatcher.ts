@@ -206,12 +206,19 @@ export class Dispatcher {
    */
   private place(job: Job): void {
     if (job.deadline) clearTimeout(job.deadline)
-    job.deadline = setTimeout(() => this.expire(job), job.env!.deadlineMs)
     const instance = this.sacrificial.pick(job)
-    if (instance) return this.send(job, instance, true)
+    if (instance) return this.sendPlaced(job, instance)
+    // Waiting for one to start: its deadline counts from when it gets there.
+    job.deadline = setTimeout(() => this.expire(job), job.env!.deadlineMs + this.config.timeouts.startMs)
     if (this.sacrificial.push(job)) return
     this.finish(job)
     respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'too many requests are waiting for recovery; retry later', job.requestId, { 'retry-after': '1' })
+  }
+
+  private sendPlaced(job: Job, instance: Instance): void {
+    if (job.deadline) clearTimeout(job.deadline)
+    job.deadline = setTimeout(() => this.expire(job), job.env!.deadlineMs)
+    this.send(job, instance, true)
   }
 
   /** Dispatches queued requests to instances with room. */
@@ -221,7 +228,7 @@ export class Dispatcher {
       const job = this.queue.shift()!
       if (!job.done) this.send(job, instance)
     }
-    if (this.sacrificial.size > 0) this.sacrificial.pump((job, sacrificial) => this.send(job, sacrificial, true))
+    if (this.sacrificial.size > 0) this.sacrificial.pump((job, sacrificial) => this.sendPlaced(job, sacrificial))
   }
 
   handleMessage(instance: Instance, msg: FromInstance): void {
@@ -344,6 +351,7 @@ export class Dispatcher {
     instance.served++
     if (job.env?.exclusive) instance.exclusive = true
     if (job.env?.group && instance.group === null) instance.group = job.env.group
+    if (job.env) this.log.debug({ event: 'sacrificial-run', requestId: job.requestId, instance: instance.id, environment: job.env.tweak }, 'running on a sacrificial instance')
     const msg: RequestMessage = {
       type: 'request',
       id: job.id,
@@ -408,6 +416,9 @@ export class Dispatcher {
   /** The client went away before the response was complete. */
   private abandon(job: Job): void {
     job.instance?.post({ type: 'abort', id: job.id })
+    // A sacrificial instance may still be running it (a loop does not stop for an abort): it
+    // must not look idle to the next exclusive run, so it is retired.
+    if (job.instance?.role === 'sacrificial') this.pool!.taint(job.instance)
     this.guard.abandoned(job)
     this.finish(job)
   }

@@ -35,11 +35,13 @@ export class InstanceFailures {
       this.host.detach(job)
       this.pool().taint(instance)
       if (job.replayable && this.guard.ladderEnabled) {
-        this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, deadlineMs, action: 'recovery ladder; instance replaced' }, 'request deadline passed')
+        this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, role: instance.role, method: job.method, url: job.url, deadlineMs, action: 'recovery ladder; instance replaced' }, 'request deadline passed')
         if (this.guard.failed(job, { how: 'deadline', error: null, instance, spent: true })) return
       }
     }
-    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, method: job.method, url: job.url, deadlineMs, action: job.started ? 'connection closed' : instance ? 'answered 504; instance replaced' : 'answered 504' }, 'request deadline passed')
+    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, role: instance?.role, method: job.method, url: job.url, deadlineMs, action: job.started ? 'connection closed' : instance ? 'answered 504; instance replaced' : 'answered 504' }, 'request deadline passed')
+    // Still waiting (for an instance, or for a verdict): whatever trial it was part of goes on without it.
+    if (!instance) this.guard.abandoned(job)
     job.instance?.post({ type: 'abort', id: job.id })
     this.host.finish(job)
     if (job.started) job.res.destroy()

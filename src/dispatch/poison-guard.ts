@@ -85,7 +85,13 @@ export class PoisonGuard {
 
   /** A request in flight on an instance lost for no known reason: re-run it alone, elsewhere. */
   isolate(job: Job, failure: RunFailure): boolean {
-    return this.ladder.isolate(job, failure)
+    if (!this.ladder.isolate(job, failure)) return false
+    // Until it is judged, copies of it arriving meanwhile wait rather than reach (and perhaps
+    // kill) a serving instance: a suspicion, lifted when it completes (see `finished`).
+    const signature = this.signatureOf(job)
+    job.suspectOf = signature
+    if (!this.suspects.has(signature)) this.suspects.set(signature, [])
+    return true
   }
 
   /** A job was answered with the app's response (a ladder run that succeeded cures its signature). */
@@ -167,6 +173,7 @@ export class PoisonGuard {
    * kill, the verdict is still due, on its signature.
    */
   afterLoss(instance: Instance, culprit: string | null, loss: InstanceLoss): void {
+    this.ladder.instanceLost(instance, loss)
     const stalledSignature = this.stalledBy.get(instance)
     this.stalledBy.delete(instance)
     if (stalledSignature && culprit === null && loss.reason === 'lease-expired') {
@@ -188,7 +195,10 @@ export class PoisonGuard {
    * comes from stalledBy when the instance is killed); only completion clears it.
    */
   abandoned(job: Job): void {
+    const isolated = job.env?.tweak === 'isolate' ? job.suspectOf : null
     job.suspectOf = null
+    // An isolated suspect's client left: nothing will judge it, so its copies go on.
+    if (isolated) queueMicrotask(() => this.judge(isolated, 'cleared'))
     this.ladder.abandoned(job)
   }
 
@@ -227,6 +237,7 @@ export class PoisonGuard {
    */
   private evacuate(instance: Instance, running: number | null): void {
     let moved = 0
+    let isolated = 0
     for (const id of instance.inflight) {
       const job = this.host.jobs.get(id)
       if (!job || id === running || job.started || !job.replayable) continue
@@ -234,11 +245,17 @@ export class PoisonGuard {
       instance.post({ type: 'abort', id })
       job.instance = null
       job.attempts--
-      this.host.requeue(job)
-      moved++
+      // Nothing runs synchronously in it, yet it is stuck: one of these waiting requests may
+      // have started the loop (from a timer). They are suspects, not innocents: each is re-run
+      // alone, so the culprit cannot take another serving instance with it.
+      if (running === null && this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })) isolated++
+      else {
+        this.host.requeue(job)
+        moved++
+      }
     }
-    if (moved === 0) return
-    this.log.info({ event: 'evacuated', instance: instance.id, moved, running: running === null ? null : (this.host.jobs.get(running)?.requestId ?? null) }, `instance ${instance.id} stalled; re-serving ${moved} waiting request(s) elsewhere`)
+    if (moved + isolated === 0) return
+    this.log.info({ event: 'evacuated', instance: instance.id, moved, isolated, running: running === null ? null : (this.host.jobs.get(running)?.requestId ?? null) }, `instance ${instance.id} stalled; re-serving ${moved + isolated} waiting request(s) elsewhere`)
     this.host.pump()
   }
 

@@ -132,20 +132,42 @@ export class RecoveryLadder {
     this.cure(trial, trial.tried[trial.tried.length - 1]!, job)
   }
 
-  /** A job's client left: if it was the rung's last run, the next held request carries the rung on. */
+  /**
+   * A job's client left. If it was the rung's last run and still runs on its sacrificial
+   * instance, the rung is judged by that instance: lost within the rung's deadline, the rung
+   * failed (see `instanceLost`); otherwise the next held request carries the rung on.
+   */
   abandoned(job: Job): void {
     this.unqueue(job)
     if (!job.env || job.trialRung === 0) return
     const trial = this.trials.get(this.signatureOf(job))
     if (!trial || !trial.running.delete(job) || trial.running.size > 0 || trial.rungFailed) return
-    const next = trial.held.find((j) => !j.done)
-    if (!next) {
-      this.trials.delete(trial.signature)
+    const instance = job.instance
+    if (instance?.role === 'sacrificial' && trial.orphan === null) {
+      const timer = setTimeout(() => {
+        trial.orphan = null
+        this.carryOn(trial)
+      }, (trial.env?.deadlineMs ?? 0) + (trial.env?.leaseMs ?? 0))
+      timer.unref()
+      trial.orphan = { instance: instance.id, timer }
       return
     }
-    trial.held = trial.held.filter((j) => j !== next && !j.done)
-    trial.tried.pop()
-    this.advance(trial, next)
+    this.carryOn(trial)
+  }
+
+  /** An instance was lost: if a rung's orphaned run was on it, that rung failed. */
+  instanceLost(instance: { id: string }, loss: { reason: string; error: { name: string; message: string } | null }): void {
+    for (const trial of this.trials.values()) {
+      if (trial.orphan?.instance !== instance.id) continue
+      clearTimeout(trial.orphan.timer)
+      trial.orphan = null
+      recordFailure(trial, trial.subject as Job, { how: loss.reason, error: loss.error, instance, spent: true }, true)
+      trial.rungFailed = true
+      const next = this.nextHeld(trial)
+      if (next) this.advance(trial, next)
+      else this.poison(trial, null)
+      return
+    }
   }
 
   /** Any job ended: `reorder` runs waiting for it may go. */
@@ -157,6 +179,24 @@ export class RecoveryLadder {
       this.unqueue(waiting)
       this.host.place(waiting)
     }
+  }
+
+  /** The rung goes on with the next held request, or the trial ends undecided when none is left. */
+  private carryOn(trial: Trial): void {
+    if (this.trials.get(trial.signature) !== trial || trial.running.size > 0) return
+    const next = this.nextHeld(trial)
+    if (!next) {
+      this.trials.delete(trial.signature)
+      return
+    }
+    trial.tried.pop()
+    this.advance(trial, next)
+  }
+
+  private nextHeld(trial: Trial): Job | null {
+    const next = trial.held.find((j) => !j.done) ?? null
+    trial.held = trial.held.filter((j) => j !== next && !j.done)
+    return next
   }
 
   private open(signature: string, job: Job, failure: RunFailure): Trial {
@@ -242,8 +282,10 @@ export class RecoveryLadder {
     }
   }
 
-  private poison(trial: Trial, job: Job): boolean {
+  /** The verdict: quarantined. `job` is the request to answer with it (null when its client left). */
+  private poison(trial: Trial, job: Job | null): boolean {
     this.trials.delete(trial.signature)
+    if (trial.orphan) clearTimeout(trial.orphan.timer)
     const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
     this.log.warn(
       {
@@ -255,20 +297,24 @@ export class RecoveryLadder {
         instancesSpent: trial.spent.size,
         verdictMs: Math.round(performance.now() - trial.startedAt),
         until: new Date(entry.quarantinedUntil).toISOString(),
-        requestId: job.requestId,
+        requestId: job?.requestId ?? null,
         incidentId: trial.incidentId,
       },
       `no tweak cured ${trial.signature}: quarantined`,
     )
     this.incidents.write(toIncident(trial, 'poison', null))
-    this.host.finish(job)
-    respondError(job.res, 500, 'CRASHLESS_ERR_POISON', `the request failed ${trial.failures} times, also under tweaked environments (${trial.tried.join(', ') || 'none'}); requests like it are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, { incidentId: trial.incidentId })
+    if (job) this.answerPoison(trial, job, entry)
     for (const held of trial.held) {
       if (held.done) continue
       this.host.finish(held)
       respondQuarantined(held, entry)
     }
     return true
+  }
+
+  private answerPoison(trial: Trial, job: Job, entry: ImmunityEntry): void {
+    this.host.finish(job)
+    respondError(job.res, 500, 'CRASHLESS_ERR_POISON', `the request failed ${trial.failures} times, also under tweaked environments (${trial.tried.join(', ') || 'none'}); requests like it are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, { incidentId: trial.incidentId })
   }
 
   /** A tweak's environment, its deadline cut to what is left of the ladder's budget. */

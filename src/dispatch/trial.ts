@@ -31,6 +31,11 @@ export interface Trial {
   readonly running: Set<Job>
   /** The current rung's environment. */
   env: Environment | null
+  /**
+   * The rung's run whose client left while it still ran on a sacrificial instance: the rung is
+   * judged by what happens to that instance (lost: failed), within a bounded time.
+   */
+  orphan: { instance: string; timer: NodeJS.Timeout } | null
   /** Requests with the signature waiting for the verdict. */
   held: Job[]
   /** Instances the signature cost during the trial (by id). */
@@ -61,6 +66,7 @@ export function openTrial(signature: string, kind: FailureKind, job: Job): Trial
     rungFailed: false,
     running: new Set(),
     env: null,
+    orphan: null,
     held: [],
     spent: new Set(),
     failures: 0,

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { eventsSince, send, startWithConfig, stopAll, waitForEvents, type Answer } from '../faults/harness.js'
+import { request } from 'undici'
+import { agent, assertCrashlessError, assertStillServing, eventsSince, send, startWithConfig, stopAll, waitForEvents, type Answer } from '../faults/harness.js'
 
 after(stopAll)
 
@@ -38,15 +39,23 @@ test('a race is cured by exclusive execution; later requests like it run alone a
 test('a leak is cured by a fresh instance: every request succeeds although instances run out of heap', async () => {
   const server = await startWithConfig({ instances: 1, limits: { heapMb: 64 } }, APP)
   const from = server.logs.length
+  const outOfMemory = (): number => eventsSince(server, from, 'instance-lost').filter((l) => l.reason === 'out-of-memory' && l.role === 'serving').length
   // ~6 MB each on a 64 MB heap: one instance runs out within about ten; bounded at 25.
-  for (let i = 0; i < 25 && eventsSince(server, from, 'cured').length === 0; i++) {
+  for (let i = 0; i < 25 && outOfMemory() === 0; i++) {
     assertOk(await send(`${server.url}/leak`), /^leaked \d+$/)
   }
-  const cured = await server.waitForLog((l) => l.event === 'cured', 10_000)
-  assert.equal(cured.tweak, 'fresh')
-  assert.equal(cured.signature, 'GET /leak #-')
-  const lost = eventsSince(server, from, 'instance-lost')
-  assert.ok(lost.some((l) => l.reason === 'out-of-memory'), 'an instance did run out of heap')
+  const lost = await server.waitForLog((l) => l.event === 'instance-lost' && l.reason === 'out-of-memory' && l.role === 'serving', 5_000)
+  if (lost.culprit !== null) {
+    // Blamed on the request whose handler was allocating: the ladder's first tweak cures it.
+    const cured = await server.waitForLog((l) => l.event === 'cured', 5_000)
+    assert.deepEqual([cured.tweak, cured.signature], ['fresh', 'GET /leak #-'])
+  } else {
+    // The heap ran out between handlers: the request in flight was isolated on a sacrificial
+    // instance (a fresh one: the pool's spare), where it ran fine; that is the same cure.
+    assert.equal(lost.isolated, 1)
+    assert.equal(eventsSince(server, from, 'culprit').length, 0)
+  }
+  assert.equal(eventsSince(server, from, 'quarantined').length, 0, 'a leak is not poison')
 })
 
 test('a deep recursion is cured by a larger stack; the next one goes straight to a large-stack instance', async () => {
@@ -167,4 +176,26 @@ test('a route with many distinct failing signatures runs apart: its poison fails
 
   assertOk(await send(`${server.url}/maybe?v=good`), 'fine good')
   assertOk(await send(`${server.url}/ok?tag=x`), 'ok x')
+})
+
+test('a probe whose client gives up mid-rung still gets its verdict, from what happens to its instance', async () => {
+  const server = await startWithConfig({ instances: 2, timeouts: { leaseMs: 300, requestMs: 10_000 }, log: { level: 'debug' } }, 'faults-app.mjs')
+  const from = server.logs.length
+  const controller = new AbortController()
+  const gaveUp = request(`${server.url}/fault/loop?orphan=1`, { dispatcher: agent, signal: controller.signal }).then(
+    () => 'answered',
+    () => 'aborted',
+  )
+  // The loop cost its serving instance; it now runs alone with a longer lease. The client leaves.
+  await server.waitForLog((l) => l.event === 'sacrificial-run' && l.environment === 'deadline', 5_000)
+  controller.abort()
+  assert.equal(await gaveUp, 'aborted')
+  const verdict = await server.waitForLog((l) => l.event === 'quarantined', 5_000)
+  assert.equal(verdict.signature, 'GET /fault/loop?orphan=1 #-')
+  assert.equal(verdict.requestId, null, 'nobody left to answer')
+  assertCrashlessError(await send(`${server.url}/fault/loop?orphan=1`), 500, 'CRASHLESS_ERR_QUARANTINED')
+  const lost = await waitForEvents(server, from, 'instance-lost', 2)
+  assert.deepEqual(lost.map((l) => l.role), ['serving', 'sacrificial'])
+  await assertStillServing(server)
+  assert.equal(eventsSince(server, from, 'instance-lost').length, 2, 'two instances, as if the client had stayed')
 })
