@@ -1,91 +1,176 @@
 /**
- * The same faults in a fetch-style app (`export default { fetch }`). An error the handler
- * throws or rejects with fails only its request and costs no instance (`request-failed`);
- * errors that escape the handler in its async context are suppressed (`request-crashed`, no
- * instance lost), and so does process.exit() called by the handler; a synchronous loop costs the
- * instance and is blamed on its request; heap growth that keeps the loop turning is re-served up to maxAttempts; a hang gets 504.
+ * The same faults in a fetch-style app (`export default { fetch }`), every one a GET, so safe
+ * to re-run. An error the handler throws or rejects with fails only its request and costs no
+ * instance (`request-failed`, not re-run: the handler answered, with an error). Errors that
+ * escape the handler in its async context are suppressed (`request-crashed`, no instance lost),
+ * and so is process.exit(); the request then goes up the recovery ladder (fresh, exclusive) and
+ * is quarantined (POISON). A synchronous loop costs the instance and is blamed on its request,
+ * which is re-run once under a longer lease (`deadline`). Heap growth that keeps the loop turning
+ * cannot be blamed: the requests on that instance are re-run alone, the culprit fails alone and
+ * goes up the ladder. A hang passes its deadline, then a fresh instance's, then a tripled one.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { CrashlessProcess } from '../helpers/crashless-process.js'
-import { assertBenignUnharmed, assertCrashlessError, assertStillServing, eventsSince, send, startWithConfig, stopAll, underBenignLoad, waitForEvents } from './harness.js'
+import {
+  assertBenignUnharmed,
+  assertCrashlessError,
+  assertPoison,
+  assertRefusedUnrun,
+  assertStillServing,
+  eventsSince,
+  laddersSince,
+  send,
+  startWithConfig,
+  stopAll,
+  underBenignLoad,
+  waitForEvents,
+  waitForVerdict,
+} from './harness.js'
 
-const REQUEST_MS = 6_000
+const APP = 'faults-fetch.mjs'
+const LEASE_MS = 1_000
+/** Of the hang's own runtime: the hang takes five of them (requestMs, a fresh run's, 3x). */
+const HANG_REQUEST_MS = 600
 
 let server: CrashlessProcess
+let hangServer: CrashlessProcess
 
 before(async () => {
   // A lease of 1 s: near the heap cap, back-to-back full GCs can stall a 64 MB heap for more
   // than 500 ms, and the lease would then terminate the instance before V8 reports the OOM.
-  server = await startWithConfig({ instances: 2, limits: { heapMb: 64 }, timeouts: { requestMs: REQUEST_MS, leaseMs: 1_000 } }, 'faults-fetch.mjs')
+  // The deadline stays well past the loop's tripled lease, so the lease ends that run.
+  ;[server, hangServer] = await Promise.all([
+    startWithConfig({ instances: 2, limits: { heapMb: 64 }, timeouts: { requestMs: 6_000, leaseMs: LEASE_MS } }, APP),
+    startWithConfig({ instances: 2, timeouts: { requestMs: HANG_REQUEST_MS, leaseMs: LEASE_MS } }, APP),
+  ])
 })
 after(stopAll)
 
 type Outcome =
   | { kind: 'request-failed'; error: string }
-  | { kind: 'attributed'; reason: string; error: string }
-  | { kind: 'suppressed'; error: string }
-  | { kind: 'replayed'; reason: string }
+  | { kind: 'suppressed'; crash: string; error: string }
+  | { kind: 'looped' }
+  | { kind: 'isolated' }
   | { kind: 'deadline' }
 
 const faults: { path: string; outcome: Outcome }[] = [
   { path: '/fault/throw', outcome: { kind: 'request-failed', error: 'sync throw in the fetch handler' } },
   { path: '/fault/reject', outcome: { kind: 'request-failed', error: 'the fetch handler rejected' } },
   { path: '/fault/stack', outcome: { kind: 'request-failed', error: 'Maximum call stack size exceeded' } },
-  { path: '/fault/async-throw', outcome: { kind: 'suppressed', error: 'throw in a timer callback' } },
-  { path: '/fault/unhandled', outcome: { kind: 'suppressed', error: 'unhandled rejection' } },
-  { path: '/fault/exit', outcome: { kind: 'suppressed', error: 'process.exit(1) called by the app' } },
-  { path: '/fault/loop', outcome: { kind: 'attributed', reason: 'lease-expired', error: '' } },
-  { path: '/fault/oom', outcome: { kind: 'replayed', reason: 'out-of-memory' } },
+  { path: '/fault/async-throw', outcome: { kind: 'suppressed', crash: 'uncaughtException', error: 'throw in a timer callback' } },
+  { path: '/fault/unhandled', outcome: { kind: 'suppressed', crash: 'unhandledRejection', error: 'unhandled rejection' } },
+  { path: '/fault/exit', outcome: { kind: 'suppressed', crash: 'exit', error: 'process.exit(1) called by the app' } },
+  { path: '/fault/loop', outcome: { kind: 'looped' } },
+  { path: '/fault/oom', outcome: { kind: 'isolated' } },
   { path: '/fault/hang', outcome: { kind: 'deadline' } },
 ]
 
+const titles: Record<Outcome['kind'], string> = {
+  'request-failed': 'the handler failed: 500 CRASHLESS_ERR_HANDLER, not re-run, no instance lost',
+  suppressed: 'suppressed on the serving instance and two sacrificial ones (fresh, exclusive), then POISON; no instance lost',
+  looped: 'blamed on its request, re-run under a tripled lease, then POISON; two instances lost',
+  isolated: 'unattributed: isolated, fails alone (culprit), fresh fails too, then POISON; three instances lost',
+  deadline: 'deadline, fresh and tripled deadline all pass, then POISON after five requestMs; no instance lost',
+}
+
 for (const { path, outcome } of faults) {
-  test(`fetch style ${path}: ${outcome.kind}, benign requests unharmed`, async (t) => {
-    const from = server.logs.length
-    const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}${path}`))
+  test(`fetch style GET ${path}: ${titles[outcome.kind]}; benign requests unharmed`, async (t) => {
+    const target = outcome.kind === 'deadline' ? hangServer : server
+    const from = target.logs.length
+    const { fault: answer, load } = await underBenignLoad(target.url, () => send(`${target.url}${path}`))
     t.diagnostic(`benign: ${load.ok} ok, ${load.duringFault} during the fault, max ${load.maxMs.toFixed(1)} ms; fault answered after ${answer.ms.toFixed(0)} ms`)
     assertBenignUnharmed(load)
-    const lost = (): typeof server.logs => eventsSince(server, from, 'instance-lost')
+    const lost = (): typeof target.logs => eventsSince(target, from, 'instance-lost')
+    const lostSummary = (): string => JSON.stringify(lost().map(({ instance, role, reason, culprit, isolated, reserved, failed }) => ({ instance, role, reason, culprit, isolated, reserved, failed })))
+    let lostCount = 0
+
+    if (outcome.kind === 'request-failed') {
+      const requestId = assertCrashlessError(answer, 500, 'CRASHLESS_ERR_HANDLER')
+      const failed = await target.waitForLog((l) => l.event === 'request-failed' && l.requestId === requestId, 5_000)
+      assert.equal((failed.error as { message: string }).message, outcome.error)
+      await assertStillServing(target)
+      assert.deepEqual(eventsSince(target, from, 'ladder-step'), [], 'the app answered (with an error): nothing to re-run')
+      assert.deepEqual(eventsSince(target, from, 'request-crashed'), [])
+      assert.deepEqual(lost(), [], 'a handled failure costs no instance')
+      return
+    }
+
+    const { requestId, incidentId } = assertPoison(answer)
+    const verdict = await waitForVerdict(target, incidentId)
+    const signature = verdict.signature as string
+    assert.equal(signature, `GET ${path} #-`)
+    assert.equal(verdict.requestId, requestId)
 
     switch (outcome.kind) {
-      case 'request-failed': {
-        const requestId = assertCrashlessError(answer, 500, 'CRASHLESS_ERR_HANDLER')
-        const failed = await server.waitForLog((l) => l.event === 'request-failed' && l.requestId === requestId, 5_000)
-        assert.equal((failed.error as { message: string }).message, outcome.error)
-        assert.deepEqual(lost(), [], 'a handled failure costs no instance')
-        break
-      }
-      case 'attributed': {
-        const requestId = assertCrashlessError(answer, 500, 'CRASHLESS_ERR_HANDLER')
-        const event = await server.waitForLog((l) => l.event === 'instance-lost' && l.culprit === requestId, 5_000)
-        assert.equal(event.reason, outcome.reason)
-        // A loop leaves no error behind: the instance was terminated from outside.
-        if (outcome.error) assert.equal((event.error as { message: string }).message, outcome.error)
-        assert.equal(lost().length, 1)
-        break
-      }
       case 'suppressed': {
-        const requestId = assertCrashlessError(answer, 500, 'CRASHLESS_ERR_HANDLER')
-        const event = await server.waitForLog((l) => l.event === 'request-crashed' && l.requestId === requestId, 5_000)
-        assert.equal((event.error as { message: string }).message, outcome.error)
-        assert.deepEqual(lost(), [], 'a suppressed crash costs no instance')
+        const crashed = await waitForEvents(target, from, 'request-crashed', 3)
+        assert.deepEqual(
+          crashed.map((l) => [l.requestId, l.role, l.kind, (l.error as { message: string }).message]),
+          ['serving', 'sacrificial', 'sacrificial'].map((role) => [requestId, role, outcome.crash, outcome.error]),
+        )
+        assert.deepEqual(verdict.tried, ['fresh', 'exclusive'])
+        assert.equal(verdict.instancesSpent, 3)
         break
       }
-      case 'replayed': {
-        assertCrashlessError(answer, 502, 'CRASHLESS_ERR_INSTANCE_LOST')
-        await waitForEvents(server, from, 'instance-lost', 3)
-        const summary = JSON.stringify(lost().map(({ time, instance, reason, reserved, failed }) => ({ time, instance, reason, reserved, failed })))
-        assert.deepEqual(lost().map((l) => l.reason), [outcome.reason, outcome.reason, outcome.reason], summary)
+      case 'looped': {
+        // The serving instance, then a sacrificial one whose lease (3x) ran out as well.
+        const events = await waitForEvents(target, from, 'instance-lost', 2)
+        assert.deepEqual(
+          events.map((l) => [l.role, l.reason, l.culprit]),
+          [
+            ['serving', 'lease-expired', requestId],
+            ['sacrificial', 'lease-expired', requestId],
+          ],
+          lostSummary(),
+        )
+        assert.ok(answer.ms >= LEASE_MS + 3 * LEASE_MS, `answered after ${answer.ms} ms, before two leases (1x, 3x) could expire`)
+        assert.deepEqual(verdict.tried, ['deadline'])
+        assert.equal(verdict.instancesSpent, 2)
+        lostCount = 2
+        break
+      }
+      case 'isolated': {
+        // The heap grows from setImmediate: the instance cannot tell which request did it.
+        const events = await waitForEvents(target, from, 'instance-lost', 3)
+        assert.deepEqual(
+          events.map((l) => [l.role, l.reason, l.culprit]),
+          [
+            ['serving', 'out-of-memory', null],
+            ['sacrificial', 'out-of-memory', requestId],
+            ['sacrificial', 'out-of-memory', requestId],
+          ],
+          lostSummary(),
+        )
+        for (const event of events) assert.equal((event.error as { code?: string }).code, 'ERR_WORKER_OUT_OF_MEMORY')
+        assert.ok((events[0]!.isolated as number) >= 1, `what was in flight there was isolated: ${lostSummary()}`)
+        assert.equal(events[0]!.failed, 0, 'nobody failed for the unattributed loss')
+        const culprits = eventsSince(target, from, 'culprit')
+        assert.deepEqual(culprits.map((l) => [l.requestId, l.signature]), [[requestId, signature]], 'only the request that grows the heap is the culprit')
+        // Running alone counts as the exclusive tweak; then fresh; the heap rung is past the bound.
+        assert.deepEqual(verdict.tried, ['exclusive', 'fresh'])
+        assert.equal(verdict.instancesSpent, 3)
+        lostCount = 3
         break
       }
       case 'deadline': {
-        const requestId = assertCrashlessError(answer, 504, 'CRASHLESS_ERR_DEADLINE')
-        assert.ok(answer.ms >= REQUEST_MS - 50, `answered after ${answer.ms} ms`)
-        await server.waitForLog((l) => l.event === 'deadline' && l.requestId === requestId, 5_000)
-        assert.deepEqual(lost(), [])
+        const deadlines = await waitForEvents(target, from, 'deadline', 3)
+        assert.deepEqual(
+          deadlines.map((l) => [l.requestId, l.deadlineMs, String(l.action).startsWith('recovery ladder')]),
+          [HANG_REQUEST_MS, HANG_REQUEST_MS, 3 * HANG_REQUEST_MS].map((ms) => [requestId, ms, true]),
+        )
+        assert.ok(answer.ms >= 5 * HANG_REQUEST_MS - 50, `answered after ${answer.ms} ms, before the three deadlines`)
+        assert.ok(answer.ms < 5 * HANG_REQUEST_MS + 3_000, `answered after ${answer.ms} ms`)
+        assert.deepEqual(verdict.tried, ['fresh', 'deadline'])
+        // Each instance whose deadline passed is retired (a deadlock may live there), none lost.
+        assert.equal(verdict.instancesSpent, 3)
+        break
       }
     }
-    await assertStillServing(server)
+    assert.deepEqual(laddersSince(target, from, signature), (verdict.tried as string[]).filter((tweak) => outcome.kind !== 'isolated' || tweak !== 'exclusive'))
+
+    await assertRefusedUnrun(target, `${target.url}${path}`, incidentId)
+    await assertStillServing(target)
+    assert.equal(lost().length, lostCount, lostSummary())
   })
 }

@@ -1,14 +1,34 @@
 /**
  * A request whose handler never responds (a promise that never settles) does not block
- * anything else: it gets 504 CRASHLESS_ERR_DEADLINE at `timeouts.requestMs`, its instance
- * stays in service, and benign requests beside it are answered meanwhile.
+ * anything else, and no instance is lost for it (its event loop is fine); the instance that held
+ * it is replaced quietly (it may hold a lock the request never releases). A POST without an
+ * Idempotency-Key (not safe to re-run) gets 504 CRASHLESS_ERR_DEADLINE at `timeouts.requestMs`.
+ * A GET goes up the recovery ladder when its deadline passes: re-run on a fresh sacrificial
+ * instance (requestMs again), then under a tripled deadline; it hangs there too, so it is
+ * quarantined (500 CRASHLESS_ERR_POISON) after about five requestMs, and requests like it that
+ * came meanwhile are refused (CRASHLESS_ERR_QUARANTINED) with the same incident.
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { CrashlessProcess } from '../helpers/crashless-process.js'
-import { assertBenignUnharmed, assertCrashlessError, assertStillServing, eventsSince, send, startWithConfig, stopAll, underBenignLoad } from './harness.js'
+import {
+  assertBenignUnharmed,
+  assertCrashlessError,
+  assertPoison,
+  assertRefusedUnrun,
+  assertStillServing,
+  crashlessError,
+  eventsSince,
+  laddersSince,
+  send,
+  startWithConfig,
+  stopAll,
+  underBenignLoad,
+  waitForEvents,
+  waitForVerdict,
+} from './harness.js'
 
-const REQUEST_MS = 1_500
+const REQUEST_MS = 400
 
 let server: CrashlessProcess
 
@@ -17,33 +37,104 @@ before(async () => {
 })
 after(stopAll)
 
-for (const method of ['GET', 'POST']) {
-  test(`${method} /fault/hang: 504 CRASHLESS_ERR_DEADLINE at requestMs, nothing else affected`, async (t) => {
-    const from = server.logs.length
-    const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}/fault/hang`, { method, ...(method === 'POST' ? { body: 'x' } : {}) }))
-    t.diagnostic(`benign: ${load.ok} ok, ${load.duringFault} during the fault, max ${load.maxMs.toFixed(1)} ms; hang answered after ${answer.ms.toFixed(0)} ms`)
-
-    const requestId = assertCrashlessError(answer, 504, 'CRASHLESS_ERR_DEADLINE')
-    assert.ok(answer.ms >= REQUEST_MS - 50, `answered after ${answer.ms} ms, before the deadline`)
-    assert.ok(answer.ms < REQUEST_MS + 1_000, `answered after ${answer.ms} ms, long past the deadline`)
-    assertBenignUnharmed(load)
-    assert.ok(load.duringFault > 0, 'benign requests were answered while the hang was pending')
-
-    const deadline = await server.waitForLog((l) => l.event === 'deadline' && l.requestId === requestId, 5_000)
-    assert.equal(deadline.action, 'answered 504')
-    assert.equal(deadline.deadlineMs, REQUEST_MS)
-    // A hung request is not a hung instance: its event loop is fine, so nothing is replaced.
-    assert.deepEqual(eventsSince(server, from, 'instance-lost'), [])
-
-    await assertStillServing(server)
-  })
-}
-
-test('many hung requests at once: each gets 504, the instances stay in service', async () => {
+test('POST /fault/hang (not replayable): 504 CRASHLESS_ERR_DEADLINE at requestMs, nothing else affected', async (t) => {
   const from = server.logs.length
-  const answers = await Promise.all(Array.from({ length: 20 }, () => send(`${server.url}/fault/hang`)))
+  const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}/fault/hang`, { method: 'POST', body: 'x' }))
+  t.diagnostic(`benign: ${load.ok} ok, ${load.duringFault} during the fault, max ${load.maxMs.toFixed(1)} ms; hang answered after ${answer.ms.toFixed(0)} ms`)
+
+  const requestId = assertCrashlessError(answer, 504, 'CRASHLESS_ERR_DEADLINE')
+  assert.ok(answer.ms >= REQUEST_MS - 50, `answered after ${answer.ms} ms, before the deadline`)
+  assert.ok(answer.ms < REQUEST_MS + 1_000, `answered after ${answer.ms} ms, long past the deadline`)
+  assertBenignUnharmed(load)
+  assert.ok(load.duringFault > 0, 'benign requests were answered while the hang was pending')
+
+  const deadline = await server.waitForLog((l) => l.event === 'deadline' && l.requestId === requestId, 5_000)
+  assert.match(String(deadline.action), /^answered 504/)
+  assert.equal(deadline.deadlineMs, REQUEST_MS)
+  await assertStillServing(server)
+  assert.equal(eventsSince(server, from, 'deadline').length, 1)
+  assert.deepEqual(eventsSince(server, from, 'ladder-step'), [])
+  // A hung request is not a hung instance: its event loop is fine, so nothing is replaced.
+  assert.deepEqual(eventsSince(server, from, 'instance-lost'), [])
+})
+
+test('GET /fault/hang: deadline, fresh and tripled deadline pass, then POISON after five requestMs; nothing else affected', async (t) => {
+  const from = server.logs.length
+  const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}/fault/hang`))
+  t.diagnostic(`benign: ${load.ok} ok, ${load.duringFault} during the fault, max ${load.maxMs.toFixed(1)} ms; hang answered after ${answer.ms.toFixed(0)} ms`)
+
+  const { requestId, incidentId } = assertPoison(answer)
+  assert.ok(answer.ms >= 5 * REQUEST_MS - 50, `answered after ${answer.ms} ms, before its three deadlines`)
+  assert.ok(answer.ms < 5 * REQUEST_MS + 3_000, `answered after ${answer.ms} ms`)
+  assertBenignUnharmed(load)
+  assert.ok(load.duringFault > 0, 'benign requests were answered while the hang was pending')
+
+  const deadlines = await waitForEvents(server, from, 'deadline', 3)
+  assert.deepEqual(
+    deadlines.map((l) => [l.requestId, l.deadlineMs, String(l.action).startsWith('recovery ladder')]),
+    [REQUEST_MS, REQUEST_MS, 3 * REQUEST_MS].map((ms) => [requestId, ms, true]),
+  )
+  const verdict = await waitForVerdict(server, incidentId)
+  assert.equal(verdict.signature, 'GET /fault/hang #-')
+  assert.deepEqual(verdict.tried, ['fresh', 'deadline'])
+  // The serving instance and both sacrificial ones are retired after their deadline passed.
+  assert.equal(verdict.instancesSpent, 3)
+  assert.deepEqual(laddersSince(server, from, 'GET /fault/hang #-'), ['fresh', 'deadline'])
+
+  await assertRefusedUnrun(server, `${server.url}/fault/hang`, incidentId)
+  await assertStillServing(server)
+  assert.equal(eventsSince(server, from, 'deadline').length, 3)
+  assert.deepEqual(eventsSince(server, from, 'instance-lost'), [])
+})
+
+test('many hung POSTs at once: each gets 504 at requestMs, no instance is lost', async () => {
+  const from = server.logs.length
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => send(`${server.url}/fault/hang?n=${i}`, { method: 'POST', body: 'x' })))
   const ids = answers.map((a) => assertCrashlessError(a, 504, 'CRASHLESS_ERR_DEADLINE'))
   assert.equal(new Set(ids).size, 20, 'every request has its own id')
-  assert.deepEqual(eventsSince(server, from, 'instance-lost'), [])
+  await waitForEvents(server, from, 'deadline', 20)
   await assertStillServing(server)
+  assert.deepEqual(eventsSince(server, from, 'ladder-step'), [])
+  assert.deepEqual(eventsSince(server, from, 'instance-lost'), [])
+})
+
+test('many hung GETs alike at once: one ladder for all of them, one POISON and the rest QUARANTINED with its incident', async () => {
+  const from = server.logs.length
+  const started = performance.now()
+  const answers = await Promise.all(Array.from({ length: 20 }, () => send(`${server.url}/fault/hang?many=1`)))
+  const elapsed = performance.now() - started
+  const codes = answers.map((a) => crashlessError(a).code)
+  const poisoned = answers.filter((_, i) => codes[i] === 'CRASHLESS_ERR_POISON')
+  assert.equal(poisoned.length, 1, `one verdict: ${JSON.stringify(codes)}`)
+  const { incidentId } = assertPoison(poisoned[0]!)
+  for (const answer of answers.filter((a) => a !== poisoned[0])) {
+    assertCrashlessError(answer, 500, 'CRASHLESS_ERR_QUARANTINED')
+    assert.equal(crashlessError(answer).incidentId, incidentId)
+  }
+  assert.equal(new Set(answers.map((a) => a.requestId)).size, 20, 'every request has its own id')
+  assert.ok(elapsed < 5 * REQUEST_MS + 3_000, `answered after ${elapsed.toFixed(0)} ms: the copies waited for one ladder, not each its own`)
+
+  const verdict = await waitForVerdict(server, incidentId)
+  assert.deepEqual(verdict.tried, ['fresh', 'deadline'])
+  assert.equal(verdict.instancesSpent, 3, 'the copies are not counted against the bound: the ladder did not choose to run them')
+  assert.deepEqual(laddersSince(server, from, 'GET /fault/hang?many=1 #-'), ['fresh', 'deadline'])
+  await assertRefusedUnrun(server, `${server.url}/fault/hang?many=1`, incidentId)
+  await assertStillServing(server)
+  assert.deepEqual(eventsSince(server, from, 'instance-lost'), [])
+})
+
+test('a ladder run whose deadline is shorter than an instance start still runs: the deadline counts from when it reaches its instance, and the verdict is POISON, not 504', async () => {
+  // 50 ms is less than a worker takes to start: every rung waits for its sacrificial instance.
+  const quick = await startWithConfig({ instances: 2, timeouts: { requestMs: 50, leaseMs: 1_000 } })
+  const from = quick.logs.length
+  const answer = await send(`${quick.url}/fault/hang`)
+  const { requestId, incidentId } = assertPoison(answer)
+  const verdict = await waitForVerdict(quick, incidentId)
+  assert.deepEqual(verdict.tried, ['fresh', 'deadline'])
+  const deadlines = eventsSince(quick, from, 'deadline')
+  assert.deepEqual(
+    deadlines.map((l) => [l.requestId, l.deadlineMs, String(l.action).startsWith('recovery ladder'), typeof l.instance]),
+    [50, 50, 150].map((ms) => [requestId, ms, true, 'string']),
+    'every run reached an instance before its deadline passed',
+  )
 })

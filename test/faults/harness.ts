@@ -63,6 +63,55 @@ export function assertCrashlessError(answer: Answer, status: number, code: strin
   return answer.requestId
 }
 
+/** The `error` object of a crashless JSON error. */
+export interface CrashlessError {
+  code: string
+  message: string
+  requestId: string
+  incidentId?: string
+}
+
+/** The error object of a crashless JSON error answer (any status). */
+export function crashlessError(answer: Answer): CrashlessError {
+  return (JSON.parse(answer.body) as { error: CrashlessError }).error
+}
+
+/**
+ * Asserts the recovery ladder's verdict on a request no tweak cured: 500 CRASHLESS_ERR_POISON
+ * with an incident id. Returns the request and incident ids.
+ */
+export function assertPoison(answer: Answer): { requestId: string; incidentId: string } {
+  const requestId = assertCrashlessError(answer, 500, 'CRASHLESS_ERR_POISON')
+  const { incidentId } = crashlessError(answer)
+  assert.match(incidentId ?? '', /^inc-\d{8}T\d{6}Z-[0-9a-f]{8}$/, 'the poison verdict names its incident')
+  return { requestId, incidentId: incidentId! }
+}
+
+/**
+ * Sends `url` again after a poison verdict: refused unrun with 500 CRASHLESS_ERR_QUARANTINED
+ * quoting the same incident, and no request crashes nor instance is lost meanwhile.
+ */
+export async function assertRefusedUnrun(server: CrashlessProcess, url: string, incidentId: string, init: Parameters<typeof send>[1] = {}): Promise<void> {
+  const before = server.logs.filter((l) => l.event === 'request-crashed' || l.event === 'instance-lost' || l.event === 'ladder-step').length
+  const answer = await send(url, init)
+  assertCrashlessError(answer, 500, 'CRASHLESS_ERR_QUARANTINED')
+  assert.equal(crashlessError(answer).incidentId, incidentId, 'the refusal quotes the incident that decided it')
+  assert.ok(answer.ms < 1_000, `refused after ${answer.ms} ms`)
+  assert.equal(server.logs.filter((l) => l.event === 'request-crashed' || l.event === 'instance-lost' || l.event === 'ladder-step').length, before, 'nothing ran')
+}
+
+/** The `quarantined` verdict of the ladder for `incidentId`, once it is logged. */
+export function waitForVerdict(server: CrashlessProcess, incidentId: string, timeoutMs = 5_000): Promise<LogLine> {
+  return server.waitForLog((l) => l.event === 'quarantined' && l.incidentId === incidentId, timeoutMs)
+}
+
+/** The tweaks of the `ladder-step` events logged after the `from`-th line, for `signature`. */
+export function laddersSince(server: CrashlessProcess, from: number, signature: string): string[] {
+  return eventsSince(server, from, 'ladder-step')
+    .filter((l) => l.signature === signature)
+    .map((l) => l.tweak as string)
+}
+
 /** What the benign load saw. */
 export interface LoadReport {
   /** Benign requests answered 200 with the right body. */

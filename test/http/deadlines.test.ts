@@ -1,5 +1,8 @@
 // Request deadlines (timeouts.requestMs) and clients that go away mid-request: the request is
-// dropped cleanly, its instance slot is freed, and the next requests are served.
+// dropped cleanly, its instance slot is freed, and the next requests are served. A request that
+// is not safe to re-run (a POST without an Idempotency-Key) gets 504 when its deadline passes; a
+// GET goes up the recovery ladder instead (a fresh instance, then a tripled deadline) and, if it
+// never completes there either, is quarantined (500 CRASHLESS_ERR_POISON).
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { after, before, describe, test } from 'node:test'
@@ -37,9 +40,9 @@ async function assertServing(server: CrashlessProcess, tag: string): Promise<voi
 }
 
 describe('deadlines', () => {
-  test('a request that never completes gets 504 JSON after timeouts.requestMs', async () => {
+  test('a POST (not safe to re-run) that never completes gets 504 JSON after timeouts.requestMs', async () => {
     const started = performance.now()
-    const res = await withTimeout(send(`${deadlined.url}/never?name=never-1`).response, 10_000, 'no answer to a hung request')
+    const res = await withTimeout(send(`${deadlined.url}/never?name=never-1`, { method: 'POST' }).response, 10_000, 'no answer to a hung request')
     const elapsed = performance.now() - started
     assert.equal(res.status, 504)
     assert.match(String(res.headers['content-type']), /^application\/json/)
@@ -50,15 +53,46 @@ describe('deadlines', () => {
     assert.ok(elapsed < REQUEST_MS + 3_000, `answered after ${elapsed.toFixed(0)} ms`)
     const log = await deadlined.waitForLog((l) => l.event === 'deadline' && l.requestId === error.error.requestId)
     assert.equal(log.url, '/never?name=never-1')
-    assert.equal(log.action, 'answered 504')
+    assert.match(String(log.action), /^answered 504/)
     await assertServing(deadlined, 'after-504')
   })
 
-  test('the app sees its request close when the deadline passes', async () => {
-    const res = send(`${deadlined.url}/hold?name=deadline-hold`)
+  test('the app sees its request close when the deadline of a POST passes', async () => {
+    const res = send(`${deadlined.url}/hold?name=deadline-hold`, { method: 'POST' })
     await gate.arrived('deadline-hold')
     assert.equal((await withTimeout(res.response, 5_000, 'no 504')).status, 504)
     await gate.arrived('deadline-hold:closed', 5_000)
+  })
+
+  test('a GET that never completes is re-run (fresh, then a tripled deadline), then 500 CRASHLESS_ERR_POISON after about five requestMs; the app sees its request close', async () => {
+    const from = deadlined.logs.length
+    const started = performance.now()
+    const res = await withTimeout(send(`${deadlined.url}/hold?name=ladder-hold`).response, 10_000, 'no answer to a hung GET')
+    const elapsed = performance.now() - started
+    assert.equal(res.status, 500, res.body)
+    assert.match(String(res.headers['content-type']), /^application\/json/)
+    const error = (JSON.parse(res.body) as { error: { code: string; requestId: string; incidentId: string } }).error
+    assert.equal(error.code, 'CRASHLESS_ERR_POISON')
+    assert.equal(res.headers['x-crashless-request-id'], error.requestId)
+    assert.match(error.incidentId, /^inc-/)
+    assert.ok(elapsed >= 5 * REQUEST_MS - 20, `answered after ${elapsed.toFixed(0)} ms, before its three deadlines`)
+    assert.ok(elapsed < 5 * REQUEST_MS + 3_000, `answered after ${elapsed.toFixed(0)} ms`)
+    const verdict = await deadlined.waitForLog((l) => l.event === 'quarantined' && l.incidentId === error.incidentId, 5_000)
+    assert.deepEqual(verdict.tried, ['fresh', 'deadline'])
+    const deadlines = deadlined.logs.slice(from).filter((l) => l.event === 'deadline')
+    assert.deepEqual(
+      deadlines.map((l) => [l.requestId, l.deadlineMs, String(l.action).startsWith('recovery ladder')]),
+      [REQUEST_MS, REQUEST_MS, 3 * REQUEST_MS].map((ms) => [error.requestId, ms, true]),
+    )
+    const refused = await withTimeout(send(`${deadlined.url}/hold?name=ladder-hold`).response, 5_000, 'no answer to a quarantined GET')
+    assert.equal(refused.status, 500)
+    assert.deepEqual(
+      [(JSON.parse(refused.body) as CrashlessErrorBody).error.code, (JSON.parse(refused.body) as { error: { incidentId: string } }).error.incidentId],
+      ['CRASHLESS_ERR_QUARANTINED', error.incidentId],
+    )
+    await assertServing(deadlined, 'after-poison')
+    // The first run was told its deadline passed (the re-runs were too, under the same name).
+    await gate.arrived('ladder-hold:closed', 5_000)
   })
 
   test('a response already streaming when the deadline passes is cut, not completed', async () => {

@@ -1,7 +1,9 @@
 /**
  * Requests with an `Idempotency-Key`: a retry of one that committed gets the recorded response
  * and the app does not run again (each run counts itself in the store, committed with it); a
- * retry of one that failed runs; the same key for another request is refused (422), and while
+ * retry of one that failed runs (the key also makes it safe for the recovery ladder to re-run a
+ * crash; a request that crashes every time is quarantined, key or not, and none of its runs
+ * commits anything); the same key for another request is refused (422), and while
  * the first runs (409); a streamed response is applied once but cannot be replayed (422);
  * records expire, and survive a restart (sqlite).
  */
@@ -61,18 +63,47 @@ test('a response without a body is replayed too', async () => {
   assert.equal(await runs(server.url, 'empty'), 1)
 })
 
-test('a retry of a request that failed (crash, 5xx) runs again; what failed left nothing', async () => {
-  const crashed = await charge(server.url, 'crash', 'key-crash', { headers: { 'x-fail': 'crash' } })
+test('a keyed request that crashes every time: re-run by the recovery ladder, each run left nothing, POISON; its retry is refused unrun', async () => {
+  const from = server.logs.length
+  const crashed = await charge(server.url, 'crash-ladder', 'key-crash-ladder', { headers: { 'x-fail': 'crash' } })
+  // The key makes the POST safe to re-run: the ladder tries it again on a fresh instance and alone.
+  assertCrashlessError(crashed, 500, 'CRASHLESS_ERR_POISON')
+  const { requestId, incidentId } = (JSON.parse(crashed.body) as { error: { requestId: string; incidentId: string } }).error
+  const verdict = await server.waitForLog((l) => l.event === 'quarantined' && l.incidentId === incidentId, 5_000)
+  assert.deepEqual(verdict.tried, ['fresh', 'exclusive'])
+  assert.equal(verdict.instancesSpent, 3)
+  await server.waitForLog(() => server.logs.slice(from).filter((l) => l.event === 'request-crashed').length >= 3, 5_000)
+  const crashes = server.logs.slice(from).filter((l) => l.event === 'request-crashed')
+  assert.deepEqual(crashes.map((l) => [l.requestId, l.role]), ['serving', 'sacrificial', 'sacrificial'].map((role) => [requestId, role]))
+  // Three runs counted themselves; none of them committed.
+  assert.equal(await runs(server.url, 'crash-ladder'), 0)
+
+  // The same request again, key and all (the crash header is no part of its signature): refused
+  // without running, quoting the incident; there is no recorded response to replay.
+  const retry = await charge(server.url, 'crash-ladder', 'key-crash-ladder')
+  assertCrashlessError(retry, 500, 'CRASHLESS_ERR_QUARANTINED')
+  assert.equal((JSON.parse(retry.body) as { error: { incidentId: string } }).error.incidentId, incidentId)
+  assert.equal(retry.headers['idempotent-replayed'], undefined)
+  assert.equal(await runs(server.url, 'crash-ladder'), 0)
+  assert.equal(server.logs.slice(from).filter((l) => l.event === 'request-crashed').length, 3)
+})
+
+test('a retry of a request that failed (crash with the ladder off, 5xx) runs again; what failed left nothing', async () => {
+  // Without the ladder, a crash answers 500 at once and the signature is only quarantined at
+  // immunity.threshold (2) crashes, so the keyed retry can run.
+  const off = await startApp('idempotent.mjs', { instances: 1, recovery: { ladder: [] } })
+  const crashed = await charge(off.url, 'crash', 'key-crash', { headers: { 'x-fail': 'crash' } })
   assertCrashlessError(crashed, 500, 'CRASHLESS_ERR_HANDLER')
-  const failed = await charge(server.url, 'crash', 'key-crash', { headers: { 'x-fail': '500' } })
+  const failed = await charge(off.url, 'crash', 'key-crash', { headers: { 'x-fail': '500' } })
   assert.equal(failed.status, 500, failed.body)
-  assert.equal(await runs(server.url, 'crash'), 0)
-  const retry = await charge(server.url, 'crash', 'key-crash')
+  assert.deepEqual(JSON.parse(failed.body), { failed: true }, 'the app\'s own 500, not a crashless error')
+  assert.equal(await runs(off.url, 'crash'), 0)
+  const retry = await charge(off.url, 'crash', 'key-crash')
   assert.equal(retry.status, 201, retry.body)
   assert.equal(retry.headers['idempotent-replayed'], undefined)
   assert.equal(JSON.parse(retry.body).run, 1)
-  assert.equal((await charge(server.url, 'crash', 'key-crash')).headers['idempotent-replayed'], 'true')
-  assert.equal(await runs(server.url, 'crash'), 1)
+  assert.equal((await charge(off.url, 'crash', 'key-crash')).headers['idempotent-replayed'], 'true')
+  assert.equal(await runs(off.url, 'crash'), 1)
 })
 
 test('the key reused for another request (body, target or method differ): 422, nothing runs', async () => {
