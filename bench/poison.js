@@ -7,9 +7,11 @@
 // B, distinct-poison flood (throw, exit, loop): the same benign loops, but every 10th request the
 //    client sends is a poison with a new `?v=` (a new signature every time), fire-and-forget.
 //
-// Goals (issue 3, point 6): one poison signature crashes at most 3 instances over its life; benign
-// success >= 99.9% under A and >= 99% under the flood. Time to verdict (crashless): first poison
-// sent -> its `quarantined` log line. PM2 rows show what the same app gets without crashless.
+// Goals (issue 3, point 6): one poison signature crashes at most 3 instances over its life, serving
+// and sacrificial ones (the recovery ladder's re-runs) together; benign success >= 99.9% under A
+// and >= 99% under the flood. Time to verdict (crashless): first poison sent -> its `quarantined`
+// log line. In the flood, when the route's bulkhead closed and where poison failed after it.
+// PM2 rows show what the same app gets without crashless.
 //
 //   node bench/poison.js [--kinds none,throw,...] [--flood-kinds throw,exit,loop] [--peers crashless,pm2]
 //                        [--duration 6] [--warmup 1] [--interval 200] [--concurrency 20]
@@ -96,9 +98,9 @@ async function runRepeated(kind, fault, env) {
   })
   const benign = benignStats(measured.samples, durationMs)
   const crashes = crashStats(kind, { logFile, info, shots: measured.shots, poisonPath })
-  // Benign requests never crash this app, so every instance lost or retired in the run is this
-  // poison's doing, attributed or not (a poison whose client gave up can't be named as culprit).
-  const perSig = crashes.instances
+  // crashless: instances charged to the signature, serving and sacrificial (benign requests never
+  // crash this app, so unattributed losses count too). PM2: every restart.
+  const perSig = crashes.signature?.instances ?? crashes.instances
   const pass = benign.successRatio >= 0.999 && (perSig ?? 0) <= MAX_CRASHES_PER_SIGNATURE
   return {
     scenario: 'repeated',
@@ -173,7 +175,7 @@ async function main() {
       try {
         const r = scenario === 'flood' ? await runFlood(kind, fault, { pm2, crashlessRoot }) : await runRepeated(kind, fault, { pm2, crashlessRoot })
         results.push(r)
-        log(`${scenario.padEnd(8)} ${fault.padEnd(11)} ${kind.padEnd(9)} benign ${(r.benign.successRatio * 100).toFixed(2)}% ok, crashes ${r.crashes.instances ?? '-'}, poison ${r.poison.sent}`)
+        log(`${scenario.padEnd(8)} ${fault.padEnd(11)} ${kind.padEnd(9)} benign ${(r.benign.successRatio * 100).toFixed(2)}% ok, instances lost ${r.crashes.instances ?? '-'}, worst sig ${r.crashes.worstPerSignature ?? '-'}, poison ${r.poison.sent}`)
       } catch (err) {
         log(`${scenario} ${fault} ${kind}: run failed: ${err.message}`)
         results.push({ scenario, peer: kind, fault, error: err.message, goal: { pass: false } })

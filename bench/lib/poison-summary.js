@@ -1,9 +1,10 @@
 // Turns one poison.js run (benign samples, poison shots, the peer's log or PM2 counters) into the
 // result record that is printed and stored: benign success / req/s / p50 / p99, poison outcomes,
-// instance crashes per poison signature, and (crashless) the time from the first poison sent to
-// its `quarantined` log line.
+// instance crashes per poison signature (serving and sacrificial instances apart, against
+// crashless's own `instancesSpent`), (crashless) the time from the first poison sent to its
+// verdict, and, in the flood, when the route was bulkheaded and what the poison hit after that.
 import { countOutcomes } from './gaps.js'
-import { attributeCrashes, perSignature, readLogEvents } from './poison-attribution.js'
+import { attributeCrashes, countRoles, instancesBySignature, perSignature, readLogEvents } from './poison-attribution.js'
 import { median, percentileSorted, round } from './stats.js'
 
 /** Benign traffic of one run: { total, ok, successRatio, reqPerSec, p50, p99, max, failures }. */
@@ -28,39 +29,99 @@ export function poisonStats(shots) {
 }
 
 /**
- * What the peer says about the crashes. crashless: attribution of its log to poison signatures.
- * pm2: restarts (PM2 can't tell which request killed a worker, and has no verdict).
- * `poisonPath` (scenario A): the one repeated signature, for the time to verdict.
+ * What the peer says about the crashes. crashless: attribution of its log to poison signatures,
+ * serving and sacrificial instances apart. pm2: restarts (PM2 can't tell which request killed a
+ * worker, and has no verdict). `poisonPath` (scenario A): the one repeated signature; without it
+ * (scenario B, the flood) every poison has its own signature.
  */
 export function crashStats(peerKind, { logFile, info, shots, poisonPath }) {
   if (peerKind !== 'crashless') {
     return { instances: info?.restarts ?? null, restarts: info?.restarts ?? null, statuses: info?.statuses, worstPerSignature: null, verdictMs: null }
   }
   const events = readLogEvents(logFile)
-  const attribution = attributeCrashes(events, shots)
-  const sig = perSignature(attribution)
+  const a = attributeCrashes(events, shots)
+  const bySig = instancesBySignature(a.failures)
+  const sig = perSignature(bySig)
   const firstSent = shots.reduce((m, s) => (s.sentAt !== undefined && s.sentAt < m ? s.sentAt : m), Infinity)
-  const verdict = poisonPath ? attribution.quarantined.find((q) => q.path === poisonPath) : undefined
-  const firstRefused = shots.filter((s) => s.code === 'QUARANTINED').reduce((m, s) => Math.min(m, s.sentAt), Infinity)
-  const own = poisonPath ? attribution.bySignature.get(poisonPath) : undefined
-  return {
+  const sinceFirst = (t) => (Number.isFinite(firstSent) && Number.isFinite(t) ? round(t - firstSent, 0) : null)
+  const unattributed = bySig.get(undefined) ?? new Map()
+  const common = {
     // Every instance lost or retired in the run, whatever the cause (benign traffic never crashes).
-    instances: attribution.instances.size,
-    crashEvents: attribution.crashEvents,
-    // Scenario A: instances charged to the repeated poison signature itself.
-    signatureInstances: poisonPath ? (own?.instances.size ?? 0) : undefined,
+    instances: a.instanceRoles.size,
+    byRole: countRoles(a.instanceRoles.values()),
+    crashEvents: a.failures.length,
+    unattributed: { events: a.failures.filter((f) => f.path === undefined).length, instances: unattributed.size },
+    viaIsolation: a.failures.filter((f) => f.via === 'isolation').length,
+    culprits: a.culprits,
+    ladderSteps: a.ladderSteps,
+    blamedBenign: sig.blamedBenign,
+    quarantinedSignatures: a.quarantined.length,
+    quarantinedBenign: a.quarantined.filter((q) => !q.path?.startsWith('/poison/')).map((q) => q.path),
+    curedSignatures: a.cured.length,
+    reasons: a.reasons,
+    logEvents: a.counts,
+  }
+  return poisonPath ? { ...common, ...repeatedStats(a, bySig, poisonPath, shots, sinceFirst) } : { ...common, ...floodStats(a, bySig, sig, shots, sinceFirst) }
+}
+
+/**
+ * Scenario A. Benign requests never crash this app, so an unattributed loss is this poison's too
+ * (e.g. a copy whose client gave up before it was blamed): it is charged to the signature.
+ * `instancesSpent` is crashless's own count, from its verdict line, to cross-check with.
+ */
+function repeatedStats(a, bySig, poisonPath, shots, sinceFirst) {
+  const mine = new Map([...(bySig.get(undefined) ?? []), ...(bySig.get(poisonPath) ?? [])])
+  const q = a.quarantined.find((x) => x.path === poisonPath)
+  const cure = a.cured.find((x) => x.path === poisonPath)
+  const firstRefused = shots.filter((s) => s.code === 'QUARANTINED').reduce((m, s) => Math.min(m, s.sentAt), Infinity)
+  return {
+    signature: { instances: mine.size, ...countRoles(mine.values()), unattributed: bySig.get(undefined)?.size ?? 0 },
+    // The verdict: quarantined (no tweak cured it), cured by a tweak, or none within the run.
+    verdict: q ? 'quarantined' : cure ? `cured:${cure.tweak}` : null,
+    instancesSpent: q?.instancesSpent ?? cure?.instancesSpent ?? null,
+    tried: q?.tried ?? null,
+    verdictFailures: q?.failures ?? null,
+    // First poison sent (client clock) -> the verdict line (log clock); the ladder's own is from
+    // the failure that opened its trial.
+    verdictMs: q ? sinceFirst(q.t) : null,
+    ladderVerdictMs: q?.verdictMs ?? null,
+    cureMs: cure ? sinceFirst(cure.t) : null,
+    firstRefusedMs: sinceFirst(firstRefused),
+    worstPerSignature: mine.size,
+  }
+}
+
+/**
+ * Scenario B. Per poison signature: instances charged from the log, against the `instancesSpent`
+ * of its verdict line. The route's bulkhead (many distinct signatures failing): when, after how
+ * many poisons, and which role the poison failures after it hit (only sacrificial ones, once a
+ * poison already on a serving instance has crashed it).
+ */
+function floodStats(a, bySig, sig, shots, sinceFirst) {
+  const spentMismatch = a.quarantined.filter((q) => q.path?.startsWith('/poison/') && (bySig.get(q.path)?.size ?? 0) !== q.instancesSpent).length
+  const spent = a.quarantined.map((q) => q.instancesSpent).filter(Number.isFinite)
+  const verdicts = a.quarantined.map((q) => q.verdictMs).filter(Number.isFinite)
+  const b = a.bulkheads.find((x) => x.route?.includes('/poison/'))
+  const split = (fs) => ({ events: countRoles(fs.map((f) => f.role)), instances: countRoles(new Map(fs.map((f) => [f.instance, f.role])).values()) })
+  return {
     worstPerSignature: sig.worst.instances,
     worstSignature: sig.worst.path,
+    worstSplit: { serving: sig.worst.serving, sacrificial: sig.worst.sacrificial },
     perSignatureHistogram: sig.histogram,
     signaturesCrashing: sig.signatures,
-    unattributed: { events: attribution.unattributed.events, instances: attribution.unattributed.instances.size },
-    blamedBenign: sig.blamedBenign,
-    quarantinedSignatures: attribution.quarantined.length,
-    quarantinedBenign: attribution.quarantined.filter((q) => !q.path?.startsWith('/poison/')).map((q) => q.path),
-    verdictMs: verdict && Number.isFinite(firstSent) ? round(verdict.t - firstSent, 0) : null,
-    verdictFailures: verdict?.failures ?? null,
-    firstRefusedMs: Number.isFinite(firstRefused) && Number.isFinite(firstSent) ? round(firstRefused - firstSent, 0) : null,
-    reasons: attribution.reasons,
-    logEvents: attribution.counts,
+    maxInstancesSpent: spent.length ? Math.max(...spent) : null,
+    spentMismatch,
+    ladderVerdictP50Ms: verdicts.length ? round(median(verdicts), 0) : null,
+    ladderVerdictMaxMs: verdicts.length ? Math.max(...verdicts) : null,
+    bulkhead: b
+      ? {
+          route: b.route,
+          atMs: sinceFirst(b.t),
+          poisonsBefore: shots.filter((s) => s.sentAt !== undefined && s.sentAt < b.t).length,
+          // By log order: the failure that tipped the route over is logged before the bulkhead.
+          before: split(a.failures.filter((f) => f.i < b.i)),
+          after: split(a.failures.filter((f) => f.i > b.i)),
+        }
+      : null,
   }
 }
