@@ -10,7 +10,7 @@ import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
 import { createJob, type Job } from './job.js'
 import { JobQueue } from './job-queue.js'
-import { PoisonGuard, respondQuarantined, type GuardHost } from './poison-guard.js'
+import { PoisonGuard, type GuardHost } from './poison-guard.js'
 import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
 import { SacrificialQueue } from './sacrificial-queue.js'
@@ -56,13 +56,23 @@ export class Dispatcher {
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
-    this.sacrificial = new SacrificialQueue(() => this.pool!, config.recovery.queue)
+    this.sacrificial = new SacrificialQueue(
+      {
+        pool: () => this.pool!,
+        send: (job, instance) => this.send(job, instance, true),
+        setDeadline: (job, ms) => this.setDeadline(job, ms),
+        finish: (job) => this.finish(job),
+      },
+      config.recovery.queue,
+      config.timeouts.startMs,
+    )
     const host: GuardHost = {
       jobs: this.jobs,
       finish: (job) => this.finish(job),
       dispatch: (job) => this.dispatch(job),
-      place: (job) => this.place(job),
+      place: (job) => this.sacrificial.place(job),
       requeue: (job) => this.queue.pushFront(job),
+      track: (job) => this.track(job),
       detach: (job) => this.detach(job),
       pump: () => this.pump(),
     }
@@ -124,10 +134,10 @@ export class Dispatcher {
   /** Runs a job, queues it, holds it or refuses it; a keyed job arrives here already tracked. */
   private admit(job: Job): void {
     const tracked = this.jobs.has(job.id)
-    if (this.stoppedByGuard(job, tracked)) return
+    if (this.guard.stops(job, tracked)) return
     if (job.env) {
       if (!tracked) this.track(job)
-      return this.place(job)
+      return this.sacrificial.place(job)
     }
     const instance = this.pool!.pick()
     if (!instance && !this.queue.push(job)) {
@@ -137,26 +147,6 @@ export class Dispatcher {
     }
     if (!tracked) this.track(job)
     if (instance) this.send(job, instance, true)
-  }
-
-  /**
-   * The poison guard's check, at admission and again right before a job reaches an instance
-   * (it may have been queued, evacuated or re-served since). A job like one stalling an instance
-   * is held for that one's verdict; a quarantined one is refused without running. True when the
-   * job was held or refused.
-   */
-  private stoppedByGuard(job: Job, tracked: boolean): boolean {
-    if (!this.guard.active) return false
-    const screening = this.guard.screen(job)
-    if (screening.kind === 'run') return false
-    if (screening.kind === 'held') {
-      if (!tracked) this.track(job)
-      return true
-    }
-    if (tracked) this.finish(job)
-    this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: screening.entry.signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
-    respondQuarantined(job, screening.entry)
-    return true
   }
 
   /**
@@ -186,39 +176,23 @@ export class Dispatcher {
   /** Puts a job in the in-flight table with its deadline and client-gone watch. */
   private track(job: Job): void {
     this.jobs.set(job.id, job)
-    job.deadline = setTimeout(() => this.expire(job), this.config.timeouts.requestMs)
+    this.setDeadline(job, this.config.timeouts.requestMs)
     job.res.on('close', () => {
       if (!job.done) this.abandon(job)
     })
   }
 
+  private setDeadline(job: Job, ms: number): void {
+    if (job.deadline) clearTimeout(job.deadline)
+    job.deadline = setTimeout(() => this.expire(job), ms)
+  }
+
   /** Sends a job to an instance now, or queues it (re-admitted jobs bypass the queue bound). */
   private dispatch(job: Job): void {
-    if (job.env) return this.place(job)
+    if (job.env) return this.sacrificial.place(job)
     const instance = this.pool!.pick()
     if (instance) this.send(job, instance)
     else this.queue.pushFront(job)
-  }
-
-  /**
-   * Sends a job to a sacrificial instance fit for its environment, or queues it there. Its
-   * deadline starts again: the environment's own (longer under the `deadline` tweak).
-   */
-  private place(job: Job): void {
-    if (job.deadline) clearTimeout(job.deadline)
-    const instance = this.sacrificial.pick(job)
-    if (instance) return this.sendPlaced(job, instance)
-    // Waiting for one to start: its deadline counts from when it gets there.
-    job.deadline = setTimeout(() => this.expire(job), job.env!.deadlineMs + this.config.timeouts.startMs)
-    if (this.sacrificial.push(job)) return
-    this.finish(job)
-    respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'too many requests are waiting for recovery; retry later', job.requestId, { 'retry-after': '1' })
-  }
-
-  private sendPlaced(job: Job, instance: Instance): void {
-    if (job.deadline) clearTimeout(job.deadline)
-    job.deadline = setTimeout(() => this.expire(job), job.env!.deadlineMs)
-    this.send(job, instance, true)
   }
 
   /** Dispatches queued requests to instances with room. */
@@ -228,7 +202,7 @@ export class Dispatcher {
       const job = this.queue.shift()!
       if (!job.done) this.send(job, instance)
     }
-    if (this.sacrificial.size > 0) this.sacrificial.pump((job, sacrificial) => this.sendPlaced(job, sacrificial))
+    if (this.sacrificial.size > 0) this.sacrificial.pump()
   }
 
   handleMessage(instance: Instance, msg: FromInstance): void {
@@ -255,9 +229,7 @@ export class Dispatcher {
       case 'end':
         if (msg.trailers) res.addTrailers(msg.trailers)
         res.end()
-        this.finish(job)
-        this.guard.succeeded(job)
-        return
+        return this.complete(job)
       case 'request-failed':
         this.log.warn({ event: 'request-failed', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, error: msg.error }, 'the handler failed; only this request fails')
         this.finish(job)
@@ -269,9 +241,14 @@ export class Dispatcher {
     addContentLength(job.method, msg)
     if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
       job.res.end(msg.body ? Buffer.from(msg.body) : undefined)
-      this.finish(job)
-      this.guard.succeeded(job)
+      this.complete(job)
     }
+  }
+
+  /** The app's answer went out in full (a ladder run that did so cures its signature). */
+  private complete(job: Job): void {
+    this.finish(job)
+    this.guard.succeeded(job)
   }
 
   /**
@@ -342,9 +319,9 @@ export class Dispatcher {
   }
 
   private send(job: Job, instance: Instance, screened = false): void {
-    if (!screened && this.stoppedByGuard(job, true)) return
+    if (!screened && this.guard.stops(job, true)) return
     // The screening may have given it an environment (a cure, a bulkheaded route): not here, then.
-    if (job.env && instance.role !== 'sacrificial') return this.place(job)
+    if (job.env && instance.role !== 'sacrificial') return this.sacrificial.place(job)
     job.attempts++
     job.instance = instance
     instance.inflight.add(job.id)

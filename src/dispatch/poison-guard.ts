@@ -16,6 +16,8 @@ export interface GuardHost extends LadderHost {
   pump(): void
   /** The job no longer occupies its instance. */
   detach(job: Job): void
+  /** Puts a job in the in-flight table (with its deadline and client-gone watch). */
+  track(job: Job): void
 }
 
 /** Where incident files go, relative to the working directory. */
@@ -100,11 +102,31 @@ export class PoisonGuard {
   }
 
   /**
+   * The guard's check, at admission and again right before a job reaches an instance (it may
+   * have been queued, evacuated or re-served since). A job like one on trial or stalling an
+   * instance is held for that one's verdict (and tracked, if it was not yet); a quarantined one
+   * is refused without running. True when the job was held or refused.
+   */
+  stops(job: Job, tracked: boolean): boolean {
+    if (!this.active) return false
+    const screening = this.screen(job)
+    if (screening.kind === 'run') return false
+    if (screening.kind === 'held') {
+      if (!tracked) this.host.track(job)
+      return true
+    }
+    if (tracked) this.host.finish(job)
+    this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: screening.entry.signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
+    respondQuarantined(job, screening.entry)
+    return true
+  }
+
+  /**
    * The check before a job runs, at admission and again right before it reaches an instance: a
    * request admitted before its signature was quarantined or fell under suspicion (queued,
    * evacuated, re-served) must not run after the verdict. A held job waits in the suspect's list.
    */
-  screen(job: Job): Screening {
+  private screen(job: Job): Screening {
     // A job whose environment is already decided (a ladder run, an isolated suspect) goes there.
     if (!this.active || job.env) return { kind: 'run' }
     const signature = this.signatureOf(job)
@@ -307,6 +329,4 @@ export class PoisonGuard {
     return false
   }
 }
-
-export { respondQuarantined }
 

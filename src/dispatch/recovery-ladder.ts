@@ -93,7 +93,7 @@ export class RecoveryLadder {
     const opening = trial === undefined
     if (!trial) trial = this.open(signature, job, failure)
     const current = opening || (job.trialRung === trial.rung && !trial.rungFailed && trial.running.has(job))
-    recordFailure(trial, job, failure, current)
+    recordFailure(trial, job.env?.tweak ?? 'original', failure, current)
     trial.running.delete(job)
     if (job.env?.tweak === 'bulkhead') return this.poison(trial, job)
     if (!current) {
@@ -161,7 +161,7 @@ export class RecoveryLadder {
       if (trial.orphan?.instance !== instance.id) continue
       clearTimeout(trial.orphan.timer)
       trial.orphan = null
-      recordFailure(trial, trial.subject as Job, { how: loss.reason, error: loss.error, instance, spent: true }, true)
+      recordFailure(trial, trial.env?.tweak ?? 'original', { how: loss.reason, error: loss.error, instance, spent: true }, true)
       trial.rungFailed = true
       const next = this.nextHeld(trial)
       if (next) this.advance(trial, next)
@@ -207,10 +207,7 @@ export class RecoveryLadder {
     if (suspected) {
       // Its first run died with others on one instance; alone it failed again: the culprit.
       this.isolatedFrom.delete(job)
-      const env = job.env
-      job.env = null
-      recordFailure(trial, job, suspected, true)
-      job.env = env
+      recordFailure(trial, 'original', suspected, true)
       trial.tried.push('exclusive')
       this.log.warn({ event: 'culprit', signature, requestId: job.requestId, failure: failure.how }, 'an isolated suspect failed alone: it is the culprit')
     } else if (job.env && (TWEAKS as readonly string[]).includes(job.env.tweak)) {

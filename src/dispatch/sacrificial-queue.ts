@@ -1,34 +1,47 @@
 import type { Instance, Pool } from '../supervise/index.js'
 import type { Job } from './job.js'
+import { respondError } from './respond-error.js'
+
+/** What placing a job needs from the dispatcher. */
+export interface PlacementHost {
+  pool(): Pool
+  /** Sends a job to this instance (already screened). */
+  send(job: Job, instance: Instance): void
+  /** (Re)starts a job's deadline: `ms` from now. */
+  setDeadline(job: Job, ms: number): void
+  /** Ends a job's bookkeeping (the caller answers the client). */
+  finish(job: Job): void
+}
 
 /**
- * Jobs waiting for a sacrificial instance (recovery ladder runs, isolated suspects, cured
- * signatures, bulkheaded routes). Apart from the ordinary queue: their instances are others, and
- * their bound (`recovery.queue`) keeps a flood of poison from piling up.
+ * Where jobs with an environment go (recovery ladder runs, isolated suspects, cured signatures,
+ * bulkheaded routes): a sacrificial instance fit for the environment, or a wait for one, apart
+ * from the ordinary queue, their instances being others, and bounded (`recovery.queue`) so a
+ * flood of poison cannot pile up. A job's deadline is its environment's (longer under the
+ * `deadline` tweak) and counts from when it reaches its instance; while one starts for it, the
+ * start may take `startMs` more.
  */
 export class SacrificialQueue {
   private readonly waiting: Job[] = []
 
   constructor(
-    private readonly pool: () => Pool,
+    private readonly host: PlacementHost,
     private readonly bound: number,
+    private readonly startMs: number,
   ) {}
 
   get size(): number {
     return this.waiting.length
   }
 
-  /** A ready sacrificial instance for the job's environment, or null (one is then started). */
-  pick(job: Job): Instance | null {
-    const env = job.env!
-    return this.pool().pickSacrificial({ shape: env, exclusive: env.exclusive, fresh: env.fresh, group: env.group })
-  }
-
-  /** Queues a job; false when the queue is full. */
-  push(job: Job): boolean {
-    if (this.waiting.length >= this.bound) return false
-    this.waiting.push(job)
-    return true
+  /** Sends the job to a sacrificial instance now, or queues it (refused when the queue is full). */
+  place(job: Job): void {
+    const instance = this.pick(job)
+    if (instance) return this.send(job, instance)
+    this.host.setDeadline(job, job.env!.deadlineMs + this.startMs)
+    if (this.waiting.length < this.bound) return void this.waiting.push(job)
+    this.host.finish(job)
+    respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'too many requests are waiting for recovery; retry later', job.requestId, { 'retry-after': '1' })
   }
 
   remove(job: Job): void {
@@ -37,13 +50,24 @@ export class SacrificialQueue {
   }
 
   /** Sends every waiting job that now has an instance, in order; the others keep their place. */
-  pump(send: (job: Job, instance: Instance) => void): void {
+  pump(): void {
     for (let i = 0; i < this.waiting.length; ) {
       const job = this.waiting[i]!
       const instance = job.done ? null : this.pick(job)
       if (job.done || instance) this.waiting.splice(i, 1)
       else i++
-      if (instance) send(job, instance)
+      if (instance) this.send(job, instance)
     }
+  }
+
+  /** A ready sacrificial instance for the job's environment, or null (one is then started). */
+  private pick(job: Job): Instance | null {
+    const env = job.env!
+    return this.host.pool().pickSacrificial({ shape: env, exclusive: env.exclusive, fresh: env.fresh, group: env.group })
+  }
+
+  private send(job: Job, instance: Instance): void {
+    this.host.setDeadline(job, job.env!.deadlineMs)
+    this.host.send(job, instance)
   }
 }

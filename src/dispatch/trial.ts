@@ -83,12 +83,12 @@ export function openTrial(signature: string, kind: FailureKind, job: Job): Trial
  * the trial's own runs (`counted`): a copy admitted before the trial opened costs its instance,
  * but the ladder did not choose to spend it.
  */
-export function recordFailure(trial: Trial, job: Job, failure: RunFailure, counted: boolean): void {
+export function recordFailure(trial: Trial, environment: string, failure: RunFailure, counted: boolean): void {
   trial.failures++
   trial.lastFailure = failure.how
   if (counted && failure.spent && failure.instance) trial.spent.add(failure.instance.id)
   trial.steps.push({
-    environment: job.env?.tweak ?? 'original',
+    environment,
     outcome: 'failed',
     failure: failure.how,
     ...(failure.error ? { error: { name: failure.error.name, message: failure.error.message } } : {}),
