@@ -1,3 +1,5 @@
+import { EvictionOrder, type Standing } from './eviction-order.js'
+import { routeOfSignature } from './signature.js'
 import type { Tweak } from './tweaks.js'
 
 /** What was learned about one signature. */
@@ -23,12 +25,30 @@ export interface ImmunityOptions {
   threshold: number
   /** How long a quarantine lasts, and how long failures are remembered. */
   quarantineMs: number
+  /** Most signatures kept, so a flood of distinct ones cannot exhaust memory. Default: 10,000. */
+  maxEntries?: number
+  /**
+   * Most signatures of one route (method and normalised path) kept while not quarantined, so
+   * one route's flood of distinct failures cannot push out what was learned about the others.
+   * A signature made by a `key` function is its own route. Default: 1,000.
+   */
+  maxPerRoute?: number
 }
+
+const DEFAULT_MAX_ENTRIES = 10_000
+const DEFAULT_MAX_PER_ROUTE = 1_000
 
 /**
  * The immunity table (Rx): signatures that keep failing are quarantined, so the next request
- * with that signature is answered at once without touching an instance. Bounded in size: the
- * oldest entries are dropped first, so a flood of distinct signatures cannot exhaust memory.
+ * with that signature is answered at once without touching an instance.
+ *
+ * Bounded in size (`maxEntries`), so a flood of distinct signatures cannot exhaust memory; but
+ * a flood must not buy the eviction of a quarantine either (15,000 distinct crashing requests
+ * once evicted the oldest quarantine, and that poison ran again). So a full table forgets what
+ * is cheapest to relearn first: expired entries, then failure records, then cures, each oldest
+ * first; a quarantine goes only when the table holds nothing else (see {@link EvictionOrder}).
+ * And a route keeps at most `maxPerRoute` signatures that are not quarantined: past that, its
+ * new failures replace its own oldest ones, not other routes'.
  *
  * @example
  * ```ts
@@ -40,13 +60,23 @@ export interface ImmunityOptions {
  */
 export class ImmunityTable {
   private readonly entries = new Map<string, ImmunityEntry>()
-  private static readonly MAX_ENTRIES = 10_000
+  private readonly order = new EvictionOrder()
+  private readonly maxEntries: number
+  private readonly maxPerRoute: number
+  /**
+   * No entry expires before this (a lower bound): a full table sweeps for expired entries only
+   * once the clock reaches it, so a flood at the cap does not scan the table on every insert.
+   */
+  private nextExpiry = Infinity
   private listener: ((signature: string) => void) | null = null
 
   constructor(
     private readonly options: ImmunityOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_MAX_ENTRIES)
+    this.maxPerRoute = Math.max(1, options.maxPerRoute ?? DEFAULT_MAX_PER_ROUTE)
+  }
 
   /** How many signatures are known; zero means the fast path can skip computing signatures. */
   get size(): number {
@@ -73,31 +103,28 @@ export class ImmunityTable {
 
   /**
    * Puts back an entry learned before (loaded from a store at start); ignored when it has
-   * expired meanwhile or the signature is already known. Does not call the change listener.
+   * expired meanwhile or the signature is already known. Calls the change listener only for
+   * entries it pushes out of a full table.
    */
   restore(entry: ImmunityEntry): void {
-    if (this.entries.has(entry.signature)) return
-    this.entries.set(entry.signature, { ...entry })
-    if (!this.live(entry.signature, this.now())) return
-    this.trim()
+    const now = this.now()
+    if (this.entries.has(entry.signature) || this.expiresAt(entry) <= now) return
+    this.settle({ ...entry }, now)
   }
 
   /** Records a failure attributed to a request; returns true when this failure quarantines the signature. */
   recordFailure(signature: string, failure: string): boolean {
     const now = this.now()
-    let entry = this.live(signature, now)
-    if (!entry) {
-      entry = this.create(signature, failure, now)
-    }
+    const known = this.live(signature, now)
+    const entry = known ?? this.blank(signature, failure, now)
     entry.failures++
     entry.lastFailure = failure
-    if (entry.quarantinedUntil === 0 && entry.failures >= this.options.threshold) {
-      entry.quarantinedUntil = now + this.options.quarantineMs
-      this.listener?.(signature)
-      return true
-    }
+    const quarantines = entry.quarantinedUntil === 0 && entry.failures >= this.options.threshold
+    if (quarantines) entry.quarantinedUntil = now + this.options.quarantineMs
+    // A repeated failure changes neither standing nor expiry: it keeps its place in the order.
+    if (!known || quarantines) this.settle(entry, now)
     this.listener?.(signature)
-    return false
+    return quarantines
   }
 
   /**
@@ -106,13 +133,14 @@ export class ImmunityTable {
    */
   quarantine(signature: string, failure: string, failures: number, incidentId: string): ImmunityEntry {
     const now = this.now()
-    const entry = this.live(signature, now) ?? this.create(signature, failure, now)
+    const entry = this.live(signature, now) ?? this.blank(signature, failure, now)
     entry.failures = Math.max(entry.failures, failures)
     entry.lastFailure = failure
     entry.quarantinedUntil = now + this.options.quarantineMs
     entry.cure = null
     entry.curedUntil = 0
     entry.incidentId = incidentId
+    this.settle(entry, now)
     this.listener?.(signature)
     return entry
   }
@@ -120,18 +148,21 @@ export class ImmunityTable {
   /** Remembers the tweak that cured a request with this signature, for the next ones. */
   recordCure(signature: string, tweak: Tweak, failure: string): void {
     const now = this.now()
-    const entry = this.live(signature, now) ?? this.create(signature, failure, now)
+    const entry = this.live(signature, now) ?? this.blank(signature, failure, now)
     entry.cure = tweak
     entry.curedUntil = now + this.options.quarantineMs
+    this.settle(entry, now)
     this.listener?.(signature)
   }
 
   /** Forgets a cure that stopped working (a request failed under it). */
   dropCure(signature: string): void {
-    const entry = this.live(signature, this.now())
+    const now = this.now()
+    const entry = this.live(signature, now)
     if (!entry || entry.cure === null) return
     entry.cure = null
     entry.curedUntil = 0
+    this.settle(entry, now)
     this.listener?.(signature)
   }
 
@@ -154,7 +185,7 @@ export class ImmunityTable {
   /** Lifts a quarantine and forgets the failures; false when the signature was unknown. */
   release(signature: string): boolean {
     const known = this.live(signature, this.now()) !== undefined
-    this.entries.delete(signature)
+    this.forget(signature)
     if (known) this.listener?.(signature)
     return known
   }
@@ -162,27 +193,75 @@ export class ImmunityTable {
   private live(signature: string, now: number): ImmunityEntry | undefined {
     const entry = this.entries.get(signature)
     if (!entry) return undefined
-    const expired = entry.quarantinedUntil > 0 ? entry.quarantinedUntil <= now : Math.max(entry.curedUntil, entry.firstFailureAt + this.options.quarantineMs) <= now
-    if (expired) {
-      this.entries.delete(signature)
+    if (this.expiresAt(entry) <= now) {
+      this.forget(signature)
       return undefined
     }
     return entry
   }
 
-  private create(signature: string, failure: string, now: number): ImmunityEntry {
-    const entry: ImmunityEntry = { signature, failures: 0, lastFailure: failure, firstFailureAt: now, quarantinedUntil: 0, cure: null, curedUntil: 0, incidentId: null }
-    this.entries.set(signature, entry)
-    this.trim()
-    return entry
+  /** When an entry stops mattering: the end of its quarantine, else of its cure or failure window. */
+  private expiresAt(entry: ImmunityEntry): number {
+    return entry.quarantinedUntil > 0 ? entry.quarantinedUntil : Math.max(entry.curedUntil, entry.firstFailureAt + this.options.quarantineMs)
   }
 
-  private trim(): void {
-    // Map iteration order is insertion order: the first keys are the oldest.
-    while (this.entries.size > ImmunityTable.MAX_ENTRIES) {
-      const oldest = this.entries.keys().next().value as string
-      this.entries.delete(oldest)
-      this.listener?.(oldest)
-    }
+  /** A new entry, not in the table until {@link settle} puts it there with its final standing. */
+  private blank(signature: string, failure: string, now: number): ImmunityEntry {
+    return { signature, failures: 0, lastFailure: failure, firstFailureAt: now, quarantinedUntil: 0, cure: null, curedUntil: 0, incidentId: null }
   }
+
+  /**
+   * Puts a new or changed entry in its place in the eviction order (the youngest of its
+   * standing) and, when it is new, makes room for it. Called once its fields are final, so a
+   * signature quarantined by its first failure never counts as a failure record on the way.
+   */
+  private settle(entry: ImmunityEntry, now: number): void {
+    const isNew = !this.entries.has(entry.signature)
+    if (isNew) this.entries.set(entry.signature, entry)
+    // The route comes from the signature string, not from a stored field: entries persisted by
+    // ImmunityStore keep their shape, and a restored entry finds its route the same way.
+    this.order.place(entry.signature, standingOf(entry), isNew ? routeOfSignature(entry.signature) : undefined)
+    this.nextExpiry = Math.min(this.nextExpiry, this.expiresAt(entry))
+    if (isNew) this.makeRoom(entry.signature, now)
+  }
+
+  /** Enforces the bounds after `signature` joined the table; the listener hears of every entry dropped. */
+  private makeRoom(signature: string, now: number): void {
+    // Only a signature that is not quarantined can take its route past the bound, and one drop
+    // brings it back: the count grew by one.
+    const route = this.order.routeOf(signature)!
+    if (this.order.unquarantined(route) > this.maxPerRoute) this.drop(this.order.nextOf(route)!)
+    if (this.entries.size > this.maxEntries && now >= this.nextExpiry) this.sweep(now)
+    while (this.entries.size > this.maxEntries) this.drop(this.order.next()!)
+  }
+
+  /**
+   * Forgets every expired entry, without telling the listener (stores expire entries
+   * themselves), and learns when the next one expires. O(entries), but only when the table is
+   * full and something may have expired since the last sweep.
+   */
+  private sweep(now: number): void {
+    let next = Infinity
+    // Deleting the current key while iterating a Map is safe: iteration goes on with the next.
+    for (const entry of this.entries.values()) {
+      const at = this.expiresAt(entry)
+      if (at <= now) this.forget(entry.signature)
+      else if (at < next) next = at
+    }
+    this.nextExpiry = next
+  }
+
+  private drop(signature: string): void {
+    this.forget(signature)
+    this.listener?.(signature)
+  }
+
+  private forget(signature: string): void {
+    this.entries.delete(signature)
+    this.order.remove(signature)
+  }
+}
+
+function standingOf(entry: ImmunityEntry): Standing {
+  return entry.quarantinedUntil > 0 ? 'quarantined' : entry.cure !== null ? 'cured' : 'failed'
 }

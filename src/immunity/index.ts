@@ -1,4 +1,4 @@
-export { computeSignature, routeOf, type SignatureInput, type SignatureKey, type SignatureParts, type SignatureSpec } from './signature.js'
+export { computeSignature, routeOf, routeOfSignature, type SignatureInput, type SignatureKey, type SignatureParts, type SignatureSpec } from './signature.js'
 export { ImmunityTable, type ImmunityEntry, type ImmunityOptions } from './immunity-table.js'
 export { ImmunityStore } from './immunity-store.js'
 export { openImmunityStore } from './open-immunity-store.js'

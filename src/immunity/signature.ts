@@ -13,7 +13,10 @@ export interface SignatureParts {
   method: string
   /** Normalised: repeated and trailing slashes collapsed, unreserved escapes decoded. */
   path: string
-  /** The kept query parameters (see `query`), sorted, as `?a=1&b=2`, or ''. */
+  /**
+   * The kept query parameters (see `query`) as sent, sorted by decoded name, as `?a=1&b=2`, or
+   * ''. A repeated parameter keeps the order of its values: `?b=2&a=1&a=0` gives `?a=1&a=0&b=2`.
+   */
   query: string
   /** 16 hex digits of the body's SHA-256, '-' for no body, '*' when `body` is false. */
   bodyHash: string
@@ -37,8 +40,8 @@ export interface SignatureInput {
 }
 
 /**
- * A stable fingerprint of a request: method, normalised path, query (parameters sorted) and a
- * hash of the body. Two requests with the same signature are expected to take the same path
+ * A stable fingerprint of a request: method, normalised path, query (parameters sorted by name,
+ * the values of a repeated one in their order) and a hash of the body. Two requests with the same signature are expected to take the same path
  * through the app, so a request that crashed the app once is likely to do it again.
  *
  * Trade-off: this is specific (one changed byte in the body or query gives a new signature, so
@@ -73,6 +76,24 @@ export function routeOf(input: Pick<SignatureInput, 'method' | 'url'>): string {
   return `${input.method.toUpperCase()} ${normalisePath(splitUrl(input.url, 'none').path)}`
 }
 
+/** The default composition, `METHOD /path?query #bodyhash`: request targets never hold a raw space. */
+const DEFAULT_SHAPE = /^(\S+ [^?\s]*)(?:\?\S*)? #(?:[0-9a-f]{16}|-|\*)$/
+
+/**
+ * The route of a signature already computed, as {@link routeOf} gives it for the request. A
+ * signature not of the default shape (a `key` function made it) is its own route: what a key
+ * function groups together is not for the table to guess.
+ *
+ * @example
+ * ```ts
+ * routeOfSignature('GET /items/7?a=1&b=2 #-') // 'GET /items/7'
+ * routeOfSignature('GET /users/:id/orders')   // 'GET /users/:id/orders' (a key function's)
+ * ```
+ */
+export function routeOfSignature(signature: string): string {
+  return DEFAULT_SHAPE.exec(signature)?.[1] ?? signature
+}
+
 function callKey(key: SignatureKey, parts: SignatureParts): string | null {
   try {
     const custom = key(parts)
@@ -92,9 +113,14 @@ function splitUrl(url: string, keep: SignatureSpec['query']): { path: string; qu
   const params = bare
     .slice(mark + 1)
     .split('&')
-    .filter((p) => p !== '' && (keep === 'all' || keep.includes(paramName(p))))
-    .sort()
-  return { path: bare.slice(0, mark), query: params.length > 0 ? `?${params.join('&')}` : '' }
+    .filter((p) => p !== '')
+    .map((pair) => ({ pair, name: paramName(pair) }))
+    .filter((p) => keep === 'all' || keep.includes(p.name))
+  // By name only, and stable (Array.prototype.sort is, since ES2019): the values of a repeated
+  // parameter keep their order, which apps see (`?id=666&id=1` is not `?id=1&id=666`). Sorting
+  // whole pairs once gave both the same signature, so one crash quarantined the benign order.
+  params.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return { path: bare.slice(0, mark), query: params.length > 0 ? `?${params.map((p) => p.pair).join('&')}` : '' }
 }
 
 function paramName(pair: string): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { computeSignature, routeOf } from '../../src/immunity/index.js'
+import { computeSignature, routeOf, routeOfSignature } from '../../src/immunity/index.js'
 
 const body = (text: string): SharedArrayBuffer => {
   const shared = new SharedArrayBuffer(Buffer.byteLength(text))
@@ -54,4 +54,41 @@ test('a key function replaces the composition; a throw or a bad return falls bac
 test('routeOf: method and normalised path only (the bulkhead groups by it)', () => {
   assert.equal(routeOf({ method: 'get', url: '/search//?q=%00poison1' }), 'GET /search')
   assert.equal(routeOf({ method: 'POST', url: '/a/b/#frag' }), 'POST /a/b')
+})
+
+test('query parameters sort by name only: a repeated one keeps the order of its values', () => {
+  const sig = (url: string, query: 'all' | string[] = 'all') => computeSignature({ method: 'GET', url, body: null }, { query, body: true })
+  // Issue 9: `?id=666&id=1` crashed the app, and sorting whole pairs gave `?id=1&id=666` its
+  // signature, so the benign order was refused. Apps see the order (first wins, or last).
+  assert.notEqual(sig('/item?id=666&id=1'), sig('/item?id=1&id=666'))
+  assert.equal(sig('/item?id=666&id=1'), 'GET /item?id=666&id=1 #-')
+  assert.equal(sig('/x?b=2&a=1&a=0'), 'GET /x?a=1&a=0&b=2 #-')
+  assert.equal(sig('/x?z=1&m=2&a=3'), 'GET /x?a=3&m=2&z=1 #-', 'different names still sort')
+  assert.equal(sig('/x?a=0&b=2&a=1'), 'GET /x?a=0&a=1&b=2 #-', 'values of a name keep their order across other names')
+  assert.equal(sig('/x?b=1&a'), 'GET /x?a&b=1 #-', 'a name without a value sorts by its name')
+  assert.equal(sig('/x?id=2&utm=x&id=1', ['id']), 'GET /x?id=2&id=1 #-', 'also when only some parameters count')
+})
+
+test('escaped names sort by their decoded name, and are kept as sent', () => {
+  const sig = (url: string) => computeSignature({ method: 'GET', url, body: null })
+  assert.equal(sig('/x?b=1&%61=2'), 'GET /x?%61=2&b=1 #-', '%61 is a: before b')
+  assert.equal(sig('/x?%62=1&a=2'), 'GET /x?a=2&%62=1 #-', '%62 is b: after a')
+  // Same decoded name: a tie, so the order as sent stands, whichever spelling comes first.
+  assert.equal(sig('/x?%61=1&a=2'), 'GET /x?%61=1&a=2 #-')
+  assert.equal(sig('/x?a=2&%61=1'), 'GET /x?a=2&%61=1 #-')
+  assert.equal(sig('/x?c=0&a=2&%61=1'), 'GET /x?a=2&%61=1&c=0 #-')
+  assert.equal(computeSignature({ method: 'GET', url: '/x?utm=1&%69d=7', body: null }, { query: ['id'], body: true }), 'GET /x?%69d=7 #-')
+})
+
+test('routeOfSignature: the route of a default signature, or the whole of a key function\'s', () => {
+  for (const url of ['/search//?q=%00poison1&q=2', '/a/b/#frag', '/', '/x']) {
+    for (const method of ['get', 'POST']) {
+      const payload = method === 'POST' ? body('{"n":1}') : null
+      assert.equal(routeOfSignature(computeSignature({ method, url, body: payload })), routeOf({ method, url }), `${method} ${url}`)
+      assert.equal(routeOfSignature(computeSignature({ method, url, body: payload }, { query: 'all', body: false })), routeOf({ method, url }))
+    }
+  }
+  assert.equal(routeOfSignature('GET /items/7?a=1&b=2 #0123456789abcdef'), 'GET /items/7')
+  assert.equal(routeOfSignature('GET /users/:id/orders'), 'GET /users/:id/orders', 'a key function made it: its own route')
+  assert.equal(routeOfSignature('tenant-7'), 'tenant-7')
 })
