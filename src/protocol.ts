@@ -18,10 +18,7 @@ export interface InstanceInit {
   /** Absolute path of the app entry module. */
   entry: string
   style: 'auto' | 'fetch' | 'node' | 'listen'
-  /**
-   * Int32Array over a SharedArrayBuffer: slot 0 is the heartbeat counter, slot 1 the id of the
-   * request whose handler is running synchronously (0 when none).
-   */
+  /** Int32Array over a SharedArrayBuffer of `LEASE_SLOTS` slots; see {@link LeaseSlot}. */
   heartbeat: SharedArrayBuffer
   heartbeatIntervalMs: number
   /** How long the app may take to export a handler or call listen(). */
@@ -32,11 +29,42 @@ export interface InstanceInit {
   sessions: { ttlMs: number } | null
 }
 
+/**
+ * The slots of the lease block shared by the dispatcher and one instance (an Int32Array over
+ * `InstanceInit.heartbeat`). The dispatcher reads them without a message round trip, so it
+ * sees a busy or a stuck instance even while that instance's event loop runs no JS of ours.
+ */
+export const LeaseSlot = {
+  /**
+   * Progress: advanced by a timer, and by every handler started and response finished, so an
+   * instance busy with CPU-bound requests back to back is never mistaken for a stuck one.
+   */
+  Beat: 0,
+  /** The id of the request (or negative connection id) whose code runs synchronously now; 0 when none. */
+  Running: 1,
+  /**
+   * The `seq` of the last request started (or skipped as taken back). Moved by compare-and-swap
+   * from both sides, so a request is either started here or taken back, never both.
+   */
+  Started: 2,
+  /** What one request costs the instance's event loop lately, in µs (a moving average). */
+  CostUs: 3,
+} as const
+
+/** How many Int32 slots the lease block has. */
+export const LEASE_SLOTS = 4
+
 // ---- dispatcher -> instance ------------------------------------------------------------
 
 export interface RequestMessage {
   type: 'request'
   id: number
+  /**
+   * This instance's count of requests posted to it, this one included (an Int32 that wraps).
+   * The instance starts a request only by moving `LeaseSlot.Started` from `seq - 1` to `seq`;
+   * the dispatcher takes back requests not started yet by moving that slot past them.
+   */
+  seq: number
   method: string
   url: string
   /** The raw header pairs joined by NUL (see packHeaders): one string clones far faster than an array. */

@@ -329,7 +329,7 @@ export class Dispatcher {
     if (job.env?.exclusive) instance.exclusive = true
     if (job.env?.group && instance.group === null) instance.group = job.env.group
     if (job.env) this.log.debug({ event: 'sacrificial-run', requestId: job.requestId, instance: instance.id, environment: job.env.tweak }, 'running on a sacrificial instance')
-    const msg: RequestMessage = {
+    const msg: Omit<RequestMessage, 'seq'> = {
       type: 'request',
       id: job.id,
       method: job.method,
@@ -341,7 +341,7 @@ export class Dispatcher {
       scheme: 'http',
     }
     if (job.sessionId !== null) msg.sessionId = job.sessionId
-    instance.post(msg)
+    job.seq = instance.postRequest(msg)
   }
 
   private writeHead(job: Job, status: number, statusMessage: string | undefined, headers: ResponseHeaders): boolean {

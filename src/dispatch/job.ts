@@ -34,6 +34,8 @@ export interface Job {
   innocentLosses: number
   /** The instance running the current attempt. */
   instance: Instance | null
+  /** The current attempt's number on its instance (RequestMessage.seq), to take it back unstarted. */
+  seq: number
   /** The head was sent to the client: the request can no longer be re-served. */
   started: boolean
   done: boolean
@@ -81,6 +83,7 @@ export function createJob(init: JobInit): Job {
     heldFor: null,
     suspectOf: null,
     instance: null,
+    seq: 0,
     started: false,
     done: false,
     deadline: null,

@@ -1,7 +1,7 @@
 import { IncomingMessage, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
-import type { SocketAckMessage, SocketCloseMessage, SocketDataMessage, UpgradeAnswerMessage, UpgradeMessage } from '../protocol.js'
+import { LeaseSlot, type SocketAckMessage, type SocketCloseMessage, type SocketDataMessage, type UpgradeAnswerMessage, type UpgradeMessage } from '../protocol.js'
 import { foldRawHeaders } from './headers.js'
 import { RelayedSocket } from './relayed-socket.js'
 import { requestStorage } from './request-context.js'
@@ -40,9 +40,9 @@ export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow
 
   /** Runs app-facing work for one connection in its context; a synchronous throw is fatal, as in Node. */
   const within = (id: number, work: () => void): void => {
-    // Slot 1 of the heartbeat names the connection while its code runs, so a loop in a message
+    // The Running slot of the lease names the connection while its code runs, so a loop in a message
     // handler that stalls the lease is blamed on this connection (see Instance.runningRequest).
-    if (running) Atomics.store(running, 1, id)
+    if (running) Atomics.store(running, LeaseSlot.Running, id)
     requestStorage.run({ id }, () => {
       try {
         work()
@@ -50,7 +50,7 @@ export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow
         onThrow(err, id)
       }
     })
-    if (running) Atomics.store(running, 1, 0)
+    if (running) Atomics.store(running, LeaseSlot.Running, 0)
   }
 
   return {

@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Outbox } from '../outbox.js'
-import { serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
+import { LeaseSlot, serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
+import { Inbox } from './inbox.js'
 import { loadApp, type LoadedApp } from './load-app.js'
 import { registerRequestLookup } from './current-store.js'
 import { currentRequestId, currentRequestState, requestStorage } from './request-context.js'
@@ -100,9 +101,12 @@ process.on('uncaughtException', (err) => fail('uncaughtException', err))
 process.on('unhandledRejection', (reason) => fail('unhandledRejection', reason))
 
 // The lease: the dispatcher replaces an instance whose counter stops advancing, which is
-// what a blocked event loop (infinite loop, ReDoS, sync deadlock) looks like from outside.
+// what a blocked event loop (infinite loop, ReDoS, sync deadlock) looks like from outside. A
+// handler starting or a response finishing advances it too: that is progress, however late
+// the timer is.
 const heartbeat = new Int32Array(init.heartbeat)
-setInterval(() => Atomics.add(heartbeat, 0, 1), init.heartbeatIntervalMs).unref()
+const progress = (): void => void Atomics.add(heartbeat, LeaseSlot.Beat, 1)
+setInterval(progress, init.heartbeatIntervalMs).unref()
 
 const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat)
 
@@ -111,9 +115,10 @@ function handleRequest(msg: RequestMessage): void {
   // Costs one small object; the transaction itself is made only if the handler uses a store.
   const state = new RequestState(msg.id, storeClient, init.sessions, msg.sessionId ?? null)
   const sink = new ResponseSink(port, msg.id, forget, (status) => state.seal(status))
-  // Slot 1 names the request whose handler runs synchronously now, so a lease that expires or
+  // The slot names the request whose handler runs synchronously now, so a lease that expires or
   // a heap that runs out before the handler returns is blamed on it, not on its neighbours.
-  Atomics.store(heartbeat, 1, msg.id)
+  Atomics.store(heartbeat, LeaseSlot.Running, msg.id)
+  progress()
   let abort: () => void
   try {
     abort = requestStorage.run({ id: msg.id, state }, () =>
@@ -122,17 +127,21 @@ function handleRequest(msg: RequestMessage): void {
         : serveNode(loaded.listener, msg, sink, state, (err) => fail('uncaughtException', err, msg.id)),
     )
   } finally {
-    Atomics.store(heartbeat, 1, 0)
+    Atomics.store(heartbeat, LeaseSlot.Running, 0)
   }
   if (!sink.done) active.set(msg.id, abort)
 }
 
 function forget(id: number): void {
   active.delete(id)
+  progress()
 }
+
+const inbox = new Inbox(heartbeat, handleRequest)
 
 parentPort!.on('message', (batch: ToInstance[]) => {
   for (const msg of batch) receive(msg)
+  inbox.run()
 })
 
 /** How long a drained instance may take to finish what aborted requests left behind. */
@@ -141,10 +150,10 @@ const DRAIN_GRACE_MS = 1_000
 function receive(msg: ToInstance): void {
   switch (msg.type) {
     case 'request':
-      handleRequest(msg)
+      inbox.push(msg)
       break
     case 'abort': {
-      active.get(msg.id)?.()
+      if (!inbox.drop(msg.id)) active.get(msg.id)?.()
       break
     }
     case 'upgrade':

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { workerEntryUrl } from '../host/index.js'
 import { Outbox } from '../outbox.js'
-import type { FatalMessage, FromInstance, InstanceInit, ReadyMessage, SerializedError, ToInstance } from '../protocol.js'
+import { LEASE_SLOTS, LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
 
 /** Why an instance was lost. */
 export type LossReason = 'crash' | 'exit' | 'out-of-memory' | 'lease-expired' | 'start-failed' | 'drain-timeout' | 'retired'
@@ -63,6 +63,8 @@ export class Instance {
   private readonly worker: Worker
   private readonly outbox: Outbox<ToInstance>
   private readonly heartbeat: Int32Array
+  /** Requests posted so far, as the Int32 `seq` the last one carried (see RequestMessage.seq). */
+  private posted = 0
   private lastBeat = 0
   private lastBeatAt = 0
   private fatal: FatalMessage | null = null
@@ -74,7 +76,7 @@ export class Instance {
   constructor(private readonly options: InstanceOptions) {
     this.id = options.id
     this.shape = `${options.heapMb}/${options.stackMb}/${options.leaseMs}`
-    const shared = new SharedArrayBuffer(8)
+    const shared = new SharedArrayBuffer(LEASE_SLOTS * Int32Array.BYTES_PER_ELEMENT)
     this.heartbeat = new Int32Array(shared)
     const init: InstanceInit = {
       instanceId: options.id,
@@ -111,12 +113,49 @@ export class Instance {
     this.outbox.post(message, transfer)
   }
 
+  /** Posts a request, numbered for the start gate; returns its `seq`. */
+  postRequest(message: Omit<RequestMessage, 'seq'>): number {
+    const seq = (this.posted = (this.posted + 1) | 0)
+    ;(message as RequestMessage).seq = seq
+    this.post(message as RequestMessage)
+    return seq
+  }
+
+  /** Requests posted to it and not started yet (they may still be in transit). */
+  get unstarted(): number {
+    return (this.posted - Atomics.load(this.heartbeat, LeaseSlot.Started)) | 0
+  }
+
+  /**
+   * How long the instance needs, by its recent cost per request, to start everything it was
+   * given and has not started: a busy instance is not handed more than it can start soon.
+   */
+  backlogMs(): number {
+    const unstarted = this.unstarted
+    return unstarted <= 0 ? 0 : (unstarted * Atomics.load(this.heartbeat, LeaseSlot.CostUs)) / 1000
+  }
+
+  /**
+   * Takes back every request posted and not started: the instance will skip them. Returns the
+   * `seq` of the last request it started: of the requests it holds, those numbered after it were
+   * taken back (see {@link isTakenBack}). Null when there was nothing to take back.
+   */
+  takeBack(): number | null {
+    for (;;) {
+      const started = Atomics.load(this.heartbeat, LeaseSlot.Started)
+      if (started === this.posted) return null
+      // Moving the gate to the last seq posted fails if the instance started one meanwhile.
+      if (Atomics.compareExchange(this.heartbeat, LeaseSlot.Started, started, this.posted) === started) return started
+    }
+  }
+
+
   /**
    * True when the heartbeat has not advanced for longer than the lease. Only meaningful once
    * the app is loaded: loading may legitimately block the event loop.
    */
   isLeaseExpired(now: number): boolean {
-    const beat = Atomics.load(this.heartbeat, 0)
+    const beat = Atomics.load(this.heartbeat, LeaseSlot.Beat)
     if (beat !== this.lastBeat || this.lastBeatAt === 0) {
       this.lastBeat = beat
       this.lastBeatAt = now
@@ -132,7 +171,7 @@ export class Instance {
    * reference point fresh.
    */
   isStalled(now: number): boolean {
-    return this.lastBeatAt !== 0 && Atomics.load(this.heartbeat, 0) === this.lastBeat && now - this.lastBeatAt > this.options.leaseMs / 2
+    return this.lastBeatAt !== 0 && Atomics.load(this.heartbeat, LeaseSlot.Beat) === this.lastBeat && now - this.lastBeatAt > this.options.leaseMs / 2
   }
 
   /** Ends the instance for a reason found outside it (lease, drain); `onLost` follows. */
@@ -182,12 +221,12 @@ export class Instance {
   private runningAtKill: number | null = null
 
   /**
-   * The in-flight request whose handler the instance is running synchronously right now (slot 1
-   * of the heartbeat), or null. When the event loop is stuck or the heap runs out inside a
+   * The in-flight request whose handler the instance is running synchronously right now (the Running slot
+   * of the lease block), or null. When the event loop is stuck or the heap runs out inside a
    * handler, that request is the one at fault. Slot 1 holds the id as an Int32, hence `| 0`.
    */
   runningRequest(): number | null {
-    const slot = Atomics.load(this.heartbeat, 1)
+    const slot = Atomics.load(this.heartbeat, LeaseSlot.Running)
     if (slot === 0) return null
     // Upgraded connections have negative ids and are not in `inflight`.
     if (slot < 0) return slot
@@ -220,4 +259,18 @@ export class Instance {
     const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' ? (this.runningAtKill ?? this.runningRequest()) : null
     this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? stuckIn, fatal: this.fatal, exitCode: code })
   }
+}
+
+/**
+ * True when the request numbered `seq`, posted before `takeBack()` returned `started`, was taken
+ * back (seqs are Int32 and wrap, hence the subtraction).
+ *
+ * @example
+ * ```ts
+ * const started = instance.takeBack()
+ * if (started !== null) for (const job of jobs) if (isTakenBack(job.seq, started)) requeue(job)
+ * ```
+ */
+export function isTakenBack(seq: number, started: number): boolean {
+  return ((seq - started) | 0) > 0
 }

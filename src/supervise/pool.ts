@@ -57,6 +57,8 @@ export class Pool {
   private advertisedPort: number | undefined
   /** Where the recovery ladder runs (see sacrificial-set.ts); never picked for ordinary traffic. */
   private readonly sacrificial: SacrificialSet
+  /** The most work, in ms of its event loop, an instance may hold not started (see `pick`). */
+  private readonly backlogBudgetMs: number
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -64,6 +66,7 @@ export class Pool {
     private readonly hooks: PoolHooks,
   ) {
     this.advertisedPort = config.port
+    this.backlogBudgetMs = config.timeouts.leaseMs / 4
     const ordinary = shapeKey({ heapMb: config.limits.heapMb, stackMb: config.limits.stackMb, leaseMs: config.timeouts.leaseMs })
     this.sacrificial = new SacrificialSet(
       config.recovery.sacrificial,
@@ -103,16 +106,24 @@ export class Pool {
     this.advertisedPort = port
   }
 
-  /** The least-loaded active instance with room for one more request, or null. */
+  /**
+   * The least-loaded active instance with room for one more request, or null. Room means under
+   * `limits.concurrency` and, for a busy instance, able to start it within a quarter of a lease
+   * by its recent cost per request: CPU-bound requests wait here, where any instance can take
+   * them, rather than in one instance's queue, where they would wait behind each other.
+   */
   pick(): Instance | null {
     let best: Instance | null = null
     let now = 0
     for (const instance of this.active) {
       if (instance.state !== 'ready' || instance.inflight.size >= this.config.limits.concurrency) continue
       if (best && instance.inflight.size >= best.inflight.size) continue
-      // A blocked instance piles up in-flight requests and stops being picked anyway; checking
-      // the heartbeat avoids handing it the first few.
-      if (instance.inflight.size > 0 && instance.isStalled((now ||= performance.now()))) continue
+      if (instance.inflight.size > 0) {
+        // A blocked instance piles up in-flight requests and stops being picked anyway; checking
+        // the heartbeat avoids handing it the first few.
+        if (instance.isStalled((now ||= performance.now()))) continue
+        if (instance.backlogMs() > this.backlogBudgetMs) continue
+      }
       best = instance
     }
     return best

@@ -1,0 +1,68 @@
+/**
+ * Busy is not hung (issue 9): an ordinary service whose routes do 20, 50 and 200 ms of CPU work
+ * each, under 40 and then 150 concurrent connections for 15 s. Plain node serves every request
+ * (slowly: the work queues); so must crashless, without losing an instance, suspecting a route,
+ * or quarantining anything. Before the fix, an instance given a batch of CPU-bound requests ran
+ * them back to back without letting its lease timer tick, was killed as hung, and the route was
+ * quarantined within a second.
+ */
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { Agent, request } from 'undici'
+import { eventsSince, startWithConfig, stopAll } from './harness.js'
+
+after(stopAll)
+
+const ROUTES = [20, 50, 200]
+const PHASE_MS = 15_000
+
+/** What closed-loop clients saw over one phase. */
+interface Phase {
+  ok: Record<number, number>
+  failures: string[]
+}
+
+/**
+ * `connections` closed loops, each on one of the routes in turn, for `ms` (each loop stops
+ * sending once the phase is over; a request already sent is awaited, bounded by the timeouts).
+ */
+async function runPhase(url: string, connections: number, ms: number): Promise<Phase> {
+  // 150 connections on 2 cores queue for seconds: timeouts far above that, still bounded.
+  const agent = new Agent({ connections, headersTimeout: 60_000, bodyTimeout: 60_000 })
+  const phase: Phase = { ok: { 20: 0, 50: 0, 200: 0 }, failures: [] }
+  const until = performance.now() + ms
+  const loop = async (c: number): Promise<void> => {
+    const cpu = ROUTES[c % ROUTES.length]!
+    for (let n = 0; n < 1_000 && performance.now() < until; n++) {
+      try {
+        const res = await request(`${url}/cpu?ms=${cpu}`, { dispatcher: agent })
+        const body = await res.body.text()
+        if (res.statusCode === 200 && body.startsWith(`worked ${cpu} ms`)) phase.ok[cpu]!++
+        else phase.failures.push(`${cpu} ms: ${res.statusCode} ${body.slice(0, 200)}`)
+      } catch (err) {
+        phase.failures.push(`${cpu} ms: ${(err as Error).message}`)
+      }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: connections }, (_, c) => loop(c)))
+  } finally {
+    await agent.close()
+  }
+  return phase
+}
+
+for (const connections of [40, 150]) {
+  test(`routes doing 20, 50 and 200 ms of CPU work under ${connections} connections: every request served, no instance lost, nothing quarantined`, async (t) => {
+    const server = await startWithConfig({ instances: 2 }, 'busy-app.mjs')
+    const from = server.logs.length
+    const phase = await runPhase(server.url, connections, PHASE_MS)
+    t.diagnostic(`served: ${JSON.stringify(phase.ok)}; failures: ${phase.failures.length}`)
+
+    assert.deepEqual(phase.failures.slice(0, 5), [], `${phase.failures.length} request(s) failed`)
+    for (const cpu of ROUTES) assert.ok(phase.ok[cpu]! > 0, `the ${cpu} ms route was served`)
+    for (const event of ['instance-lost', 'quarantined', 'suspect', 'evacuated', 'ladder-step']) {
+      assert.deepEqual(eventsSince(server, from, event), [], `no ${event}: a busy instance is not a hung one`)
+    }
+  })
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Inbox } from '../../src/host/inbox.js'
+import { LEASE_SLOTS, LeaseSlot, type RequestMessage } from '../../src/protocol.js'
+
+const lease = (): Int32Array => new Int32Array(new SharedArrayBuffer(LEASE_SLOTS * 4))
+const request = (id: number, seq = id): RequestMessage => ({ type: 'request', id, seq, method: 'GET', url: '/', headerBlock: '', body: null, remoteAddress: '127.0.0.1', remotePort: 1, scheme: 'http' })
+
+function burn(ms: number): void {
+  const end = performance.now() + ms
+  while (performance.now() < end);
+}
+
+test('requests start in order, each moving the start gate to its seq', () => {
+  const slots = lease()
+  const started: number[] = []
+  const inbox = new Inbox(slots, (msg) => started.push(msg.id))
+  for (const id of [1, 2, 3]) inbox.push(request(id))
+  inbox.run()
+  assert.deepEqual(started, [1, 2, 3])
+  assert.equal(Atomics.load(slots, LeaseSlot.Started), 3)
+  assert.equal(inbox.size, 0)
+})
+
+test('requests the dispatcher took back (gate moved past them) are skipped; later ones start', () => {
+  const slots = lease()
+  const started: number[] = []
+  const inbox = new Inbox(slots, (msg) => started.push(msg.id))
+  inbox.push(request(1))
+  inbox.run()
+  // The dispatcher posted 2 and 3, then took them back before the instance got to them.
+  assert.equal(Atomics.compareExchange(slots, LeaseSlot.Started, 1, 3), 1)
+  for (const id of [2, 3, 4]) inbox.push(request(id))
+  inbox.run()
+  assert.deepEqual(started, [1, 4])
+  assert.equal(Atomics.load(slots, LeaseSlot.Started), 4)
+})
+
+test('an abort that arrives before its request started drops it, and the gate still moves', () => {
+  const slots = lease()
+  const started: number[] = []
+  const inbox = new Inbox(slots, (msg) => started.push(msg.id))
+  for (const id of [1, 2, 3]) inbox.push(request(id))
+  assert.equal(inbox.drop(2), true)
+  assert.equal(inbox.drop(9), false, 'not here: the caller aborts a running request instead')
+  inbox.run()
+  assert.deepEqual(started, [1, 3])
+  assert.equal(Atomics.load(slots, LeaseSlot.Started), 3)
+})
+
+test('seqs wrap around the Int32 range', () => {
+  const slots = lease()
+  Atomics.store(slots, LeaseSlot.Started, 0x7fffffff)
+  const started: number[] = []
+  const inbox = new Inbox(slots, (msg) => started.push(msg.id))
+  inbox.push(request(1, 0x80000000 | 0))
+  inbox.run()
+  assert.deepEqual(started, [1])
+  assert.equal(Atomics.load(slots, LeaseSlot.Started), 0x80000000 | 0)
+})
+
+test('CPU-bound requests start in slices, yielding between them, and their cost is published', async () => {
+  const slots = lease()
+  const started: number[] = []
+  let timerRanBetween = false
+  let allStarted: () => void = () => {}
+  const done = new Promise<void>((resolve) => (allStarted = resolve))
+  const inbox = new Inbox(slots, (msg) => {
+    started.push(msg.id)
+    burn(10)
+    if (started.length === 4) allStarted()
+  })
+  for (const id of [1, 2, 3, 4]) inbox.push(request(id))
+  setTimeout(() => (timerRanBetween = started.length < 4), 0)
+  inbox.run()
+  assert.deepEqual(started, [1], 'one 10 ms handler fills a slice; the rest wait for the next turn')
+  assert.equal(inbox.size, 3)
+  await done
+  assert.equal(timerRanBetween, true, 'timers ran between the slices')
+  const costUs = Atomics.load(slots, LeaseSlot.CostUs)
+  assert.ok(costUs >= 9_000 && costUs < 1_000_000, `cost per request published: ${costUs} µs`)
+})
