@@ -15,6 +15,7 @@ import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
 import { SacrificialQueue } from './sacrificial-queue.js'
 import { SessionCookies } from './session-cookies.js'
+import { StallWatch } from './stall-watch.js'
 import { addContentLength, writeResponseHead } from './write-response.js'
 
 /** What a response commits when only its idempotency record is to be written. */
@@ -38,6 +39,8 @@ export class Dispatcher {
   private readonly guard: PoisonGuard
   /** Suppressed crashes and lost instances (see instance-failures.ts). */
   private readonly failures: InstanceFailures
+  /** How long instances may stand still, learned per route (see stall-watch.ts). */
+  private readonly stalls: StallWatch
   /** Store reads and the output commit of per-request transactions (see commit.ts). */
   readonly commits: Committer
   /** Cookie sessions (see session-cookies.ts); null when they are off. */
@@ -56,6 +59,7 @@ export class Dispatcher {
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
+    this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs)
     this.sacrificial = new SacrificialQueue(
       {
         pool: () => this.pool!,
@@ -85,9 +89,27 @@ export class Dispatcher {
     return this.guard.immunity
   }
 
-  /** An instance's heartbeat stalled while `requestId` (if any) ran synchronously in it. */
-  suspect(instance: Instance, requestId: number | null): void {
-    this.guard.suspect(instance, requestId)
+  /**
+   * An instance's beat stood still past its limit while `requestId` (if any) ran synchronously
+   * in it: requests waiting there move, and that request becomes a suspect.
+   */
+  suspect(instance: Instance, requestId: number | null, stillMs: number): void {
+    this.guard.suspect(instance, requestId, stillMs >= this.config.timeouts.leaseMs / 2)
+  }
+
+  /** How long `instance` may stand still while `requestId` runs (see stall-watch.ts). */
+  stillLimitMs(instance: Instance, requestId: number | null): number {
+    return this.stalls.limitMs(instance, requestId)
+  }
+
+  /** How long `instance` may stand still while `requestId` runs before it is ended as stuck. */
+  leaseMs(instance: Instance, requestId: number | null): number {
+    return this.stalls.leaseMs(instance, requestId)
+  }
+
+  /** A still stretch ended: what is normal for its route is learned. */
+  learnStretch(instance: Instance, requestId: number | null, ms: number): void {
+    this.stalls.learn(instance, requestId, ms)
   }
 
   /** An instance died: its requests are re-served or answered (see instance-failures.ts). */

@@ -76,7 +76,7 @@ export class InstanceFailures {
     job.instance = null
     this.pool().taint(instance)
     if (this.guard.failed(job, { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true })) return this.host.pump()
-    this.guard.blame(job, `crash:${msg.kind}`)
+    this.guard.blame(job, `crash:${msg.kind}`, instance.role === 'sacrificial')
     this.host.finish(job)
     if (job.started) job.res.destroy()
     else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
@@ -108,7 +108,7 @@ export class InstanceFailures {
         culprit = job.requestId
         failed++
         if (this.guard.failed(job, failure)) continue
-        this.guard.blame(job, loss.reason)
+        this.guard.blame(job, loss.reason, instance.role === 'sacrificial')
         this.host.finish(job)
         respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
       } else if (blamed === null && this.guard.isolate(job, failure)) {

@@ -1,11 +1,12 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { computeSignature, ImmunityTable, routeOf, RouteBulkhead, type ImmunityEntry } from '../immunity/index.js'
+import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead, type ImmunityEntry } from '../immunity/index.js'
 import { IncidentWriter } from '../incidents/index.js'
-import type { Instance, InstanceLoss } from '../supervise/index.js'
+import { isTakenBack, type Instance, type InstanceLoss } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, respondQuarantined, type LadderHost } from './recovery-ladder.js'
+import { Suspicions } from './suspicions.js'
 import type { RunFailure } from './trial.js'
 
 /** What the guard needs from the dispatcher. */
@@ -36,9 +37,9 @@ export class PoisonGuard {
   /** Signatures that keep crashing the app, answered without running (see src/immunity). */
   readonly immunity: ImmunityTable
   /** Signatures whose request is stalling an instance now: requests like it wait for the verdict. */
-  private readonly suspects = new Map<string, Job[]>()
+  private readonly suspects: Suspicions
   /** Which signature is stalling which instance. */
-  private readonly stalledBy = new Map<Instance, string>()
+  private readonly stalledBy = new WeakMap<Instance, string>()
   /** Routes whose many distinct failing signatures made them run apart. */
   private readonly bulkhead: RouteBulkhead
   /** Re-runs of failed requests under tweaks, and isolation of suspects (see recovery-ladder.ts). */
@@ -52,6 +53,7 @@ export class PoisonGuard {
     private readonly host: GuardHost,
   ) {
     this.immunity = new ImmunityTable(config.immunity)
+    this.suspects = new Suspicions(config.immunity.quarantineMs)
     this.bulkhead = new RouteBulkhead({ signatures: config.immunity.bulkhead, windowMs: config.immunity.quarantineMs })
     this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
     this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.takeSuspects(signature))
@@ -92,7 +94,7 @@ export class PoisonGuard {
     // kill) a serving instance: a suspicion, lifted when it completes (see `finished`).
     const signature = this.signatureOf(job)
     job.suspectOf = signature
-    if (!this.suspects.has(signature)) this.suspects.set(signature, [])
+    this.suspects.open(signature, true)
     return true
   }
 
@@ -135,11 +137,13 @@ export class PoisonGuard {
     if (this.ladder.hold(job, signature)) return { kind: 'held' }
     // It joined a rung of its signature's trial.
     if (job.env) return { kind: 'run' }
-    const held = this.suspects.get(signature)
-    // The probe of a suspicion is the one copy allowed through.
-    if (held && job.suspectOf !== signature) {
+    const suspicion = this.suspects.get(signature)
+    // The probe of a suspicion is the one copy allowed through, and it runs alone on a
+    // sacrificial instance: a stall on a serving instance is no verdict until that one stalls too.
+    if (suspicion && job.suspectOf !== signature) {
+      if (!suspicion.probing && this.probe(job, signature)) return { kind: 'run' }
       job.heldFor = signature
-      held.push(job)
+      suspicion.held.push(job)
       return { kind: 'held' }
     }
     const cure = this.immunity.cureOf(signature)
@@ -155,8 +159,8 @@ export class PoisonGuard {
    * judged (its instance killed and the failure blamed on it, or it completes), requests with
    * its signature are held instead of being sent to healthy instances.
    */
-  suspect(instance: Instance, requestId: number | null): void {
-    this.evacuate(instance, requestId)
+  suspect(instance: Instance, requestId: number | null, late: boolean): void {
+    this.evacuate(instance, requestId, late)
     if (requestId === null) return
     const job = this.host.jobs.get(requestId)
     if (!job || job.instance !== instance || job.suspectOf) return
@@ -164,8 +168,8 @@ export class PoisonGuard {
     job.suspectOf = signature
     // Remembered per instance too, so the verdict lands even if the suspect's client leaves.
     this.stalledBy.set(instance, signature)
-    if (this.suspects.has(signature)) return
-    this.suspects.set(signature, [])
+    if (this.suspects.get(signature)) return
+    this.suspects.open(signature, true)
     this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
   }
 
@@ -181,13 +185,19 @@ export class PoisonGuard {
     return job.attempts < this.config.replay.maxAttempts
   }
 
-  /** Records a failure attributed to a request that cannot be re-run; enough of them quarantine its signature. */
-  blame(job: Job, failure: string): void {
+  /**
+   * Records a failure attributed to a request that cannot be re-run; enough of them quarantine
+   * its signature. A stall counts only when the request ran `alone` on a sacrificial instance:
+   * on a serving instance it only makes the signature a suspect, whose next copy is that test.
+   */
+  blame(job: Job, failure: string, alone: boolean): void {
     this.noteRouteFailure(job)
     const suspectOf = job.suspectOf
     job.suspectOf = null
     if (job.instance) this.stalledBy.delete(job.instance)
-    this.blameSignature(this.signatureOf(job), failure, job.requestId, suspectOf)
+    const signature = this.signatureOf(job)
+    if (!alone && classifyFailure(failure) === 'stall') return this.unconfirmed(signature, job.requestId, failure)
+    this.blameSignature(signature, failure, job.requestId, suspectOf)
   }
 
   /**
@@ -199,7 +209,10 @@ export class PoisonGuard {
     const stalledSignature = this.stalledBy.get(instance)
     this.stalledBy.delete(instance)
     if (stalledSignature && culprit === null && loss.reason === 'lease-expired') {
-      this.blameSignature(stalledSignature, 'lease-expired (client gone)', null, stalledSignature)
+      // Its client left, so nothing is left to re-run. Alone on a sacrificial instance, the stall
+      // was its own; on a serving one, the suspicion stays for the next copy to test alone.
+      if (instance.role === 'sacrificial') this.blameSignature(stalledSignature, 'lease-expired (alone; client gone)', null, stalledSignature)
+      else this.unconfirmed(stalledSignature, null, 'lease-expired (client gone)')
     }
   }
 
@@ -217,10 +230,14 @@ export class PoisonGuard {
    * comes from stalledBy when the instance is killed); only completion clears it.
    */
   abandoned(job: Job): void {
-    const isolated = job.env?.tweak === 'isolate' ? job.suspectOf : null
+    const probeOf = job.env?.tweak === 'isolate' ? job.suspectOf : null
     job.suspectOf = null
-    // An isolated suspect's client left: nothing will judge it, so its copies go on.
-    if (isolated) queueMicrotask(() => this.judge(isolated, 'cleared'))
+    if (probeOf) {
+      // A probe's client left. If it still runs alone on its sacrificial instance, what happens
+      // to that instance is the verdict (see afterLoss); meanwhile the next copy may probe.
+      if (job.instance?.role === 'sacrificial') this.stalledBy.set(job.instance, probeOf)
+      queueMicrotask(() => this.judge(probeOf, 'failed'))
+    }
     this.ladder.abandoned(job)
   }
 
@@ -233,9 +250,27 @@ export class PoisonGuard {
 
   /** Requests held for a stalled suspect, handed to the trial its failure opened. */
   private takeSuspects(signature: string): Job[] {
-    const held = this.suspects.get(signature) ?? []
-    this.suspects.delete(signature)
-    return held
+    return this.suspects.close(signature)
+  }
+
+  /**
+   * A stall on a serving instance, which a busy or descheduled instance can fake: the failure is
+   * recorded but cannot quarantine by itself, and the signature stays suspected, so its next copy
+   * runs alone on a sacrificial instance, where a stall is its own and decides.
+   */
+  private unconfirmed(signature: string, requestId: string | null, failure: string): void {
+    this.immunity.recordFailure(signature, failure, false)
+    this.log.info({ event: 'suspect', signature, requestId, action: 'the next request like it runs alone on a sacrificial instance' }, 'a stall on a serving instance: not a verdict until it stalls alone')
+    this.suspects.open(signature, false)
+    this.judge(signature, 'failed')
+  }
+
+  /** Runs `job` as its suspected signature's probe: alone, on a sacrificial instance. */
+  private probe(job: Job, signature: string): boolean {
+    if (!this.ladder.probe(job)) return false
+    job.suspectOf = signature
+    this.suspects.open(signature, true)
+    return true
   }
 
   private blameSignature(signature: string, failure: string, requestId: string | null, suspectOf: string | null): void {
@@ -252,25 +287,30 @@ export class PoisonGuard {
 
   /**
    * Requests waiting in a stalled instance cannot progress until it is killed at the end of its
-   * lease: re-serve the replayable ones elsewhere now, half a lease early. If the instance
-   * recovers after all, it is told to drop them, and whatever it answers is ignored (only the
-   * current attempt's answer counts), so a request is answered once; idempotent requests may
-   * run twice, which RFC 9110 allows for them.
+   * lease: move them now. Those it has not started are taken back (the instance will skip them),
+   * so they move whatever their method, and run once. Once the stall reaches half a lease
+   * (`late`), replayable requests it did start move too: if the instance recovers after all, it
+   * is told to drop them and whatever it answers is ignored (only the current attempt's answer
+   * counts), so a request is answered once; such a request may run twice, which RFC 9110 allows
+   * for idempotent ones.
    */
-  private evacuate(instance: Instance, running: number | null): void {
+  private evacuate(instance: Instance, running: number | null, late: boolean): void {
     let moved = 0
     let isolated = 0
+    const lastStarted = instance.takeBack()
     for (const id of instance.inflight) {
       const job = this.host.jobs.get(id)
-      if (!job || id === running || job.started || !job.replayable) continue
+      if (!job || id === running || job.started) continue
+      const unstarted = lastStarted !== null && isTakenBack(job.seq, lastStarted)
+      if (!unstarted && !(late && job.replayable)) continue
       instance.inflight.delete(id)
-      instance.post({ type: 'abort', id })
+      if (!unstarted) instance.post({ type: 'abort', id })
       job.instance = null
       job.attempts--
       // Nothing runs synchronously in it, yet it is stuck: one of these waiting requests may
       // have started the loop (from a timer). They are suspects, not innocents: each is re-run
       // alone, so the culprit cannot take another serving instance with it.
-      if (running === null && this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })) isolated++
+      if (running === null && !unstarted && this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })) isolated++
       else {
         this.host.requeue(job)
         moved++
@@ -287,24 +327,27 @@ export class PoisonGuard {
    * the suspect completed normally: all are released.
    */
   private judge(signature: string, verdict: 'quarantined' | 'failed' | 'cleared'): void {
-    const held = this.suspects.get(signature)
-    if (!held) return
-    const waiting = held.filter((j) => !j.done)
-    if (verdict === 'failed' && waiting.length > 0) {
+    const suspicion = this.suspects.get(signature)
+    if (!suspicion) return
+    const waiting = suspicion.held.filter((j) => !j.done)
+    if (verdict === 'failed') {
+      suspicion.held = waiting
+      suspicion.probing = false
+      suspicion.since = performance.now()
       // Another copy admitted before the suspicion may still be running: wait for its verdict
-      // rather than risk a third instance.
-      if (this.runningWithSignature(signature)) {
-        this.suspects.set(signature, waiting)
-        return
-      }
+      // rather than risk another instance.
+      if (waiting.length === 0 || this.runningWithSignature(signature)) return
       const probe = waiting.shift()!
-      this.suspects.set(signature, waiting)
       probe.heldFor = null
-      probe.suspectOf = signature
+      if (!this.probe(probe, signature)) {
+        // The ladder is off: the probe runs where requests run (it may cost that instance).
+        probe.suspectOf = signature
+        suspicion.probing = true
+      }
       this.host.dispatch(probe)
       return
     }
-    this.suspects.delete(signature)
+    this.suspects.close(signature)
     for (const job of waiting) {
       job.heldFor = null
       const entry = verdict === 'quarantined' ? this.immunity.isQuarantined(signature) : null

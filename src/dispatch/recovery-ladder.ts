@@ -123,6 +123,17 @@ export class RecoveryLadder {
     return true
   }
 
+  /**
+   * Runs a request like a suspect alone on a sacrificial instance, as the suspicion's probe: it
+   * has not run yet, so even a request that cannot be re-run may go. False when the ladder is off.
+   */
+  probe(job: Job): boolean {
+    if (!this.enabled || job.started || job.done) return false
+    job.env = this.environment('isolate', this.config.recovery.budgetMs)
+    job.trialRung = 0
+    return true
+  }
+
   /** A job was answered with the app's response. */
   succeeded(job: Job): void {
     if (!job.env || job.trialRung === 0) return

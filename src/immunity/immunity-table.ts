@@ -112,14 +112,19 @@ export class ImmunityTable {
     this.settle({ ...entry }, now)
   }
 
-  /** Records a failure attributed to a request; returns true when this failure quarantines the signature. */
-  recordFailure(signature: string, failure: string): boolean {
+  /**
+   * Records a failure attributed to a request; returns true when this failure quarantines the
+   * signature. With `mayQuarantine` false the failure counts towards the threshold but cannot by
+   * itself cross it: evidence too weak on its own (a stall on a busy serving instance) that a
+   * later, conclusive failure adds to.
+   */
+  recordFailure(signature: string, failure: string, mayQuarantine = true): boolean {
     const now = this.now()
     const known = this.live(signature, now)
     const entry = known ?? this.blank(signature, failure, now)
     entry.failures++
     entry.lastFailure = failure
-    const quarantines = entry.quarantinedUntil === 0 && entry.failures >= this.options.threshold
+    const quarantines = mayQuarantine && entry.quarantinedUntil === 0 && entry.failures >= this.options.threshold
     if (quarantines) entry.quarantinedUntil = now + this.options.quarantineMs
     // A repeated failure changes neither standing nor expiry: it keeps its place in the order.
     if (!known || quarantines) this.settle(entry, now)

@@ -67,6 +67,8 @@ export class Instance {
   private posted = 0
   private lastBeat = 0
   private lastBeatAt = 0
+  /** While the beat stands still: the request running synchronously then (null: none); else undefined. */
+  private stillBy: number | null | undefined = undefined
   private fatal: FatalMessage | null = null
   private killedFor: LossReason | null = null
   private readyResolve: ((msg: ReadyMessage) => void) | null = null
@@ -83,7 +85,9 @@ export class Instance {
       entry: options.entry,
       style: options.style,
       heartbeat: shared,
-      heartbeatIntervalMs: Math.max(10, Math.floor(options.leaseMs / 4)),
+      // Well under the shortest stretch the supervisor may call abnormal (STRETCH_FLOOR_MS), so
+      // an idle instance, or one whose requests all wait on I/O, never looks still.
+      heartbeatIntervalMs: Math.max(5, Math.min(12, Math.floor(options.leaseMs / 4))),
       startTimeoutMs: options.startTimeoutMs,
       advertisedPort: options.advertisedPort,
       sessions: options.sessions,
@@ -151,27 +155,40 @@ export class Instance {
 
 
   /**
-   * True when the heartbeat has not advanced for longer than the lease. Only meaningful once
-   * the app is loaded: loading may legitimately block the event loop.
+   * Reads the lease's beat; called on every supervisor tick. When the beat moved after standing
+   * still for a while, returns how long it stood still and the request whose handler ran then
+   * (null if none did): a synchronous stretch that ended, for learning what is normal.
    */
-  isLeaseExpired(now: number): boolean {
+  observe(now: number): { ms: number; owner: number | null } | null {
     const beat = Atomics.load(this.heartbeat, LeaseSlot.Beat)
-    if (beat !== this.lastBeat || this.lastBeatAt === 0) {
-      this.lastBeat = beat
-      this.lastBeatAt = now
-      return false
+    if (beat === this.lastBeat && this.lastBeatAt !== 0) {
+      // The beat cannot move while one handler runs on, so the first look names the stretch's owner.
+      if (this.stillBy === undefined) this.stillBy = this.runningRequest()
+      return null
     }
-    return now - this.lastBeatAt > this.options.leaseMs
+    const ended = this.lastBeatAt !== 0 && this.stillBy !== undefined ? { ms: now - this.lastBeatAt, owner: this.stillBy } : null
+    this.lastBeat = beat
+    this.lastBeatAt = now
+    this.stillBy = undefined
+    return ended
   }
 
   /**
-   * True when the heartbeat has not moved for half a lease: the event loop is probably blocked,
-   * so new work should go elsewhere even before the lease expires (a request sent now would wait
-   * for the kill and need re-serving). Reads shared memory only; the lease check keeps the
-   * reference point fresh.
+   * How long the beat has stood still, as of the last `observe` (0 while it moves). Only
+   * meaningful once the app is loaded: loading may legitimately block the event loop.
    */
-  isStalled(now: number): boolean {
-    return this.lastBeatAt !== 0 && Atomics.load(this.heartbeat, LeaseSlot.Beat) === this.lastBeat && now - this.lastBeatAt > this.options.leaseMs / 2
+  stillMs(now: number): number {
+    return this.lastBeatAt === 0 || this.stillBy === undefined ? 0 : now - this.lastBeatAt
+  }
+
+  /** The request whose handler runs synchronously through the current still stretch, or null. */
+  get stillOwner(): number | null {
+    return this.stillBy ?? null
+  }
+
+  /** True when the beat has stood still for longer than the lease: the instance is stuck. */
+  isLeaseExpired(now: number): boolean {
+    return this.stillMs(now) > this.options.leaseMs
   }
 
   /** Ends the instance for a reason found outside it (lease, drain); `onLost` follows. */
@@ -204,6 +221,7 @@ export class Instance {
         this.state = 'ready'
         this.readyAt = performance.now()
         this.lastBeatAt = 0
+        this.stillBy = undefined
         this.readyResolve?.(msg)
         return
       case 'start-failed':

@@ -11,10 +11,16 @@ export interface PoolHooks {
   /** New capacity: queued requests can be dispatched. */
   onCapacity: () => void
   /**
-   * An instance's heartbeat stalled for half a lease while a handler was running synchronously:
-   * that request is a suspect before the lease even expires.
+   * An instance's beat has stood still past `stillLimitMs` (`stillMs` so far), while the handler
+   * of `requestId` ran synchronously (null: none did). Called on every tick while it lasts.
    */
-  onStalled: (instance: Instance, requestId: number | null) => void
+  onStalled: (instance: Instance, requestId: number | null, stillMs: number) => void
+  /** How long the beat may stand still while `requestId`'s handler runs before the instance counts as stalled. */
+  stillLimitMs: (instance: Instance, requestId: number | null) => number
+  /** How long a serving instance may stand still while `requestId`'s handler runs before it is ended as stuck. */
+  leaseMs: (instance: Instance, requestId: number | null) => number
+  /** A still stretch of `ms` ended (the beat moved again) that `requestId`'s handler ran through. */
+  onStretch: (instance: Instance, requestId: number | null, ms: number) => void
   /** A tainted instance is draining: whatever it still holds outside HTTP (upgraded sockets) ends. */
   onRetired: (instance: Instance) => void
   /** Spares keep failing to start after the service was up: escalate. */
@@ -90,7 +96,8 @@ export class Pool {
       await Promise.all(first.map((i) => i.stop()))
       throw (failed as PromiseRejectedResult).reason as SerializedError
     }
-    const leaseTick = Math.max(10, Math.floor(this.config.timeouts.leaseMs / 4))
+    // Often enough to see a stretch pass its limit (50 ms at the least) within a tick or so.
+    const leaseTick = Math.max(5, Math.min(25, Math.floor(this.config.timeouts.leaseMs / 4)))
     this.leaseTimer = setInterval(() => this.checkLeases(), leaseTick)
     this.leaseTimer.unref()
     return (results[0] as PromiseFulfilledResult<ReadyMessage>).value
@@ -114,15 +121,11 @@ export class Pool {
    */
   pick(): Instance | null {
     let best: Instance | null = null
-    let now = 0
     for (const instance of this.active) {
       if (instance.state !== 'ready' || instance.inflight.size >= this.config.limits.concurrency) continue
       if (best && instance.inflight.size >= best.inflight.size) continue
       if (instance.inflight.size > 0) {
-        // A blocked instance piles up in-flight requests and stops being picked anyway; checking
-        // the heartbeat avoids handing it the first few.
-        if (instance.isStalled((now ||= performance.now()))) continue
-        if (instance.backlogMs() > this.backlogBudgetMs) continue
+        if (this.stalled.has(instance) || instance.backlogMs() > this.backlogBudgetMs) continue
       }
       best = instance
     }
@@ -286,16 +289,28 @@ export class Pool {
     this.sacrificial.reap(now)
     for (const instance of this.draining) {
       if (instance.state === 'dead') this.draining.delete(instance)
-      else if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+      else {
+        instance.observe(now)
+        if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+      }
     }
     for (const instance of [...this.active, ...this.spares, ...this.retiring, ...this.sacrificial.all]) {
       if (instance.state !== 'ready' && instance.state !== 'tainted') continue
-      if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
-      // A sacrificial instance has no ordinary traffic to protect: only its lease matters.
-      else if (instance.role === 'sacrificial') continue
-      else if (instance.isStalled(now)) {
-        const running = instance.runningRequest()
-        this.hooks.onStalled(instance, running !== null && running > 0 ? running : null)
+      const ended = instance.observe(now)
+      if (ended) this.hooks.onStretch(instance, ended.owner, ended.ms)
+      // A sacrificial instance has no ordinary traffic to protect: only its own lease matters.
+      if (instance.role === 'sacrificial') {
+        if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+        continue
+      }
+      const still = instance.stillMs(now)
+      const running = instance.stillOwner
+      if (still > this.config.timeouts.leaseMs && still > this.hooks.leaseMs(instance, running)) {
+        instance.kill('lease-expired')
+        continue
+      }
+      if (still > 0 && instance.inflight.size > 0 && still >= this.hooks.stillLimitMs(instance, running)) {
+        this.hooks.onStalled(instance, running !== null && running > 0 ? running : null, still)
         if (this.active.includes(instance) && !this.stalled.has(instance)) {
           this.stalled.add(instance)
           this.balance()

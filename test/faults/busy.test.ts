@@ -61,7 +61,9 @@ for (const connections of [40, 150]) {
 
     assert.deepEqual(phase.failures.slice(0, 5), [], `${phase.failures.length} request(s) failed`)
     for (const cpu of ROUTES) assert.ok(phase.ok[cpu]! > 0, `the ${cpu} ms route was served`)
-    for (const event of ['instance-lost', 'quarantined', 'suspect', 'evacuated', 'ladder-step']) {
+    // A route's first long request may briefly be suspected (nothing is known of it yet), which
+    // holds copies until it completes; that is no verdict. Verdicts and losses must not happen.
+    for (const event of ['instance-lost', 'quarantined', 'ladder-step', 'request-crashed']) {
       assert.deepEqual(eventsSince(server, from, event), [], `no ${event}: a busy instance is not a hung one`)
     }
   })

@@ -197,3 +197,13 @@ test('a restored table keeps its bounds and its priorities', () => {
   table.restore(entry('GET /f2 #-', 0))
   assert.deepEqual(table.list().map((e) => e.signature), ['GET /q #-', 'GET /f2 #-'])
 })
+
+test('a failure that may not quarantine counts, but only a conclusive one crosses the threshold', () => {
+  const table = new ImmunityTable({ threshold: 2, quarantineMs: 60_000 }, () => 0)
+  assert.equal(table.recordFailure('GET /spin #-', 'lease-expired', false), false)
+  assert.equal(table.recordFailure('GET /spin #-', 'lease-expired', false), false)
+  assert.equal(table.isQuarantined('GET /spin #-'), null, 'two stalls on busy serving instances are no verdict')
+  assert.equal(table.get('GET /spin #-')?.failures, 2)
+  assert.equal(table.recordFailure('GET /spin #-', 'lease-expired (alone)'), true)
+  assert.ok(table.isQuarantined('GET /spin #-'))
+})

@@ -1,0 +1,61 @@
+import { routeOf } from '../immunity/index.js'
+import type { Instance } from '../supervise/index.js'
+import type { Job } from './job.js'
+import { StretchNorms } from './stretch-norms.js'
+
+/**
+ * The dispatcher's side of stall detection: how long an instance's beat may stand still while a
+ * given request runs (its route's learned normal, see stretch-norms.ts) and the learning itself.
+ * The route of a stretch is noted while it lasts, since by the time it ends its request is often
+ * answered and gone from the in-flight table.
+ *
+ * @example
+ * ```ts
+ * const watch = new StallWatch(jobs, 1_000)
+ * watch.limitMs(instance, 42)        // 125 for a route never seen running long
+ * watch.learn(instance, 42, 180)     // that request's route ran 180 ms: its limit grows
+ * ```
+ */
+export class StallWatch {
+  private readonly norms: StretchNorms
+  /** The route of each instance's current still stretch, noted while it lasts. */
+  private readonly stretchRoute = new WeakMap<Instance, string>()
+
+  constructor(
+    private readonly jobs: ReadonlyMap<number, Job>,
+    private readonly lease: number,
+  ) {
+    this.norms = new StretchNorms(lease)
+  }
+
+  /**
+   * How long `instance` may stand still while `requestId` runs. With no request to go by (a
+   * loop started from a timer, handlers run from stream events), half a lease, as before routes
+   * were learned.
+   */
+  limitMs(instance: Instance, requestId: number | null): number {
+    const job = requestId === null || requestId <= 0 ? undefined : this.jobs.get(requestId)
+    if (!job) return this.lease / 2
+    return this.norms.limitMs(this.routeOf(instance, job))
+  }
+
+  /** The route of the request an instance is still in, noted for `learn`. */
+  private routeOf(instance: Instance, job: Job): string {
+    const route = routeOf(job)
+    this.stretchRoute.set(instance, route)
+    return route
+  }
+
+  /** How long `instance` may stand still while `requestId` runs before it is ended as stuck. */
+  leaseMs(instance: Instance, requestId: number | null): number {
+    const job = requestId === null || requestId <= 0 ? undefined : this.jobs.get(requestId)
+    return job ? this.norms.leaseMs(this.routeOf(instance, job)) : this.lease
+  }
+
+  /** A still stretch ended: its route (noted while it lasted) learns how long it ran. */
+  learn(instance: Instance, requestId: number | null, ms: number): void {
+    const route = this.stretchRoute.get(instance)
+    this.stretchRoute.delete(instance)
+    if (requestId !== null && requestId > 0 && route !== undefined) this.norms.record(route, ms)
+  }
+}

@@ -1,0 +1,82 @@
+import type { Job } from './job.js'
+
+/** One signature under suspicion. */
+export interface Suspicion {
+  /** Requests with the signature waiting for the verdict. */
+  held: Job[]
+  /**
+   * A request with the signature is being tried now (the one stalling an instance, or a copy
+   * run alone on a sacrificial instance). False between a failure and the next probe: the next
+   * copy to arrive is the probe.
+   */
+  probing: boolean
+  /** When it was opened or last failed (ms, performance.now()). */
+  since: number
+}
+
+/** Suspicions remembered at most; past that the oldest without a probe or waiting requests go. */
+const MAX_SUSPICIONS = 10_000
+
+/**
+ * Signatures suspected of stalling an instance (or of a loss nobody could be blamed for), each
+ * with the requests like it that wait for the verdict. A suspicion is not a verdict: it only
+ * keeps copies away from serving instances, one probe at a time, until one completes (cleared),
+ * fails alone on a sacrificial instance (the ladder or the table decides), or it is forgotten
+ * after `idleMs` with nothing to probe.
+ *
+ * @example
+ * ```ts
+ * const suspicions = new Suspicions(600_000)
+ * suspicions.open('GET /spin #-', true)
+ * suspicions.get('GET /spin #-')?.held.push(job) // waits for the verdict
+ * ```
+ */
+export class Suspicions {
+  private readonly map = new Map<string, Suspicion>()
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  get size(): number {
+    return this.map.size
+  }
+
+  /** The live suspicion of a signature; an idle one past `idleMs` is forgotten on the way. */
+  get(signature: string): Suspicion | undefined {
+    const suspicion = this.map.get(signature)
+    if (suspicion && !suspicion.probing && suspicion.held.length === 0 && this.now() - suspicion.since > this.idleMs) {
+      this.map.delete(signature)
+      return undefined
+    }
+    return suspicion
+  }
+
+  /** Opens a suspicion (or marks an open one as probed again); returns it. */
+  open(signature: string, probing: boolean): Suspicion {
+    let suspicion = this.map.get(signature)
+    if (suspicion) {
+      suspicion.probing ||= probing
+      return suspicion
+    }
+    suspicion = { held: [], probing, since: this.now() }
+    this.map.set(signature, suspicion)
+    if (this.map.size > MAX_SUSPICIONS) this.trim()
+    return suspicion
+  }
+
+  /** Ends a suspicion; returns the requests it held. */
+  close(signature: string): Job[] {
+    const held = this.map.get(signature)?.held ?? []
+    this.map.delete(signature)
+    return held
+  }
+
+  private trim(): void {
+    for (const [signature, suspicion] of this.map) {
+      if (this.map.size <= MAX_SUSPICIONS) return
+      if (!suspicion.probing && suspicion.held.every((job) => job.done)) this.map.delete(signature)
+    }
+  }
+}
