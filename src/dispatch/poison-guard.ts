@@ -94,7 +94,7 @@ export class PoisonGuard {
     // kill) a serving instance: a suspicion, lifted when it completes (see `finished`).
     const signature = this.signatureOf(job)
     job.suspectOf = signature
-    this.suspects.open(signature, true)
+    this.suspects.open(signature, true, job)
     return true
   }
 
@@ -169,7 +169,9 @@ export class PoisonGuard {
     // Remembered per instance too, so the verdict lands even if the suspect's client leaves.
     this.stalledBy.set(instance, signature)
     if (this.suspects.get(signature)) return
-    this.suspects.open(signature, true)
+    // It is not alone where it runs, so it proves nothing: the next copy runs alone, at once,
+    // on a sacrificial instance, and the verdict can come within about one lease of that.
+    this.suspects.open(signature, false)
     this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
   }
 
@@ -248,8 +250,8 @@ export class PoisonGuard {
     this.log.warn({ event: 'bulkhead', route, signatures: this.config.immunity.bulkhead, requestId: job.requestId }, `many distinct requests to ${route} fail: the route runs on sacrificial instances from now on`)
   }
 
-  /** Requests held for a stalled suspect, handed to the trial its failure opened. */
-  private takeSuspects(signature: string): Job[] {
+  /** Requests held for a stalled suspect, and its probe, handed to the trial its failure opened. */
+  private takeSuspects(signature: string): { held: Job[]; probe: Job | null } {
     return this.suspects.close(signature)
   }
 
@@ -269,7 +271,7 @@ export class PoisonGuard {
   private probe(job: Job, signature: string): boolean {
     if (!this.ladder.probe(job)) return false
     job.suspectOf = signature
-    this.suspects.open(signature, true)
+    this.suspects.open(signature, true, job)
     return true
   }
 

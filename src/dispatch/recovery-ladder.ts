@@ -44,8 +44,8 @@ export class RecoveryLadder {
     private readonly immunity: ImmunityTable,
     private readonly incidents: IncidentWriter,
     private readonly signatureOf: (job: Job) => string,
-    /** Requests already held for the signature elsewhere (a stalled suspect's), for a new trial. */
-    private readonly takeHeld: (signature: string) => Job[],
+    /** Requests already held for the signature elsewhere (a stalled suspect's) and its running probe, for a new trial. */
+    private readonly takeHeld: (signature: string) => { held: Job[]; probe: Job | null },
   ) {}
 
   /** Signatures on trial now. */
@@ -214,7 +214,9 @@ export class RecoveryLadder {
     const suspected = this.isolatedFrom.get(job)
     const trial = openTrial(signature, classifyFailure(failure.how, failure.error), job)
     this.trials.set(signature, trial)
-    trial.held.push(...this.takeHeld(signature))
+    const suspicion = this.takeHeld(signature)
+    trial.held.push(...suspicion.held)
+    if (suspicion.probe !== job) trial.adopt = suspicion.probe
     if (suspected) {
       // Its first run died with others on one instance; alone it failed again: the culprit.
       this.isolatedFrom.delete(job)
@@ -243,6 +245,16 @@ export class RecoveryLadder {
     trial.running.clear()
     const env = { ...this.environment(next, this.config.recovery.budgetMs - elapsed), ...(next === 'fresh' ? { group: `${trial.incidentId}/${trial.rung}` } : {}) }
     trial.env = env
+    const adopted = next === 'exclusive' ? this.adoptProbe(trial) : null
+    if (adopted) {
+      // Already alone on a sacrificial instance: it is this rung's run; the request that failed waits.
+      adopted.trialRung = trial.rung
+      trial.running.add(adopted)
+      probe.heldFor = trial.signature
+      trial.held.push(probe)
+      this.log.info({ event: 'ladder-step', signature: trial.signature, tweak: next, requestId: adopted.requestId, runs: 1, adopted: true, instancesSpent: trial.spent.size, incidentId: trial.incidentId }, `a probe already runs alone: it is the "${next}" rung`)
+      return true
+    }
     const runs = [probe]
     if (next === 'fresh') {
       runs.push(...trial.held.filter((j) => !j.done))
@@ -258,6 +270,13 @@ export class RecoveryLadder {
       else this.host.place(run)
     }
     return true
+  }
+
+  /** The suspicion's probe, if it still runs alone on a sacrificial instance. */
+  private adoptProbe(trial: Trial): Job | null {
+    const probe = trial.adopt
+    trial.adopt = null
+    return probe && !probe.done && probe.instance?.role === 'sacrificial' && probe.env?.exclusive ? probe : null
   }
 
   /**
@@ -277,13 +296,19 @@ export class RecoveryLadder {
 
   private cure(trial: Trial, tweak: Tweak, job: Job): void {
     this.trials.delete(trial.signature)
-    this.immunity.recordCure(trial.signature, tweak, trial.lastFailure)
-    trial.steps.push({ environment: tweak, outcome: 'cured', atMs: Math.round(performance.now() - trial.startedAt) })
-    this.log.info(
-      { event: 'cured', signature: trial.signature, tweak, requestId: job.requestId, failures: trial.failures, instancesSpent: trial.spent.size, incidentId: trial.incidentId, ms: Math.round(performance.now() - trial.startedAt) },
-      `tweak "${tweak}" cured ${trial.signature}; requests like it run that way from now on`,
-    )
-    this.incidents.write(toIncident(trial, 'cured', tweak))
+    const ms = Math.round(performance.now() - trial.startedAt)
+    trial.steps.push({ environment: tweak, outcome: 'cured', atMs: ms })
+    const fields = { signature: trial.signature, tweak, requestId: job.requestId, failures: trial.failures, instancesSpent: trial.spent.size, incidentId: trial.incidentId, ms }
+    if (trial.kind === 'stall') {
+      // Alone, within the same lease, it finished: the stall was the instance being busy or
+      // descheduled, not this request. Nothing to remember: requests like it run as usual.
+      this.log.info({ event: 'cleared', ...fields }, `${trial.signature} ran alone within its lease: not a hung request; requests like it run as usual`)
+      this.incidents.write(toIncident(trial, 'cleared', null))
+    } else {
+      this.immunity.recordCure(trial.signature, tweak, trial.lastFailure)
+      this.log.info({ event: 'cured', ...fields }, `tweak "${tweak}" cured ${trial.signature}; requests like it run that way from now on`)
+      this.incidents.write(toIncident(trial, 'cured', tweak))
+    }
     for (const held of trial.held) {
       held.heldFor = null
       if (!held.done) this.host.dispatch(held)

@@ -10,6 +10,8 @@ export interface Suspicion {
    * copy to arrive is the probe.
    */
   probing: boolean
+  /** The probe running alone on a sacrificial instance, if any (a trial may adopt it). */
+  probe: Job | null
   /** When it was opened or last failed (ms, performance.now()). */
   since: number
 }
@@ -53,24 +55,26 @@ export class Suspicions {
     return suspicion
   }
 
-  /** Opens a suspicion (or marks an open one as probed again); returns it. */
-  open(signature: string, probing: boolean): Suspicion {
+  /** Opens a suspicion (or marks an open one as probed again, by `probe` if it runs alone); returns it. */
+  open(signature: string, probing: boolean, probe: Job | null = null): Suspicion {
     let suspicion = this.map.get(signature)
     if (suspicion) {
       suspicion.probing ||= probing
+      if (probe) suspicion.probe = probe
       return suspicion
     }
-    suspicion = { held: [], probing, since: this.now() }
+    suspicion = { held: [], probing, probe, since: this.now() }
     this.map.set(signature, suspicion)
     if (this.map.size > MAX_SUSPICIONS) this.trim()
     return suspicion
   }
 
-  /** Ends a suspicion; returns the requests it held. */
-  close(signature: string): Job[] {
-    const held = this.map.get(signature)?.held ?? []
+  /** Ends a suspicion; returns the requests it held and its probe, if one runs. */
+  close(signature: string): { held: Job[]; probe: Job | null } {
+    const suspicion = this.map.get(signature)
     this.map.delete(signature)
-    return held
+    const probe = suspicion?.probe
+    return { held: suspicion?.held ?? [], probe: probe && !probe.done && probe.instance ? probe : null }
   }
 
   private trim(): void {

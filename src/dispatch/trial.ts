@@ -38,6 +38,11 @@ export interface Trial {
   orphan: { instance: string; timer: NodeJS.Timeout } | null
   /** Requests with the signature waiting for the verdict. */
   held: Job[]
+  /**
+   * A copy already running alone on a sacrificial instance as a suspicion's probe when the trial
+   * opened: the `exclusive` rung adopts it instead of starting another run (and another instance).
+   */
+  adopt: Job | null
   /** Instances the signature cost during the trial (by id). */
   readonly spent: Set<string>
   failures: number
@@ -68,6 +73,7 @@ export function openTrial(signature: string, kind: FailureKind, job: Job): Trial
     env: null,
     orphan: null,
     held: [],
+    adopt: null,
     spent: new Set(),
     failures: 0,
     lastFailure: '',

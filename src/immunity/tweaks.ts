@@ -20,7 +20,9 @@ export type FailureKind = 'crash' | 'stack' | 'exit' | 'out-of-memory' | 'stall'
  * - a stack overflow from a deep but finite recursion needs a larger stack (an infinite one
  *   needs a fix, so nothing else is tried);
  * - heap exhaustion from a leak needs a fresh heap, from one big request a larger one;
- * - a stalled event loop from a long synchronous computation needs a longer lease;
+ * - a stalled event loop is confirmed or cleared by one run alone under the same lease (a
+ *   loaded machine can stretch a busy handler; a loop stalls again): the lease is the user's
+ *   statement of how long a synchronous stretch may last, so nothing lengthens it;
  * - a missed deadline from a deadlock on instance state needs a fresh instance, from slow
  *   work a longer deadline.
  */
@@ -29,7 +31,7 @@ const CURES: Readonly<Record<FailureKind, readonly Tweak[]>> = {
   exit: ['fresh', 'exclusive', 'reorder'],
   stack: ['stack'],
   'out-of-memory': ['fresh', 'heap'],
-  stall: ['deadline'],
+  stall: ['exclusive'],
   deadline: ['fresh', 'deadline'],
 }
 

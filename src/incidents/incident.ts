@@ -29,8 +29,8 @@ export interface Incident {
     bodyBytes: number
   }
   steps: IncidentStep[]
-  /** `cured` (a tweak answered the client; it is applied to the signature from now on) or `poison` (quarantined). */
-  verdict: 'cured' | 'poison'
+  /** `cured` (a tweak answered the client; it is applied to the signature from now on), `cleared` (a stall did not recur alone: nothing to cure) or `poison` (quarantined). */
+  verdict: 'cured' | 'cleared' | 'poison'
   cure: string | null
   /** Instances the signature cost during this incident. */
   instancesSpent: number

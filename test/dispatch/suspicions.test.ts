@@ -12,9 +12,9 @@ test('open, then close returns what it held', () => {
   assert.equal(suspicion.probing, true, 'and never unmarks its probe')
   const held = job()
   suspicion.held.push(held)
-  assert.deepEqual(suspicions.close('GET /spin #-'), [held])
+  assert.deepEqual(suspicions.close('GET /spin #-'), { held: [held], probe: null })
   assert.equal(suspicions.get('GET /spin #-'), undefined)
-  assert.deepEqual(suspicions.close('GET /none #-'), [])
+  assert.deepEqual(suspicions.close('GET /none #-'), { held: [], probe: null })
 })
 
 test('a suspicion with no probe and nothing held is forgotten after idleMs; one with a probe is not', () => {

@@ -42,13 +42,13 @@ test('a POST without an idempotency key cannot be re-run: threshold failures qua
   assert.equal(eventsSince(server, from, 'ladder-step').length, 0)
 })
 
-test('a loop: the serving instance and one sacrificial instance with a longer lease, then no more', async () => {
+test('a loop: the serving instance and one sacrificial instance under the same lease, then no more', async () => {
   const server = await startWithConfig({ instances: 2, timeouts: { leaseMs: 300, requestMs: 10_000 } })
   const from = server.logs.length
   const first = await send(`${server.url}/fault/loop`)
   assertCrashlessError(first, 500, 'CRASHLESS_ERR_POISON')
   const verdict = await server.waitForLog((l) => l.event === 'quarantined', 5_000)
-  assert.deepEqual(verdict.tried, ['deadline'])
+  assert.deepEqual(verdict.tried, ['exclusive'])
   const lost = await waitForEvents(server, from, 'instance-lost', 2)
   assert.deepEqual(lost.map((l) => [l.role, l.reason]), [['serving', 'lease-expired'], ['sacrificial', 'lease-expired']])
   assertCrashlessError(await send(`${server.url}/fault/loop`), 500, 'CRASHLESS_ERR_QUARANTINED')

@@ -1,12 +1,14 @@
 /**
- * A request that stalls an instance becomes a suspect at half a lease, before its instance is
- * even killed: requests with the same signature are held back while the recovery ladder tries
- * it (alone, on a sacrificial instance with a longer lease), so a burst of identical poison costs
- * two instances, not one per request, and the held copies are refused unrun.
+ * A request that stalls an instance becomes a suspect as soon as its stretch is abnormal, before
+ * its instance is even killed. The next request with the same signature runs alone on a
+ * sacrificial instance at once (the probe), the others are held; when the first instance's lease
+ * expires the ladder adopts the probe as its confirming run, so the verdict comes about one lease
+ * after the probe started, a burst of identical poison costs two instances, not one per
+ * request, and the held copies are refused unrun.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { assertBenignUnharmed, assertCrashlessError, assertStillServing, eventsSince, send, startWithConfig, stopAll, underBenignLoad, waitForEvents } from '../faults/harness.js'
+import { assertBenignUnharmed, assertStillServing, eventsSince, send, startWithConfig, stopAll, underBenignLoad, waitForEvents } from '../faults/harness.js'
 
 after(stopAll)
 
@@ -21,10 +23,10 @@ test('identical loops arriving while the first stalls an instance are held until
   })
   assertBenignUnharmed(load)
   const codes = fault.map((answer) => (JSON.parse(answer.body) as { error: { code: string } }).error.code)
-  // The first ran twice (on its instance, then alone with a longer lease) and got the verdict;
-  // the other three were held meanwhile and refused unrun.
-  assert.deepEqual(codes, ['CRASHLESS_ERR_POISON', 'CRASHLESS_ERR_QUARANTINED', 'CRASHLESS_ERR_QUARANTINED', 'CRASHLESS_ERR_QUARANTINED'])
-  assertCrashlessError(fault[0]!, 500, 'CRASHLESS_ERR_POISON')
+  // The first stalled its instance; one copy ran alone (the probe) and got the verdict; the
+  // first and the other copies were held meanwhile and refused.
+  assert.equal(codes[0], 'CRASHLESS_ERR_QUARANTINED')
+  assert.deepEqual([...codes.slice(1)].sort(), ['CRASHLESS_ERR_POISON', 'CRASHLESS_ERR_QUARANTINED', 'CRASHLESS_ERR_QUARANTINED'])
   // The log line of the second loss may trail its response; wait for it, then check no more came.
   await waitForEvents(server, from, 'instance-lost', 2)
   await assertStillServing(server)

@@ -9,7 +9,7 @@ test('only tweaks that can cure the kind of failure are tried, in the configured
   assert.deepEqual(ladderFor('crash', ['reorder', 'exclusive'], []), ['reorder', 'exclusive'])
   assert.deepEqual(ladderFor('out-of-memory', TWEAKS, ['fresh']), ['heap'])
   assert.deepEqual(ladderFor('stack', TWEAKS, []), ['stack'])
-  assert.deepEqual(ladderFor('stall', TWEAKS, []), ['deadline'])
+  assert.deepEqual(ladderFor('stall', TWEAKS, []), ['exclusive'])
   assert.deepEqual(ladderFor('deadline', TWEAKS, []), ['fresh', 'deadline'])
   assert.deepEqual(ladderFor('crash', [], []), [])
 })
