@@ -12,6 +12,9 @@
 // and >= 99% under the flood. Time to verdict (crashless): first poison sent -> its `quarantined`
 // log line. In the flood, when the route's bulkhead closed and where poison failed after it.
 // PM2 rows show what the same app gets without crashless.
+// Every run also reports the share of 100 ms windows served (at least one benign request completed
+// successfully in the window; issue 9, point 2) and threads and RSS of the peer's processes (idle
+// before the load, peak, end). A fixed-rate flood of distinct crashing requests is bench/flood.js.
 //
 //   node bench/poison.js [--kinds none,throw,...] [--flood-kinds throw,exit,loop] [--peers crashless,pm2]
 //                        [--duration 6] [--warmup 1] [--interval 200] [--concurrency 20]
@@ -27,6 +30,7 @@ import { APPS_DIR } from './lib/paths.js'
 import { preparePeers } from './lib/prepare-peers.js'
 import { PEER_KINDS, startPeer } from './lib/peers/index.js'
 import { poisonShooter } from './lib/poison-shooter.js'
+import { resourceCell, sampleResources } from './lib/resources.js'
 import { benignStats, crashStats, poisonStats } from './lib/poison-summary.js'
 import { printReport } from './lib/poison-report.js'
 import { writeResults } from './lib/results.js'
@@ -69,23 +73,29 @@ const CRASHLESS_CONFIG = { limits: { heapMb: opts['heap-mb'] }, admin: { enabled
 
 async function withPeer(kind, tag, env, fn) {
   const peer = await startPeer(kind, { app: APP, readyPath: '/ok', tag, heapMb: opts['heap-mb'], crashlessConfig: CRASHLESS_CONFIG, ...env })
+  // Threads and RSS of the peer's processes: idle now (before the warm-up), then every 250 ms to
+  // the end of the load (poison still in flight included).
+  const sampler = sampleResources(() => peer.pids())
   let measured
   let info
+  let resources
   try {
     measured = await fn(peer)
+    resources = sampler.stop()
     info = await peer.info().catch((err) => ({ error: err.message }))
   } finally {
+    sampler.stop()
     await peer.stop()
   }
   // Read after the stop: a poison still in flight at the end of the window is judged by then.
-  return { measured, info, logFile: peer.logFile, startMs: peer.startMs }
+  return { measured, info, resources, logFile: peer.logFile, startMs: peer.startMs }
 }
 
 /** Scenario A: benign load plus the same poison every `interval` ms. */
 async function runRepeated(kind, fault, env) {
   const poisonPath = fault === 'none' ? undefined : `/poison/${fault}?v=1`
   const durationMs = opts.duration * 1000
-  const { measured, info, logFile, startMs } = await withPeer(kind, `poison-${fault}`, env, async (peer) => {
+  const { measured, info, resources, logFile, startMs } = await withPeer(kind, `poison-${fault}`, env, async (peer) => {
     const shooter = poisonShooter({ origin: peer.origin, pathFor: () => poisonPath, intervalMs: opts.interval, durationMs: poisonPath ? durationMs : 0, timeoutMs: opts['poison-timeout'] })
     return loadWithShooter({
       shooter,
@@ -113,6 +123,8 @@ async function runRepeated(kind, fault, env) {
     // Each shot: sent at (ms into the window), how it ended, after how long, crashless's request id.
     shots: measured.shots.map((s) => ({ at: round(s.at, 1), outcome: s.outcome, ms: round(s.ms, 1), requestId: s.requestId })),
     client: { longestStallMs: round(longestStall(measured.stalls), 1) },
+    // Threads and RSS (MB) summed over the peer's processes: idle (before the load), peak, end.
+    resources,
     peerInfo: info,
     startMs: round(startMs, 0),
     goal: { successRatio: 0.999, maxCrashesPerSignature: MAX_CRASHES_PER_SIGNATURE, pass },
@@ -122,7 +134,7 @@ async function runRepeated(kind, fault, env) {
 /** Scenario B: benign load where every `flood-every`-th request is a distinct poison. */
 async function runFlood(kind, fault, env) {
   const durationMs = opts.duration * 1000
-  const { measured, info, logFile, startMs } = await withPeer(kind, `poison-flood-${fault}`, env, async (peer) => {
+  const { measured, info, resources, logFile, startMs } = await withPeer(kind, `poison-flood-${fault}`, env, async (peer) => {
     const watcher = watchClientStalls()
     const out = await floodLoop({
       origin: peer.origin,
@@ -153,6 +165,8 @@ async function runFlood(kind, fault, env) {
     poison: { ...poisonStats(measured.shots), capWaits: measured.capWaits },
     crashes,
     client: { longestStallMs: round(longestStall(measured.stalls), 1) },
+    // Threads and RSS (MB) summed over the peer's processes: idle (before the load), peak, end.
+    resources,
     peerInfo: info,
     startMs: round(startMs, 0),
     goal: { successRatio: 0.99, maxCrashesPerSignature: MAX_CRASHES_PER_SIGNATURE, pass },
@@ -175,7 +189,7 @@ async function main() {
       try {
         const r = scenario === 'flood' ? await runFlood(kind, fault, { pm2, crashlessRoot }) : await runRepeated(kind, fault, { pm2, crashlessRoot })
         results.push(r)
-        log(`${scenario.padEnd(8)} ${fault.padEnd(11)} ${kind.padEnd(9)} benign ${(r.benign.successRatio * 100).toFixed(2)}% ok, instances lost ${r.crashes.instances ?? '-'}, worst sig ${r.crashes.worstPerSignature ?? '-'}, poison ${r.poison.sent}`)
+        log(`${scenario.padEnd(8)} ${fault.padEnd(11)} ${kind.padEnd(9)} benign ${(r.benign.successRatio * 100).toFixed(2)}% ok, windows served ${(r.benign.windowsServed.ratio * 100).toFixed(1)}%, threads ${resourceCell(r.resources, 'threads')}, RSS MB ${resourceCell(r.resources, 'rssMb')}, instances lost ${r.crashes.instances ?? '-'}, worst sig ${r.crashes.worstPerSignature ?? '-'}, poison ${r.poison.sent}`)
       } catch (err) {
         log(`${scenario} ${fault} ${kind}: run failed: ${err.message}`)
         results.push({ scenario, peer: kind, fault, error: err.message, goal: { pass: false } })
@@ -205,6 +219,8 @@ async function main() {
         heapMb: opts['heap-mb'],
         crashlessConfig: CRASHLESS_CONFIG,
         maxCrashesPerSignature: MAX_CRASHES_PER_SIGNATURE,
+        windowMs: 100,
+        resourceSampleMs: 250,
       },
       skipped,
       notRun,

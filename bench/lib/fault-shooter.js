@@ -1,13 +1,17 @@
 // Faulty requests: shot i is due at t0 + i * intervalMs, for i < ceil(durationMs / intervalMs),
 // each on a fresh connection (so a cluster spreads them over its workers) with a per-request
-// timeout. Scheduling is periodic.js's.
+// timeout. With `count`, exactly that many shots instead, spread evenly inside the run: at
+// durationMs x 1/(count+1), 2/(count+1), ... (3 shots: at 1/4, 2/4 and 3/4 of the run).
+// Scheduling is periodic.js's.
 import { Client } from 'undici'
 import { periodic } from './periodic.js'
 
-export function faultShooter({ origin, path, intervalMs = 200, durationMs = 6000, timeoutMs = 2000 }) {
+export function faultShooter({ origin, path, intervalMs = 200, durationMs = 6000, timeoutMs = 2000, count }) {
+  const spread = count !== undefined ? durationMs / (count + 1) : undefined
   return periodic({
-    total: path ? Math.ceil(durationMs / intervalMs) : 0,
-    intervalMs,
+    total: !path ? 0 : spread !== undefined ? count : Math.ceil(durationMs / intervalMs),
+    intervalMs: spread ?? intervalMs,
+    offsetMs: spread ?? 0,
     fire(_i, t0) {
       const client = new Client(origin, { pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } })
       const started = performance.now()

@@ -21,3 +21,24 @@ export function countOutcomes(outcomes) {
   for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1
   return counts
 }
+
+/**
+ * Share of the `windowMs` windows of [0, durationMs] (the last one may be shorter) in which at
+ * least one benign request completed successfully: { windows, served, ratio, windowMs }.
+ * okEndsSorted as for longestSilence. Where the longest silence gives the worst outage, this says
+ * how much of the run was served at all (many short outages add up here, not there).
+ */
+export function windowsServed(okEndsSorted, durationMs, windowMs = 100) {
+  const windows = Math.max(1, Math.ceil(durationMs / windowMs))
+  let served = 0
+  let last = -1
+  for (const t of okEndsSorted) {
+    if (t < 0 || t > durationMs) continue
+    const w = Math.min(windows - 1, Math.floor(t / windowMs))
+    if (w !== last) {
+      served++
+      last = w
+    }
+  }
+  return { windows, served, ratio: served / windows, windowMs }
+}

@@ -43,6 +43,16 @@ export function createPm2Daemon() {
     }))
   }
 
+  /** The daemon's pid (from PM2_HOME/pm2.pid), or undefined before it runs. */
+  function pid() {
+    try {
+      const n = Number(fs.readFileSync(path.join(home, 'pm2.pid'), 'utf8').trim())
+      return Number.isInteger(n) && n > 0 ? n : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   let killed = false
   async function kill() {
     if (killed) return
@@ -56,5 +66,5 @@ export function createPm2Daemon() {
   }
   const unregister = onCleanup(kill)
 
-  return { home, run, list, kill }
+  return { home, run, list, pid, kill }
 }

@@ -2,6 +2,7 @@
 // flood (scenario B), then per-row crashless log events, what the recovery ladder spent and decided
 // (instances per signature, serving and sacrificial, against its own `instancesSpent`; the flood's
 // bulkhead), and benign failures, so the numbers can be checked against the peer's own account.
+import { resourceCell } from './resources.js'
 import { formatTable } from './table.js'
 
 const pct = (x) => `${(x * 100).toFixed(x >= 0.9995 && x < 1 ? 3 : 2)}%`
@@ -61,16 +62,19 @@ export function printReport(results, opts) {
   const repeated = results.filter((r) => r.scenario === 'repeated')
   const flood = results.filter((r) => r.scenario === 'flood')
   // The columns both scenarios share, in front; each adds its own after them.
-  const sharedHeader = ['kind', 'peer', 'benign ok', 'success', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'poison', 'instances lost']
+  const sharedHeader = ['kind', 'peer', 'benign ok', 'success', 'windows', 'req/s', 'vs none', 'p50 ms', 'p99 ms', 'threads', 'RSS MB', 'poison', 'instances lost']
   const sharedCells = (r) => [
     r.fault,
     r.peer,
     `${r.benign.ok}/${r.benign.total}`,
     pct(r.benign.successRatio),
+    r.benign.windowsServed ? pct(r.benign.windowsServed.ratio) : '-',
     r.benign.reqPerSec,
     vsBaseline(r, results),
     ms(r.benign.p50),
     ms(r.benign.p99),
+    resourceCell(r.resources, 'threads'),
+    resourceCell(r.resources, 'rssMb'),
     r.poison.sent,
     r.fault === 'none' ? '-' : lostCell(r),
   ]
@@ -79,6 +83,7 @@ export function printReport(results, opts) {
     const cells = rows.map((r) => (r.error ? errorRow(r, header.length) : [...sharedCells(r), ...extraCells(r), fmtCounts(r.poison.outcomes) || '-', goalCell(r)]))
     console.log(formatTable(header, cells))
   }
+  console.log(`\nwindows: share of the 100 ms windows with a successful benign response; threads, RSS MB: idle/peak/end of the peer's processes`)
   if (repeated.length) {
     console.log(`\nA. repeated poison: ${opts.duration} s per run, ${opts.concurrency} benign loops, the same poison request every ${opts.interval} ms\n`)
     table(repeated, ['per sig srv+sac', 'spent', 'verdict', 'verdict ms'], repeatedCells)

@@ -3,13 +3,18 @@
 // instance crashes per poison signature (serving and sacrificial instances apart, against
 // crashless's own `instancesSpent`), (crashless) the time from the first poison sent to its
 // verdict, and, in the flood, when the route was bulkheaded and what the poison hit after that.
-import { countOutcomes } from './gaps.js'
+import { countOutcomes, windowsServed } from './gaps.js'
 import { attributeCrashes, countRoles, instancesBySignature, perSignature, readLogEvents } from './poison-attribution.js'
 import { median, percentileSorted, round } from './stats.js'
 
-/** Benign traffic of one run: { total, ok, successRatio, reqPerSec, p50, p99, max, failures }. */
-export function benignStats(samples, durationMs) {
+/**
+ * Benign traffic of one run: { total, ok, successRatio, reqPerSec, p50, p99, max, windowsServed, failures }.
+ * windowsServed: the share of the 100 ms windows of the measured period in which at least one
+ * benign request completed successfully ({ windows, served, ratio, windowMs }).
+ */
+export function benignStats(samples, durationMs, windowMs = 100) {
   const lat = samples.okLatenciesSorted()
+  const windows = windowsServed(samples.okEndsSorted(), durationMs, windowMs)
   return {
     total: samples.size,
     ok: samples.okCount,
@@ -18,6 +23,7 @@ export function benignStats(samples, durationMs) {
     p50: round(percentileSorted(lat, 50), 2),
     p99: round(percentileSorted(lat, 99), 2),
     max: round(lat.length ? lat[lat.length - 1] : NaN, 2),
+    windowsServed: { ...windows, ratio: round(windows.ratio, 4) },
     failures: countOutcomes(samples.failures),
   }
 }

@@ -4,6 +4,7 @@
 import path from 'node:path'
 import { countLogEvents } from '../log-events.js'
 import { BENCH_DIR } from '../paths.js'
+import { childPids } from '../resources.js'
 import { startNodeProcess } from './node-process.js'
 
 const PRIMARY = path.join(BENCH_DIR, 'lib', 'campaign', 'cluster-primary.js')
@@ -15,7 +16,8 @@ export async function startClusterPeer({ app, port, readyPath, tag, instances, h
     const events = primaryEvents(logFile)
     return { pid: handle.child.pid, restarts: events['worker-respawn'] ?? 0, events }
   }
-  return { kind: 'cluster', port, instances, logFile, info, stop }
+  const pids = () => [handle.child.pid, ...childPids(handle.child.pid)]
+  return { kind: 'cluster', port, instances, logFile, info, pids, stop }
 }
 
 /** The primary's own events (worker-exit, worker-respawn), not whatever JSON its workers print. */

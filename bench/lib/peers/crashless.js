@@ -11,6 +11,7 @@ import { onCleanup } from '../cleanup.js'
 import { spawnLogged, stopChild, tailFile } from '../child.js'
 import { countLogEvents } from '../log-events.js'
 import { REPO_DIR, SCRATCH_DIR, scratchFile } from '../paths.js'
+import { childPids } from '../resources.js'
 import { waitReady } from '../wait-ready.js'
 
 /** Why crashless cannot be benchmarked right now, or undefined when it can. */
@@ -49,7 +50,9 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
     await waitReady(`http://127.0.0.1:${port}${readyPath}`, { alive: () => !handle.state.exited })
   } catch (err) {
     await stop()
-    throw new Error(`crashless peer did not start: ${err.message}\n${tailFile(logFile)}`)
+    throw new Error(`crashless peer did not start: ${err.message}\n${tailFile(logFile)}`, { cause: err })
   }
-  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), stop }
+  // One process (instances are worker threads); its child processes too, should it have any.
+  const pids = () => [handle.child.pid, ...childPids(handle.child.pid)]
+  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), pids, stop }
 }

@@ -24,7 +24,7 @@ export async function startNodeProcess({ kind, args, port, readyPath, tag, heapM
     await waitReady(`http://127.0.0.1:${port}${readyPath}`, { alive: () => !handle.state.exited })
   } catch (err) {
     await stop()
-    throw new Error(`${kind} peer did not start: ${err.message}\n${tailFile(logFile)}`)
+    throw new Error(`${kind} peer did not start: ${err.message}\n${tailFile(logFile)}`, { cause: err })
   }
   return { handle, logFile, stop }
 }

@@ -2,6 +2,7 @@
 // started in the bench's private PM2 daemon (see ../pm2-daemon.js). PM2 defaults otherwise
 // (autorestart on, min_uptime 1 s, max_restarts 16).
 import { onCleanup } from '../cleanup.js'
+import { childPids, pm2AppName } from '../resources.js'
 import { waitReady, sleep } from '../wait-ready.js'
 
 export async function startPm2Peer({ app, port, readyPath, tag, instances, heapMb, pm2, env = {} }) {
@@ -36,10 +37,23 @@ export async function startPm2Peer({ app, port, readyPath, tag, instances, heapM
       const restarts = ps.reduce((n, p) => n + p.restarts, 0)
       return { pids: ps.map((p) => p.pid), restarts, statuses: ps.map((p) => p.status), events: pm2Events(ps, restarts) }
     }
-    return { kind: 'pm2', port, instances: procs.length, info, stop }
+    // The app's worker processes now, for resource sampling: children of the daemon (PM2's cluster
+    // master) whose environment names this app (`pm2_env`, set by PM2 in each worker; cached per
+    // pid). Read from /proc rather than `pm2 jlist`, which would start a node process per sample;
+    // at the start they are the pids jlist gave (`listedPids`).
+    const ours = new Map()
+    const pids = () => {
+      const daemon = pm2.pid()
+      if (!daemon) return []
+      return childPids(daemon).filter((p) => {
+        if (!ours.has(p)) ours.set(p, pm2AppName(p) === name)
+        return ours.get(p)
+      })
+    }
+    return { kind: 'pm2', port, instances: procs.length, name, listedPids: procs.map((p) => p.pid), info, pids, stop }
   } catch (err) {
     await stop()
-    throw new Error(`pm2 peer did not start: ${err.message}`)
+    throw new Error(`pm2 peer did not start: ${err.message}`, { cause: err })
   }
 }
 
