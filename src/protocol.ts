@@ -156,6 +156,14 @@ export interface DrainMessage {
   type: 'drain'
 }
 
+/**
+ * Run at the lowest CPU priority from now on (a sacrificial instance): a poison looping there
+ * gets only the CPU that serving instances leave idle, so recovery never starves service.
+ */
+export interface YieldMessage {
+  type: 'yield'
+}
+
 export type ToInstance =
   | RequestMessage
   | AbortMessage
@@ -165,6 +173,7 @@ export type ToInstance =
   | SocketAckMessage
   | StoreResultMessage
   | DrainMessage
+  | YieldMessage
 
 // ---- instance -> dispatcher ------------------------------------------------------------
 
@@ -174,6 +183,8 @@ export interface ReadyMessage {
   style: 'fetch' | 'node' | 'listen'
   /** What the app passed to listen(), when it called it. */
   listen: { port?: number; host?: string } | null
+  /** The operating system's id of the instance's thread (Linux), for reading its CPU time; else null. */
+  tid: number | null
 }
 
 /**

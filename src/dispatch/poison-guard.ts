@@ -172,6 +172,9 @@ export class PoisonGuard {
     // It is not alone where it runs, so it proves nothing: the next copy runs alone, at once,
     // on a sacrificial instance, and the verdict can come within about one lease of that.
     this.suspects.open(signature, false)
+    // For the route's bulkhead a suspicion counts at once: a flood of distinct loops must not
+    // wait a lease per request to be put apart, each one holding a serving instance meanwhile.
+    this.noteRouteFailure(job)
     this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
   }
 

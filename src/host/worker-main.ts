@@ -7,6 +7,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Outbox } from '../outbox.js'
 import { LeaseSlot, serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
 import { Inbox } from './inbox.js'
+import { lowerPriority } from './lower-priority.js'
+import { threadId } from './thread-id.js'
 import { loadApp, type LoadedApp } from './load-app.js'
 import { registerRequestLookup } from './current-store.js'
 import { currentRequestId, currentRequestState, requestStorage } from './request-context.js'
@@ -169,6 +171,9 @@ function receive(msg: ToInstance): void {
     case 'store-result':
       storeClient.receive(msg)
       break
+    case 'yield':
+      lowerPriority()
+      break
     case 'drain':
       outbox.flush()
       // Nothing is in flight, but an aborted request's close handlers may still have work
@@ -186,7 +191,7 @@ try {
     startTimeoutMs: init.startTimeoutMs,
     advertisedPort: init.advertisedPort,
   })
-  post({ type: 'ready', style: app.style, listen: app.listen })
+  post({ type: 'ready', style: app.style, listen: app.listen, tid: threadId() })
 } catch (err) {
   dying = true
   post({ type: 'start-failed', file: init.entry, error: serializeError(err) })

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { workerEntryUrl } from '../host/index.js'
 import { Outbox } from '../outbox.js'
+import { threadCpuMs } from './thread-cpu.js'
 import { LEASE_SLOTS, LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
 
 /** Why an instance was lost. */
@@ -56,6 +57,11 @@ export class Instance {
   group: string | null = null
   /** Set while an exclusive run holds it: nothing else may be sent meanwhile. */
   exclusive = false
+  /**
+   * Runs at the lowest CPU priority (see `yieldCpu`): it may wait for the CPU a long time, so its
+   * lease counts only stretches in which it also had the CPU.
+   */
+  yields = false
   /** When it last became idle (no requests in flight), for reaping idle sacrificial instances. */
   idleSince = performance.now()
   readonly startedAt = performance.now()
@@ -69,6 +75,9 @@ export class Instance {
   private lastBeatAt = 0
   /** While the beat stands still: the request running synchronously then (null: none); else undefined. */
   private stillBy: number | null | undefined = undefined
+  /** The thread's id (Linux), once ready, and its CPU time when the current still stretch was first seen. */
+  private tid: number | null = null
+  private stillCpuFrom: number | null = null
   private fatal: FatalMessage | null = null
   private killedFor: LossReason | null = null
   private readyResolve: ((msg: ReadyMessage) => void) | null = null
@@ -163,7 +172,10 @@ export class Instance {
     const beat = Atomics.load(this.heartbeat, LeaseSlot.Beat)
     if (beat === this.lastBeat && this.lastBeatAt !== 0) {
       // The beat cannot move while one handler runs on, so the first look names the stretch's owner.
-      if (this.stillBy === undefined) this.stillBy = this.runningRequest()
+      if (this.stillBy === undefined) {
+        this.stillBy = this.runningRequest()
+        this.stillCpuFrom = this.yields && this.tid !== null ? threadCpuMs(this.tid) : null
+      }
       return null
     }
     const ended = this.lastBeatAt !== 0 && this.stillBy !== undefined ? { ms: now - this.lastBeatAt, owner: this.stillBy } : null
@@ -186,9 +198,25 @@ export class Instance {
     return this.stillBy ?? null
   }
 
-  /** True when the beat has stood still for longer than the lease: the instance is stuck. */
+  /**
+   * True when the beat has stood still for longer than the lease: the instance is stuck. One
+   * that yields the CPU must also have used half a lease of CPU meanwhile: starved is not stuck.
+   */
   isLeaseExpired(now: number): boolean {
-    return this.stillMs(now) > this.options.leaseMs
+    if (this.stillMs(now) <= this.options.leaseMs) return false
+    if (this.stillCpuFrom === null || this.tid === null) return true
+    const used = threadCpuMs(this.tid)
+    return used === null || used - this.stillCpuFrom >= this.options.leaseMs / 2
+  }
+
+  /**
+   * From now on the instance runs at the lowest CPU priority (a sacrificial instance for a
+   * route under attack): a poison looping there gets only the CPU serving instances leave idle.
+   */
+  yieldCpu(): void {
+    if (this.yields) return
+    this.yields = true
+    this.post({ type: 'yield' })
   }
 
   /** Ends the instance for a reason found outside it (lease, drain); `onLost` follows. */
@@ -219,6 +247,7 @@ export class Instance {
     switch (msg.type) {
       case 'ready':
         this.state = 'ready'
+        this.tid = msg.tid
         this.readyAt = performance.now()
         this.lastBeatAt = 0
         this.stillBy = undefined

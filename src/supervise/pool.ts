@@ -81,6 +81,7 @@ export class Pool {
       (shape) => (shape === ordinary ? this.takeSpare() : null),
       () => this.hooks.onCapacity(),
       (instance) => this.drain(instance),
+      () => this.lingeringSacrificial(),
     )
   }
 
@@ -179,6 +180,14 @@ export class Pool {
     this.retiring.delete(instance)
     this.hooks.onRetired(instance)
     this.drain(instance)
+  }
+
+  /** Sacrificial instances drained or retiring and not yet dead. */
+  private lingeringSacrificial(): number {
+    let n = 0
+    for (const instance of this.draining) if (instance.role === 'sacrificial' && instance.state !== 'dead') n++
+    for (const instance of this.retiring) if (instance.role === 'sacrificial' && instance.state !== 'dead') n++
+    return n
   }
 
   private drain(instance: Instance): void {
@@ -287,13 +296,18 @@ export class Pool {
   private checkLeases(): void {
     const now = performance.now()
     this.sacrificial.reap(now)
+    let freed = false
     for (const instance of this.draining) {
-      if (instance.state === 'dead') this.draining.delete(instance)
-      else {
+      if (instance.state === 'dead') {
+        this.draining.delete(instance)
+        // A sacrificial one gone makes room for recovery runs that wait (see SacrificialSet).
+        freed ||= instance.role === 'sacrificial'
+      } else {
         instance.observe(now)
         if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
       }
     }
+    if (freed) this.hooks.onCapacity()
     for (const instance of [...this.active, ...this.spares, ...this.retiring, ...this.sacrificial.all]) {
       if (instance.state !== 'ready' && instance.state !== 'tainted') continue
       const ended = instance.observe(now)

@@ -15,6 +15,8 @@ export interface SacrificialNeed {
   /** On an instance that has never served a request (or that only this group's runs have). */
   fresh: boolean
   group?: string | undefined
+  /** At the lowest CPU priority (runs of a route under attack, see Instance.yieldCpu). */
+  yields?: boolean
 }
 
 /** An idle sacrificial instance is let go after this long: they are for episodes, not for keeps. */
@@ -42,6 +44,8 @@ export class SacrificialSet {
     private readonly onCapacity: () => void,
     /** Lets an instance go (it finishes and exits). */
     private readonly drain: (instance: Instance) => void,
+    /** Sacrificial instances let go that are still alive. */
+    private readonly lingering: () => number = () => 0,
   ) {}
 
   /** Every sacrificial instance, starting or ready. */
@@ -87,6 +91,7 @@ export class SacrificialSet {
   }
 
   private fits(instance: Instance, need: SacrificialNeed): boolean {
+    if (instance.yields !== (need.yields ?? false)) return false
     if (need.fresh && instance.served > 0 && (need.group === undefined || instance.group !== need.group)) return false
     if (need.exclusive) return instance.inflight.size === 0
     return !instance.exclusive && instance.inflight.size < this.concurrency
@@ -94,10 +99,13 @@ export class SacrificialSet {
 
   private grow(need: SacrificialNeed, shape: string): void {
     // One start at a time per shape: a burst of waiting runs must not start a worker each.
-    if (this.instances.some((i) => i.state === 'starting' && i.shape === shape)) return
+    const yields = need.yields ?? false
+    if (this.instances.some((i) => i.state === 'starting' && i.shape === shape && i.yields === yields)) return
     if (performance.now() < this.pausedUntil) return
-    if (this.instances.length >= this.max) {
-      const idle = this.instances.find((i) => i.state === 'ready' && i.inflight.size === 0 && (i.shape !== shape || (need.fresh && i.served > 0)))
+    // Sacrificial instances let go but not gone yet (draining, perhaps still in a loop until their
+    // lease ends) count too: under a flood of poison, threads and memory stay bounded.
+    if (this.instances.length + this.lingering() >= this.max) {
+      const idle = this.instances.find((i) => i.state === 'ready' && i.inflight.size === 0 && (i.shape !== shape || i.yields !== yields || (need.fresh && i.served > 0)))
       if (!idle) return
       this.remove(idle)
       this.drain(idle)
@@ -105,6 +113,7 @@ export class SacrificialSet {
     const spare = this.takeSpare(shape)
     const instance = spare ?? this.start(need.shape)
     instance.role = 'sacrificial'
+    if (need.yields) instance.yieldCpu()
     this.instances.push(instance)
     if (spare) return void queueMicrotask(this.onCapacity)
     instance.ready.then(

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs'
+
+/**
+ * Linux's clock ticks per second for /proc times (sysconf(_SC_CLK_TCK)); 100 on every mainstream
+ * kernel configuration, and Node offers no way to ask.
+ */
+const TICKS_PER_SECOND = 100
+
+/**
+ * CPU time (user + system, ms) a thread of this process has used, from /proc/self/task/<tid>/stat
+ * (fields 14 and 15, see proc(5)), or null when that cannot be read (not Linux, thread gone).
+ * 10 ms resolution. Used to tell a thread that is stuck from one that is only starved: a
+ * low-priority instance may wait for the CPU a long time without being hung.
+ *
+ * @example
+ * ```ts
+ * threadCpuMs(tid) // 1230: the thread ran 1.23 s so far
+ * ```
+ */
+export function threadCpuMs(tid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1')
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? (ticks * 1000) / TICKS_PER_SECOND : null
+  } catch {
+    return null
+  }
+}
