@@ -44,6 +44,10 @@ export const defaults: ConfigDefaults = deepFreeze({
   style: 'auto',
   limits: {
     maxBodyBytes: 10 * 1024 * 1024,
+    // 25 bodies of the largest default size at once, plenty for ordinary upload traffic; it is
+    // what the runtime's memory may grow by for bodies, so it is sized against a container's
+    // memory, beside the instances' heaps.
+    bufferedBodyMb: 256,
     concurrency: 64,
     queue: 1024,
     heapMb: 512,
@@ -54,6 +58,12 @@ export const defaults: ConfigDefaults = deepFreeze({
     leaseMs: 1_000,
     startMs: 10_000,
     drainMs: 10_000,
+    // A request head is one or two packets; Node's own default (60 s) lets a slow-head client
+    // hold a connection for a minute.
+    headersMs: 10_000,
+    // The largest default body (10 MiB) down to ~350 KiB/s (a 3 Mbit/s uplink). A total, not an
+    // idle timeout: a client trickling a byte a second must not keep its share of the budget.
+    bodyMs: 30_000,
   },
   replay: {
     maxAttempts: 3,

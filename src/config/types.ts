@@ -25,6 +25,13 @@ export interface CrashlessConfig {
   limits?: {
     /** Largest request body accepted, in bytes (larger: 413). Default: 10 MiB. */
     maxBodyBytes?: number
+    /**
+     * Request bodies held in memory at once across all connections, in MiB (bodies are buffered
+     * whole, and kept for re-serving, until their response is sent). A body that does not fit
+     * waits, unread, for room (bounded by `timeouts.bodyMs`); one larger than the whole budget
+     * gets 413. Default: 256.
+     */
+    bufferedBodyMb?: number
     /** Requests one instance runs at once. Default: 64. */
     concurrency?: number
     /** Requests waiting for an instance before new ones get 503. Default: 1024. */
@@ -43,6 +50,13 @@ export interface CrashlessConfig {
     startMs?: number
     /** How long SIGTERM/SIGINT waits for in-flight requests. Default: 10000. */
     drainMs?: number
+    /** A request head (request line and headers) not received within this gets 408. Default: 10000. */
+    headersMs?: number
+    /**
+     * A request body not received within this, from the end of its head (time spent waiting for
+     * room in `limits.bufferedBodyMb` included), gets 408 and its connection is closed. Default: 30000.
+     */
+    bodyMs?: number
   }
   replay?: {
     /** Attempts in all (first run included) for a replayable request. Default: 3. */
@@ -179,8 +193,8 @@ export interface ResolvedConfig {
   instances: number
   spares: number
   style: EntryStyle
-  limits: { maxBodyBytes: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
-  timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number }
+  limits: { maxBodyBytes: number; bufferedBodyMb: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
+  timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number; headersMs: number; bodyMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string; idempotencyTtlMs: number }
   immunity: {
     threshold: number

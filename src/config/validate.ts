@@ -36,6 +36,8 @@ const schema: Schema = {
   style: oneOf(['auto', 'fetch', 'node', 'listen']),
   limits: {
     maxBodyBytes: integer({ min: 0 }),
+    // Up to 1 TiB: bytes must stay a safe integer, and more is surely a unit mistake.
+    bufferedBodyMb: integer({ min: 1, max: 1024 * 1024 }),
     concurrency: positive,
     queue: positive,
     heapMb: positive,
@@ -49,6 +51,9 @@ const schema: Schema = {
     startMs: timer,
     // 0 is meaningful: stop at once without waiting for in-flight requests.
     drainMs: integer({ min: 0, max: MAX_TIMER_MS }),
+    // No 0 for "never": a connection that never finishes its request must not hold memory forever.
+    headersMs: timer,
+    bodyMs: timer,
   },
   replay: {
     maxAttempts: positive,

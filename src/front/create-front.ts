@@ -1,13 +1,13 @@
 import http from 'node:http'
-import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { respondError } from '../dispatch/index.js'
-import { readBody } from './read-body.js'
+import { BodyBudget } from './body-budget.js'
+import { answerClientError } from './client-error.js'
+import { readBody, type BodyLimits } from './read-body.js'
+import { refuseSlow, refuseTooLarge } from './refuse-body.js'
 
-/** How long the rest of an oversized body is read and discarded after the 413. */
-const LINGER_MS = 2000
+const MiB = 1024 * 1024
 
 /** What the front hands requests to. */
 export interface FrontTarget {
@@ -16,8 +16,9 @@ export interface FrontTarget {
 }
 
 /**
- * The HTTP front: accepts connections, parses requests (Node's llhttp), enforces the body
- * limit and turns malformed requests away, then hands each request to the dispatcher.
+ * The HTTP front: accepts connections, parses requests (Node's llhttp), reads bodies within
+ * their size limit, the budget shared by all connections and their time limit, turns
+ * malformed and too slow requests away, then hands each request to the dispatcher.
  * It never runs user code.
  *
  * @example
@@ -27,35 +28,49 @@ export interface FrontTarget {
  * ```
  */
 export function createFront(config: ResolvedConfig, log: Logger, target: FrontTarget): http.Server {
-  const server = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => {
-    readBody(req, config.limits.maxBodyBytes, (result) => {
-      if (result.ok) return target.submit(req, res, result.body)
+  const { maxBodyBytes, bufferedBodyMb } = config.limits
+  const { headersMs, bodyMs } = config.timeouts
+  const budget = new BodyBudget(bufferedBodyMb * MiB, (used) =>
+    log.warn({ event: 'body-budget-full', usedBytes: used, budgetBytes: budget.totalBytes }, 'request bodies wait for room (limits.bufferedBodyMb)'),
+  )
+  const limits: BodyLimits = { maxBytes: maxBodyBytes, budget, timeoutMs: bodyMs, onWait: () => log.debug({ event: 'body-wait', usedBytes: budget.usedBytes, waiting: budget.waiting }, 'a request body waits for room') }
+  const server = http.createServer(serverOptions(headersMs), (req, res) => {
+    readBody(req, limits, (result) => {
+      if (result.ok) {
+        // The dispatcher lets go of the body when the response is over or its client gone (an
+        // instance still running an abandoned request may hold it until the abort reaches it).
+        if (result.release) res.once('close', result.release)
+        return target.submit(req, res, result.body)
+      }
       if (result.reason === 'aborted') return
-      // Answer at once, but keep reading and discarding what the client is still sending:
-      // closing with unread data resets the connection and the client may never see the 413
-      // (RFC 9112 §9.6). The rest of the body is not buffered; a client that keeps sending
-      // past LINGER_MS is cut off.
-      req.resume()
-      const linger = setTimeout(() => req.socket.destroy(), LINGER_MS).unref()
-      req.once('end', () => clearTimeout(linger))
-      req.once('close', () => clearTimeout(linger))
-      respondError(res, 413, 'CRASHLESS_ERR_BODY_TOO_LARGE', `the request body exceeds ${config.limits.maxBodyBytes} bytes`, '-')
+      if (result.reason === 'too-large') {
+        const limit = result.limit === 'maxBodyBytes' ? `${maxBodyBytes} bytes (limits.maxBodyBytes)` : `the ${bufferedBodyMb} MiB kept for all request bodies (limits.bufferedBodyMb)`
+        return refuseTooLarge(req, res, `the request body exceeds ${limit}`)
+      }
+      log.debug({ event: 'body-timeout', method: req.method, url: req.url, received: result.received, waited: result.waited }, 'a request body did not arrive in time')
+      const why = result.waited ? '; it waited for room among the bodies being received (limits.bufferedBodyMb)' : ''
+      refuseSlow(req, res, `the request body was not received within ${bodyMs} ms (timeouts.bodyMs)${why}`)
     })
   })
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => target.upgrade(req, socket, head))
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    // Malformed HTTP never reaches the app: answer 400 (or 431 for huge headers) and close.
-    // A response already under way on this connection (pipelining) would be corrupted by a
-    // second status line in its body: cut the connection instead, as Node's default does.
-    const inFlight = (socket as Socket & { _httpMessage?: http.ServerResponse | null })._httpMessage
-    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
-      socket.destroy()
-      return
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
-    const body = JSON.stringify({ error: { code: 'CRASHLESS_ERR_BAD_REQUEST', message: `malformed HTTP request (${err.code ?? 'parse error'})` } })
-    log.debug({ event: 'client-error', code: err.code }, 'malformed request')
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
-  })
+  server.on('clientError', answerClientError(log, headersMs))
   return server
+}
+
+/**
+ * Node's server options. `headersTimeout` is Node's own check of the request head, answered
+ * through `clientError` (408, see client-error.ts). Node's `requestTimeout` is off: it counts
+ * from the head's first byte, and when it fires inside a body the request already has its
+ * response object, which a raw write to the socket would corrupt; the front times bodies
+ * itself (`timeouts.bodyMs`, read-body.ts). Node checks its timeouts every
+ * `connectionsCheckingInterval` (30 s by default): here a tenth of `headersMs`, between 50 ms
+ * and 1 s, so a slow head is cut soon after its limit.
+ */
+function serverOptions(headersMs: number): http.ServerOptions {
+  return {
+    keepAliveTimeout: 5000,
+    headersTimeout: headersMs,
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.round(headersMs / 10))),
+  }
 }

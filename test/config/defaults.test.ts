@@ -11,8 +11,8 @@ test('defaults are the documented values', () => {
     instances: availableParallelism(),
     spares: 1,
     style: 'auto',
-    limits: { maxBodyBytes: 10 * 1024 * 1024, concurrency: 64, queue: 1024, heapMb: 512, stackMb: 4 },
-    timeouts: { requestMs: 30_000, leaseMs: 1_000, startMs: 10_000, drainMs: 10_000 },
+    limits: { maxBodyBytes: 10 * 1024 * 1024, bufferedBodyMb: 256, concurrency: 64, queue: 1024, heapMb: 512, stackMb: 4 },
+    timeouts: { requestMs: 30_000, leaseMs: 1_000, startMs: 10_000, drainMs: 10_000, headersMs: 10_000, bodyMs: 30_000 },
     replay: {
       maxAttempts: 3,
       methods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'],

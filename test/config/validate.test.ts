@@ -72,6 +72,27 @@ test('edge values that are allowed pass through', () => {
   assert.equal(state.maxCommitRetries, 0)
 })
 
+test('the body budget and the front\'s timeouts: bounded integers, errors naming the option', () => {
+  const cases: [unknown, string, string][] = [
+    [{ entry: 'a.ts', limits: { bufferedBodyMb: 0 } }, 'limits.bufferedBodyMb', `expected a positive integer up to 1048576, got 0 ${FROM}`],
+    [{ entry: 'a.ts', limits: { bufferedBodyMb: 0.5 } }, 'limits.bufferedBodyMb', `expected a positive integer up to 1048576, got 0.5 ${FROM}`],
+    [{ entry: 'a.ts', limits: { bufferedBodyMb: 2 ** 21 } }, 'limits.bufferedBodyMb', `expected a positive integer up to 1048576, got 2097152 ${FROM}`],
+    [{ entry: 'a.ts', limits: { bufferedBodyMb: '256' } }, 'limits.bufferedBodyMb', `expected a positive integer up to 1048576, got "256" ${FROM}`],
+    // 0 is not "no limit": a request that never completes must not hold its connection forever.
+    [{ entry: 'a.ts', timeouts: { headersMs: 0 } }, 'timeouts.headersMs', `expected a positive integer up to 2147483647, got 0 ${FROM}`],
+    [{ entry: 'a.ts', timeouts: { headersMs: 2 ** 31 } }, 'timeouts.headersMs', `expected a positive integer up to 2147483647, got 2147483648 ${FROM}`],
+    [{ entry: 'a.ts', timeouts: { bodyMs: -1 } }, 'timeouts.bodyMs', `expected a positive integer up to 2147483647, got -1 ${FROM}`],
+    [{ entry: 'a.ts', timeouts: { bodyMs: 1.5 } }, 'timeouts.bodyMs', `expected a positive integer up to 2147483647, got 1.5 ${FROM}`],
+  ]
+  for (const [input, path, detail] of cases) assertConfigError(input, path, detail)
+  const config = resolveConfig({ entry: 'a.ts', limits: { bufferedBodyMb: 1 }, timeouts: { headersMs: 1, bodyMs: 2 ** 31 - 1 } }, opts)
+  assert.deepEqual([config.limits.bufferedBodyMb, config.timeouts.headersMs, config.timeouts.bodyMs], [1, 1, 2 ** 31 - 1])
+  // A budget smaller than limits.maxBodyBytes is allowed: larger bodies then get 413.
+  assert.equal(resolveConfig({ entry: 'a.ts', limits: { bufferedBodyMb: 1, maxBodyBytes: 64 * 1024 * 1024 } }, opts).limits.bufferedBodyMb, 1)
+  assertConfigError({ entry: 'a.ts', limits: { bufferedBodyMB: 64 } }, 'limits.bufferedBodyMB', `unknown option (did you mean limits.bufferedBodyMb?) ${FROM}`)
+  assertConfigError({ entry: 'a.ts', timeouts: { headerMs: 64 } }, 'timeouts.headerMs', `unknown option (did you mean timeouts.headersMs?) ${FROM}`)
+})
+
 test('unknown options are errors, with a suggestion when one is close', () => {
   assertConfigError({ entry: 'a.ts', timeouts: { leasMs: 500 } }, 'timeouts.leasMs', `unknown option (did you mean timeouts.leaseMs?) ${FROM}`)
   assertConfigError({ entry: 'a.ts', limits: { concurency: 2 } }, 'limits.concurency', `unknown option (did you mean limits.concurrency?) ${FROM}`)
