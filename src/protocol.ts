@@ -154,6 +154,12 @@ export interface StoreResultMessage {
 /** Stop taking work and exit when idle. */
 export interface DrainMessage {
   type: 'drain'
+  /**
+   * How long, at most, to wait for the app's leftover work once idle (default 1 s). A
+   * sacrificial instance gets 0: it carried no ordinary traffic, and nothing of it is worth a
+   * thread that lingers.
+   */
+  graceMs?: number
 }
 
 /**

@@ -69,6 +69,7 @@ export class Dispatcher {
       },
       config.recovery.queue,
       config.timeouts.startMs,
+      config.timeouts.leaseMs / 2,
     )
     const host: GuardHost = {
       jobs: this.jobs,
@@ -77,11 +78,12 @@ export class Dispatcher {
       place: (job) => this.sacrificial.place(job),
       requeue: (job) => this.queue.pushFront(job),
       track: (job) => this.track(job),
+      setDeadline: (job, ms) => this.setDeadline(job, ms),
       detach: (job) => this.detach(job),
       pump: () => this.pump(),
     }
     this.guard = new PoisonGuard(config, log, host)
-    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs)
+    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, config.timeouts.leaseMs)
   }
 
   /** The immunity table (persisted and served by the control plane). */

@@ -19,6 +19,7 @@ export class InstanceFailures {
     private readonly pool: () => Pool,
     private readonly log: Logger,
     private readonly requestMs: number,
+    private readonly leaseMs: number,
   ) {}
 
   /**
@@ -29,6 +30,15 @@ export class InstanceFailures {
    */
   deadline(job: Job): void {
     const instance = job.instance
+    if (!instance && job.env?.tweak === 'bulkhead') {
+      // It waited for the capacity set apart for a route under attack. An instance starting will
+      // take it soon; otherwise that capacity is held (by stuck poison, say): shed it.
+      if (this.pool().sacrificialTurning) return this.host.setDeadline(job, this.leaseMs / 2)
+      this.log.warn({ event: 'shed', requestId: job.requestId, method: job.method, url: job.url }, 'a request of a route run apart found no capacity there; shed')
+      this.guard.abandoned(job)
+      this.host.finish(job)
+      return respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'the route runs apart after many of its requests failed, and its capacity is taken; retry later', job.requestId, { 'retry-after': '1' })
+    }
     const deadlineMs = job.env?.deadlineMs ?? this.requestMs
     if (instance && !job.started) {
       instance.post({ type: 'abort', id: job.id })

@@ -19,6 +19,8 @@ export interface GuardHost extends LadderHost {
   detach(job: Job): void
   /** Puts a job in the in-flight table (with its deadline and client-gone watch). */
   track(job: Job): void
+  /** (Re)starts a job's deadline: `ms` from now. */
+  setDeadline(job: Job, ms: number): void
 }
 
 /** Where incident files go, relative to the working directory. */
@@ -151,6 +153,7 @@ export class PoisonGuard {
     // retiring that instance already cleared. Requests like it run as usual.
     if (cure && cure !== 'fresh') job.env = this.ladder.environmentOf(cure)
     else if (this.bulkhead.active && this.bulkhead.isApart(routeOf(job))) job.env = this.ladder.environmentOf('bulkhead')
+    else if (this.stalling(job)) job.env = this.ladder.environmentOf('apart')
     return { kind: 'run' }
   }
 
@@ -171,7 +174,7 @@ export class PoisonGuard {
     if (this.suspects.get(signature)) return
     // It is not alone where it runs, so it proves nothing: the next copy runs alone, at once,
     // on a sacrificial instance, and the verdict can come within about one lease of that.
-    this.suspects.open(signature, false)
+    this.suspects.open(signature, false, null, true)
     // For the route's bulkhead a suspicion counts at once: a flood of distinct loops must not
     // wait a lease per request to be put apart, each one holding a serving instance meanwhile.
     this.noteRouteFailure(job)
@@ -246,6 +249,18 @@ export class PoisonGuard {
     this.ladder.abandoned(job)
   }
 
+  /**
+   * True while a request of the job's route is suspected of stalling a serving instance, or on
+   * trial for it: the route's other requests run apart meanwhile. A flood of distinct loops on one
+   * route would otherwise cost a serving instance each until five failures close the bulkhead;
+   * this way the first one does, and the rest stall sacrificial instances.
+   */
+  private stalling(job: Job): boolean {
+    if (this.suspects.size === 0 && this.ladder.size === 0) return false
+    const route = routeOf(job)
+    return this.suspects.isRouteSuspected(route) || this.ladder.isStalling(route)
+  }
+
   /** A failing signature on a route; enough distinct ones put the route apart (the bulkhead). */
   private noteRouteFailure(job: Job): void {
     const route = routeOf(job)
@@ -266,7 +281,7 @@ export class PoisonGuard {
   private unconfirmed(signature: string, requestId: string | null, failure: string): void {
     this.immunity.recordFailure(signature, failure, false)
     this.log.info({ event: 'suspect', signature, requestId, action: 'the next request like it runs alone on a sacrificial instance' }, 'a stall on a serving instance: not a verdict until it stalls alone')
-    this.suspects.open(signature, false)
+    this.suspects.open(signature, false, null, true)
     this.judge(signature, 'failed')
   }
 

@@ -34,6 +34,8 @@ export class RecoveryLadder {
   private readonly trials = new Map<string, Trial>()
   /** `reorder` runs waiting for the requests they ran beside to finish. */
   private readonly reordering: Job[] = []
+  /** Routes with a trial for a stall open, and how many. */
+  private readonly stalling = new Map<string, number>()
   /** Isolated suspects, with the failure they are suspected of. */
   private readonly isolatedFrom = new WeakMap<Job, RunFailure>()
 
@@ -51,6 +53,11 @@ export class RecoveryLadder {
   /** Signatures on trial now. */
   get size(): number {
     return this.trials.size
+  }
+
+  /** True while a request of `route` is on trial for stalling an instance. */
+  isStalling(route: string): boolean {
+    return this.stalling.has(route)
   }
 
   /** True when requests may be re-run at all (a ladder is configured). */
@@ -197,11 +204,20 @@ export class RecoveryLadder {
     if (this.trials.get(trial.signature) !== trial || trial.running.size > 0) return
     const next = this.nextHeld(trial)
     if (!next) {
-      this.trials.delete(trial.signature)
+      this.end(trial)
       return
     }
     trial.tried.pop()
     this.advance(trial, next)
+  }
+
+  private end(trial: Trial): void {
+    if (this.trials.get(trial.signature) !== trial) return
+    this.trials.delete(trial.signature)
+    if (trial.kind !== 'stall') return
+    const open = (this.stalling.get(trial.route) ?? 1) - 1
+    if (open > 0) this.stalling.set(trial.route, open)
+    else this.stalling.delete(trial.route)
   }
 
   private nextHeld(trial: Trial): Job | null {
@@ -214,6 +230,7 @@ export class RecoveryLadder {
     const suspected = this.isolatedFrom.get(job)
     const trial = openTrial(signature, classifyFailure(failure.how, failure.error), job)
     this.trials.set(signature, trial)
+    if (trial.kind === 'stall') this.stalling.set(trial.route, (this.stalling.get(trial.route) ?? 0) + 1)
     const suspicion = this.takeHeld(signature)
     trial.held.push(...suspicion.held)
     if (suspicion.probe !== job) trial.adopt = suspicion.probe
@@ -272,11 +289,11 @@ export class RecoveryLadder {
     return true
   }
 
-  /** The suspicion's probe, if it still runs alone on a sacrificial instance. */
+  /** The suspicion's probe, if it still runs (or waits to run) alone on a sacrificial instance. */
   private adoptProbe(trial: Trial): Job | null {
     const probe = trial.adopt
     trial.adopt = null
-    return probe && !probe.done && probe.instance?.role === 'sacrificial' && probe.env?.exclusive ? probe : null
+    return probe && !probe.done && probe.env?.tweak === 'isolate' && (probe.instance === null || probe.instance.role === 'sacrificial') ? probe : null
   }
 
   /**
@@ -295,7 +312,7 @@ export class RecoveryLadder {
   }
 
   private cure(trial: Trial, tweak: Tweak, job: Job): void {
-    this.trials.delete(trial.signature)
+    this.end(trial)
     const ms = Math.round(performance.now() - trial.startedAt)
     trial.steps.push({ environment: tweak, outcome: 'cured', atMs: ms })
     const fields = { signature: trial.signature, tweak, requestId: job.requestId, failures: trial.failures, instancesSpent: trial.spent.size, incidentId: trial.incidentId, ms }
@@ -317,7 +334,7 @@ export class RecoveryLadder {
 
   /** The verdict: quarantined. `job` is the request to answer with it (null when its client left). */
   private poison(trial: Trial, job: Job | null): boolean {
-    this.trials.delete(trial.signature)
+    this.end(trial)
     if (trial.orphan) clearTimeout(trial.orphan.timer)
     const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
     this.log.warn(

@@ -28,6 +28,8 @@ export class SacrificialQueue {
     private readonly host: PlacementHost,
     private readonly bound: number,
     private readonly startMs: number,
+    /** How long a request of a route run apart may wait for a sacrificial instance. */
+    private readonly shedMs: number = Infinity,
   ) {}
 
   get size(): number {
@@ -38,7 +40,9 @@ export class SacrificialQueue {
   place(job: Job): void {
     const instance = this.pick(job)
     if (instance) return this.send(job, instance)
-    this.host.setDeadline(job, job.env!.deadlineMs + this.startMs)
+    // A route under attack gets only the capacity set apart for it: a request that cannot start
+    // there within `shedMs` is shed (503) rather than left to wait out its deadline.
+    this.host.setDeadline(job, job.env!.tweak === 'bulkhead' ? Math.min(this.shedMs, job.env!.deadlineMs + this.startMs) : job.env!.deadlineMs + this.startMs)
     if (this.waiting.length < this.bound) return void this.waiting.push(job)
     this.host.finish(job)
     respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'too many requests are waiting for recovery; retry later', job.requestId, { 'retry-after': '1' })
@@ -64,8 +68,9 @@ export class SacrificialQueue {
   private pick(job: Job): Instance | null {
     const env = job.env!
     // A route under attack may take many distinct poisons at once: those run at the lowest CPU
-    // priority, so they cannot starve serving instances; one signature's trial runs at the
-    // ordinary one, so its verdict comes within about a lease even on a busy machine.
+    // priority, so they cannot starve serving instances; one signature's trial (and a route apart
+    // only while a stall is suspected) runs at the ordinary one, so its verdict comes within about
+    // a lease even on a busy machine.
     return this.host.pool().pickSacrificial({ shape: env, exclusive: env.exclusive, fresh: env.fresh, group: env.group, yields: env.tweak === 'bulkhead' })
   }
 

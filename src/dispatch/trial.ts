@@ -1,5 +1,5 @@
 import { createIncidentId, redactHeaders, type Incident, type IncidentStep } from '../incidents/index.js'
-import type { Environment, FailureKind, Tweak } from '../immunity/index.js'
+import { routeOf, type Environment, type FailureKind, type Tweak } from '../immunity/index.js'
 import type { Job } from './job.js'
 
 /** How one run of a request failed. */
@@ -20,6 +20,8 @@ export interface RunFailure {
  */
 export interface Trial {
   readonly signature: string
+  /** The signature's route (method and path), for keeping its other requests apart meanwhile. */
+  readonly route: string
   /** The first failure's kind decides which tweaks are worth trying. */
   readonly kind: FailureKind
   readonly tried: Tweak[]
@@ -65,6 +67,7 @@ export interface Trial {
 export function openTrial(signature: string, kind: FailureKind, job: Job): Trial {
   return {
     signature,
+    route: routeOf(job),
     kind,
     tried: [],
     rung: 0,

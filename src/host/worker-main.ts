@@ -180,7 +180,8 @@ function receive(msg: ToInstance): void {
       // queued: the thread ends once its event loop is idle, or after a grace period if the
       // app keeps handles open (a connection pool, an interval).
       parentPort!.unref()
-      setTimeout(() => realExit(0), DRAIN_GRACE_MS).unref()
+      if (msg.graceMs === 0) realExit(0)
+      setTimeout(() => realExit(0), msg.graceMs ?? DRAIN_GRACE_MS).unref()
   }
 }
 

@@ -54,8 +54,12 @@ export function ladderFor(kind: FailureKind, order: readonly Tweak[], tried: rea
  * can hurt a benign request.
  */
 export interface Environment {
-  /** The tweak this is (`isolate`: an unattributed failure's suspect run alone; `bulkhead`: a route run apart). */
-  readonly tweak: Tweak | 'isolate' | 'bulkhead'
+  /**
+   * The tweak this is (`isolate`: an unattributed failure's suspect run alone; `bulkhead`: a
+   * route under attack run apart; `apart`: a route run apart while one of its requests is
+   * suspected of stalling an instance).
+   */
+  readonly tweak: Tweak | 'isolate' | 'bulkhead' | 'apart'
   /** Alone on its instance: nothing else runs there meanwhile. */
   readonly exclusive: boolean
   /** On an instance that has never served a request. */
@@ -96,7 +100,7 @@ export interface TweakBase {
 export function environmentFor(tweak: Environment['tweak'], base: TweakBase): Environment {
   const env: Environment = {
     tweak,
-    exclusive: tweak !== 'fresh' && tweak !== 'bulkhead',
+    exclusive: tweak !== 'fresh' && tweak !== 'bulkhead' && tweak !== 'apart',
     fresh: tweak === 'fresh',
     afterNeighbours: tweak === 'reorder',
     heapMb: tweak === 'heap' ? base.heapMb * base.heapFactor : base.heapMb,

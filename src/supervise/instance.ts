@@ -4,6 +4,9 @@ import { Outbox } from '../outbox.js'
 import { threadCpuMs } from './thread-cpu.js'
 import { LEASE_SLOTS, LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
 
+/** A yielding instance's beat may stand still this many leases, however little CPU it had. */
+const YIELDING_LEASES = 3
+
 /** Why an instance was lost. */
 export type LossReason = 'crash' | 'exit' | 'out-of-memory' | 'lease-expired' | 'start-failed' | 'drain-timeout' | 'retired'
 
@@ -200,11 +203,14 @@ export class Instance {
 
   /**
    * True when the beat has stood still for longer than the lease: the instance is stuck. One
-   * that yields the CPU must also have used half a lease of CPU meanwhile: starved is not stuck.
+   * that yields the CPU must also have used half a lease of CPU meanwhile (starved is not stuck),
+   * up to `YIELDING_LEASES` leases.
    */
   isLeaseExpired(now: number): boolean {
-    if (this.stillMs(now) <= this.options.leaseMs) return false
-    if (this.stillCpuFrom === null || this.tid === null) return true
+    const still = this.stillMs(now)
+    if (still <= this.options.leaseMs) return false
+    // Starved this long, it holds capacity that waiting requests need: ended all the same.
+    if (this.stillCpuFrom === null || this.tid === null || still > YIELDING_LEASES * this.options.leaseMs) return true
     const used = threadCpuMs(this.tid)
     return used === null || used - this.stillCpuFrom >= this.options.leaseMs / 2
   }
@@ -229,11 +235,15 @@ export class Instance {
     void this.worker.terminate()
   }
 
-  /** Asks the instance to finish and exit; no loss is reported for a drained instance. */
+  /**
+   * Asks the instance to finish and exit; no loss is reported for a drained instance. A
+   * sacrificial one exits at once, unless it is stuck (then its lease ends it, and that is
+   * what judges a run whose client left).
+   */
   drain(): void {
     if (this.state === 'dead') return
     this.state = 'draining'
-    this.post({ type: 'drain' })
+    this.post(this.role === 'sacrificial' ? { type: 'drain', graceMs: 0 } : { type: 'drain' })
   }
 
   /** Terminates at once, without reporting a loss (shutdown). */

@@ -142,6 +142,17 @@ export class Pool {
     return this.sacrificial.pick(need)
   }
 
+  /**
+   * True while a sacrificial instance is starting, or one let go is on its way out without being
+   * stuck: runs waiting for one will have it soon.
+   */
+  get sacrificialTurning(): boolean {
+    const now = performance.now()
+    if (this.sacrificial.all.some((instance) => instance.state === 'starting')) return true
+    for (const instance of this.draining) if (instance.role === 'sacrificial' && instance.state !== 'dead' && instance.stillMs(now) === 0) return true
+    return false
+  }
+
   /** Sacrificial instances now (for health reports). */
   get sacrificialCount(): number {
     return this.sacrificial.all.length
