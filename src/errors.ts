@@ -19,6 +19,8 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_BODY_TOO_LARGE'
   | 'CRASHLESS_ERR_REQUEST_TIMEOUT'
   | 'CRASHLESS_ERR_HANDLER'
+  /** Logged, not sent: an instance ended from outside as its heap neared its cap. */
+  | 'CRASHLESS_ERR_HEAP_LIMIT'
   | 'CRASHLESS_ERR_SHUTTING_DOWN'
   | 'CRASHLESS_ERR_UPGRADE_REFUSED'
   | 'CRASHLESS_ERR_BAD_REQUEST'

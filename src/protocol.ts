@@ -49,10 +49,12 @@ export const LeaseSlot = {
   Started: 2,
   /** What one request costs the instance's event loop lately, in µs (a moving average). */
   CostUs: 3,
+  /** The instance's V8 heap in use (MiB) as of its last garbage collection: its live heap, nearly. */
+  HeapMb: 4,
 } as const
 
 /** How many Int32 slots the lease block has. */
-export const LEASE_SLOTS = 4
+export const LEASE_SLOTS = 5
 
 // ---- dispatcher -> instance ------------------------------------------------------------
 

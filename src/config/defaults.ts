@@ -97,6 +97,13 @@ export const defaults: ConfigDefaults = deepFreeze({
     timeFactor: 3,
     budgetMs: 60_000,
   },
+  rejuvenate: {
+    // A quarter of the heap left: room for what the requests it still holds allocate while they
+    // finish, and for V8's own headroom before it would fail (or abort the process).
+    heapPercent: 75,
+    maxAgeMs: 0,
+    maxRequests: 0,
+  },
   admin: {
     enabled: true,
     port: 9300,

@@ -178,6 +178,23 @@ export interface CrashlessConfig {
     /** The cookie's `Path`. Default: `/`. */
     path?: string
   }
+  /**
+   * Proactive rejuvenation (Microreboot): an instance is replaced before it fails, at a moment
+   * no request is lost. It takes no new requests, a spare takes over at once, what it holds
+   * finishes, then it exits. Each reason is checked on every supervisor tick.
+   */
+  rejuvenate?: {
+    /**
+     * Replace an instance whose heap after a garbage collection passes this share of
+     * `limits.heapMb`, long before V8's own limit (which may abort the whole process rather
+     * than end the worker: nodejs/node#47224). 10 to 99. Default: 75.
+     */
+    heapPercent?: number
+    /** Replace an instance this long after it started serving; 0 never does. Default: 0. */
+    maxAgeMs?: number
+    /** Replace an instance once it has been given this many requests; 0 never does. Default: 0. */
+    maxRequests?: number
+  }
   log?: {
     /** pino level. Default: `info`. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -206,6 +223,7 @@ export interface ResolvedConfig {
     bulkhead: number
   }
   recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number }
+  rejuvenate: { heapPercent: number; maxAgeMs: number; maxRequests: number }
   admin: { enabled: boolean; port: number; host: string; token?: string }
   state: {
     backend: 'sqlite' | 'memory' | 'redis'

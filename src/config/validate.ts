@@ -80,6 +80,12 @@ const schema: Schema = {
     timeFactor: factor,
     budgetMs: timer,
   },
+  rejuvenate: {
+    heapPercent: integer({ min: 10, max: 99, expected: 'a percentage from 10 to 99' }),
+    // 0 is meaningful: never.
+    maxAgeMs: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    maxRequests: integer({ min: 0 }),
+  },
   admin: {
     enabled: boolean,
     port: integer({ min: 0, max: 65535, expected: 'a port number from 0 to 65535 (0 picks a free port)' }),

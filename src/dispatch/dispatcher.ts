@@ -16,6 +16,7 @@ import { respondError } from './respond-error.js'
 import { SacrificialQueue } from './sacrificial-queue.js'
 import { SessionCookies } from './session-cookies.js'
 import { StallWatch } from './stall-watch.js'
+import { takeBackUnstarted } from './take-back.js'
 import { addContentLength, writeResponseHead } from './write-response.js'
 
 /** What a response commits when only its idempotency record is to be written. */
@@ -83,7 +84,8 @@ export class Dispatcher {
       pump: () => this.pump(),
     }
     this.guard = new PoisonGuard(config, log, host)
-    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, config.timeouts.leaseMs)
+    const limits = { maxAttempts: config.replay.maxAttempts, maxCrashes: config.immunity.maxCrashes, budgetMs: config.recovery.budgetMs, ladder: config.recovery.ladder }
+    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, config.timeouts.leaseMs, limits)
   }
 
   /** The immunity table (persisted and served by the control plane). */
@@ -97,6 +99,23 @@ export class Dispatcher {
    */
   suspect(instance: Instance, requestId: number | null, stillMs: number): void {
     this.guard.suspect(instance, requestId, stillMs >= this.config.timeouts.leaseMs / 2)
+  }
+
+  /**
+   * An instance takes no new work (tainted, or rejuvenated): the requests it has not started go
+   * to the front of the queue, to run elsewhere — a leaking instance must not grow any further on
+   * requests it has not begun.
+   */
+  moveUnstarted(instance: Instance): void {
+    const moved = takeBackUnstarted(instance, this.jobs)
+    for (const job of moved.reverse()) this.queue.pushFront(job)
+    if (moved.length > 0) this.pump()
+  }
+
+  /** A run of a route apart stalls its sacrificial instance: it counts towards the route's bulkhead. */
+  stalledApart(instance: Instance, requestId: number): void {
+    const job = this.jobs.get(requestId)
+    if (job && job.instance === instance) this.guard.stalledApart(job)
   }
 
   /** How long `instance` may stand still while `requestId` runs (see stall-watch.ts). */

@@ -3,6 +3,7 @@ import type { RequestCrashedMessage } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import type { Job } from './job.js'
 import type { GuardHost, PoisonGuard } from './poison-guard.js'
+import { decideLost, type LadderLimits } from '../recovery/index.js'
 import { respondError } from './respond-error.js'
 
 /**
@@ -20,6 +21,8 @@ export class InstanceFailures {
     private readonly log: Logger,
     private readonly requestMs: number,
     private readonly leaseMs: number,
+    /** The ladder's bounds, for the decisions in src/recovery. */
+    private readonly limits: LadderLimits,
   ) {}
 
   /**
@@ -31,9 +34,10 @@ export class InstanceFailures {
   deadline(job: Job): void {
     const instance = job.instance
     if (!instance && job.env?.tweak === 'bulkhead') {
-      // It waited for the capacity set apart for a route under attack. An instance starting will
-      // take it soon; otherwise that capacity is held (by stuck poison, say): shed it.
-      if (this.pool().sacrificialTurning) return this.host.setDeadline(job, this.leaseMs / 2)
+      // It waited half a lease for the capacity set apart for a route under attack. While some of
+      // it turns over (an instance starting, one on its way out) it waits on; when all of it is
+      // taken (by stuck poison, say) it is shed rather than left to wait out its deadline.
+      if (!this.pool().sacrificialFull) return this.host.setDeadline(job, this.leaseMs / 2)
       this.log.warn({ event: 'shed', requestId: job.requestId, method: job.method, url: job.url }, 'a request of a route run apart found no capacity there; shed')
       this.guard.abandoned(job)
       this.host.finish(job)
@@ -109,28 +113,46 @@ export class InstanceFailures {
     const failure = { how: loss.reason, error: loss.error, instance, spent: true }
     for (const job of jobs) {
       job.instance = null
-      if (job.started) {
-        cut++
-        this.host.finish(job)
-        job.res.destroy()
-      } else if (blamed === job.id || (blamed === null && job.env?.tweak === 'fresh')) {
-        // A fresh rung's runs share their signature: whichever of them did it, it is theirs.
-        culprit = job.requestId
-        failed++
-        if (this.guard.failed(job, failure)) continue
-        this.guard.blame(job, loss.reason, instance.role === 'sacrificial')
-        this.host.finish(job)
-        respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
-      } else if (blamed === null && this.guard.isolate(job, failure)) {
-        isolated++
-      } else if (job.replayable && this.guard.mayRetry(job, loss)) {
-        reserved++
-        this.host.dispatch(job)
-      } else {
-        failed++
-        this.host.finish(job)
-        const why = job.replayable ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
-        respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', `the instance serving the request was lost and ${why}`, job.requestId)
+      const blame = blamed === null ? 'nobody' : blamed === job.id ? 'this request' : 'another request'
+      const action = decideLost({ started: job.started, replayable: job.replayable, freshRung: job.env?.tweak === 'fresh', attempts: job.attempts, innocentLosses: job.innocentLosses }, blame, this.limits)
+      switch (action.do) {
+        case 'cut':
+          cut++
+          this.host.finish(job)
+          job.res.destroy()
+          break
+        case 'blame':
+          // A fresh rung's runs share their signature: whichever of them did it, it is theirs.
+          culprit = job.requestId
+          failed++
+          if (this.guard.failed(job, failure)) break
+          this.guard.blame(job, loss.reason, instance.role === 'sacrificial')
+          this.host.finish(job)
+          respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
+          break
+        case 'isolate':
+          if (this.guard.isolate(job, failure)) {
+            isolated++
+            break
+          }
+          failed++
+          this.host.finish(job)
+          respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', 'the instance serving the request was lost', job.requestId)
+          break
+        case 're-serve':
+          if (action.innocent) {
+            job.innocentLosses++
+            job.attempts--
+          }
+          reserved++
+          this.host.dispatch(job)
+          break
+        case 'answer': {
+          failed++
+          this.host.finish(job)
+          const why = action.why === 'attempts used up' ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
+          respondError(job.res, 502, action.code, `the instance serving the request was lost and ${why}`, job.requestId)
+        }
       }
     }
     this.guard.afterLoss(instance, culprit, loss)

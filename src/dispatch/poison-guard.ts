@@ -182,18 +182,6 @@ export class PoisonGuard {
   }
 
   /**
-   * An attempt lost to another request's blamed fault does not count against this request's
-   * attempts (it was not its fault), but such losses are bounded too, so nothing loops forever.
-   */
-  mayRetry(job: Job, loss: InstanceLoss): boolean {
-    if (loss.culprit !== null && job.innocentLosses < this.config.replay.maxAttempts) {
-      job.innocentLosses++
-      job.attempts--
-    }
-    return job.attempts < this.config.replay.maxAttempts
-  }
-
-  /**
    * Records a failure attributed to a request that cannot be re-run; enough of them quarantine
    * its signature. A stall counts only when the request ran `alone` on a sacrificial instance:
    * on a serving instance it only makes the signature a suspect, whose next copy is that test.
@@ -259,6 +247,15 @@ export class PoisonGuard {
     if (this.suspects.size === 0 && this.ladder.size === 0) return false
     const route = routeOf(job)
     return this.suspects.isRouteSuspected(route) || this.ladder.isStalling(route)
+  }
+
+  /**
+   * A request of a route run apart (suspected, or under attack) stalls its sacrificial instance:
+   * for the bulkhead it counts at once, as on a serving instance, so a flood of distinct loops is
+   * put apart for good (and at the lowest priority) without waiting a lease per loop.
+   */
+  stalledApart(job: Job): void {
+    if (job.env?.tweak === 'apart' || job.env?.tweak === 'bulkhead') this.noteRouteFailure(job)
   }
 
   /** A failing signature on a route; enough distinct ones put the route apart (the bulkhead). */

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { classifyFailure, environmentFor, ladderFor, TWEAKS, type Environment, type ImmunityEntry, type ImmunityTable, type Tweak } from '../immunity/index.js'
+import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityEntry, type ImmunityTable, type Tweak } from '../immunity/index.js'
 import type { IncidentWriter } from '../incidents/index.js'
+import { nextRung } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError } from './respond-error.js'
 import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
@@ -252,17 +253,18 @@ export class RecoveryLadder {
   private advance(trial: Trial, probe: Job): boolean {
     probe.env = null
     const elapsed = performance.now() - trial.startedAt
-    const next = ladderFor(trial.kind, this.config.recovery.ladder, trial.tried)[0]
-    if (next === undefined || trial.spent.size >= this.config.immunity.maxCrashes || elapsed >= this.config.recovery.budgetMs) {
-      return this.poison(trial, probe)
-    }
+    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed }, { maxCrashes: this.config.immunity.maxCrashes, budgetMs: this.config.recovery.budgetMs, ladder: this.config.recovery.ladder })
+    if (action.do === 'quarantine') return this.poison(trial, probe)
+    const next = action.tweak
     trial.tried.push(next)
     trial.rung++
     trial.rungFailed = false
     trial.running.clear()
     const env = { ...this.environment(next, this.config.recovery.budgetMs - elapsed), ...(next === 'fresh' ? { group: `${trial.incidentId}/${trial.rung}` } : {}) }
     trial.env = env
-    const adopted = next === 'exclusive' ? this.adoptProbe(trial) : null
+    // A probe runs alone: it is what an `exclusive` rung would run, and a `fresh` one too when
+    // its instance had served nothing before it. It is adopted rather than paid for twice.
+    const adopted = next === 'exclusive' || next === 'fresh' ? this.adoptProbe(trial, next) : null
     if (adopted) {
       // Already alone on a sacrificial instance: it is this rung's run; the request that failed waits.
       adopted.trialRung = trial.rung
@@ -289,11 +291,14 @@ export class RecoveryLadder {
     return true
   }
 
-  /** The suspicion's probe, if it still runs (or waits to run) alone on a sacrificial instance. */
-  private adoptProbe(trial: Trial): Job | null {
+  /** The suspicion's probe, if it still runs (or waits to run) alone on a sacrificial instance fit for the rung. */
+  private adoptProbe(trial: Trial, rung: 'fresh' | 'exclusive'): Job | null {
     const probe = trial.adopt
     trial.adopt = null
-    return probe && !probe.done && probe.env?.tweak === 'isolate' && (probe.instance === null || probe.instance.role === 'sacrificial') ? probe : null
+    if (!probe || probe.done || probe.env?.tweak !== 'isolate') return null
+    const instance = probe.instance
+    if (rung === 'fresh') return instance?.role === 'sacrificial' && instance.served === 1 ? probe : null
+    return instance === null || instance.role === 'sacrificial' ? probe : null
   }
 
   /**

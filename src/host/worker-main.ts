@@ -8,6 +8,7 @@ import { Outbox } from '../outbox.js'
 import { LeaseSlot, serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
 import { Inbox } from './inbox.js'
 import { lowerPriority } from './lower-priority.js'
+import { reportHeap } from './heap-report.js'
 import { threadId } from './thread-id.js'
 import { loadApp, type LoadedApp } from './load-app.js'
 import { registerRequestLookup } from './current-store.js'
@@ -109,6 +110,7 @@ process.on('unhandledRejection', (reason) => fail('unhandledRejection', reason))
 const heartbeat = new Int32Array(init.heartbeat)
 const progress = (): void => void Atomics.add(heartbeat, LeaseSlot.Beat, 1)
 setInterval(progress, init.heartbeatIntervalMs).unref()
+reportHeap(heartbeat)
 
 const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat)
 

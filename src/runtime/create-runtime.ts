@@ -53,8 +53,10 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
       dispatcher.handleLost(instance, loss, swapMs)
     },
     onCapacity: () => dispatcher.pump(),
+    onTainted: (instance) => dispatcher.moveUnstarted(instance),
     onStalled: (instance, requestId, stillMs) => dispatcher.suspect(instance, requestId, stillMs),
     stillLimitMs: (instance, requestId) => dispatcher.stillLimitMs(instance, requestId),
+    onStalledApart: (instance, requestId) => dispatcher.stalledApart(instance, requestId),
     leaseMs: (instance, requestId) => dispatcher.leaseMs(instance, requestId),
     onStretch: (instance, requestId, ms) => dispatcher.learnStretch(instance, requestId, ms),
     onRetired: (instance) => upgrades.closeInstance(instance, { reason: 'retired', error: null, culprit: null, fatal: null, exitCode: null }),

@@ -4,8 +4,8 @@ import { Outbox } from '../outbox.js'
 import { threadCpuMs } from './thread-cpu.js'
 import { LEASE_SLOTS, LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
 
-/** A yielding instance's beat may stand still this many leases, however little CPU it had. */
-const YIELDING_LEASES = 3
+/** An instance's beat may stand still this many leases of wall time, however little CPU it had. */
+const WALL_LEASES = 3
 
 /** Why an instance was lost. */
 export type LossReason = 'crash' | 'exit' | 'out-of-memory' | 'lease-expired' | 'start-failed' | 'drain-timeout' | 'retired'
@@ -61,8 +61,8 @@ export class Instance {
   /** Set while an exclusive run holds it: nothing else may be sent meanwhile. */
   exclusive = false
   /**
-   * Runs at the lowest CPU priority (see `yieldCpu`): it may wait for the CPU a long time, so its
-   * lease counts only stretches in which it also had the CPU.
+   * Runs at the lowest CPU priority (see `yieldCpu`): a poison looping there gets only the CPU
+   * serving instances leave idle (its lease counts CPU time, see `isLeaseExpired`).
    */
   yields = false
   /** When it last became idle (no requests in flight), for reaping idle sacrificial instances. */
@@ -137,6 +137,16 @@ export class Instance {
     return seq
   }
 
+  /** Its heap cap (`resourceLimits.maxOldGenerationSizeMb`), MiB. */
+  get heapCapMb(): number {
+    return this.options.heapMb
+  }
+
+  /** Its V8 heap in use (MiB) as of its last garbage collection (see host/heap-report.ts). */
+  get heapMb(): number {
+    return Atomics.load(this.heartbeat, LeaseSlot.HeapMb)
+  }
+
   /** Requests posted to it and not started yet (they may still be in transit). */
   get unstarted(): number {
     return (this.posted - Atomics.load(this.heartbeat, LeaseSlot.Started)) | 0
@@ -177,11 +187,11 @@ export class Instance {
       // The beat cannot move while one handler runs on, so the first look names the stretch's owner.
       if (this.stillBy === undefined) {
         this.stillBy = this.runningRequest()
-        this.stillCpuFrom = this.yields && this.tid !== null ? threadCpuMs(this.tid) : null
+        this.stillCpuFrom = this.tid !== null ? threadCpuMs(this.tid) : null
       }
       return null
     }
-    const ended = this.lastBeatAt !== 0 && this.stillBy !== undefined ? { ms: now - this.lastBeatAt, owner: this.stillBy } : null
+    const ended = this.lastBeatAt !== 0 && this.stillBy !== undefined ? { ms: this.stillRunMs(now), owner: this.stillBy } : null
     this.lastBeat = beat
     this.lastBeatAt = now
     this.stillBy = undefined
@@ -202,17 +212,27 @@ export class Instance {
   }
 
   /**
-   * True when the beat has stood still for longer than the lease: the instance is stuck. One
-   * that yields the CPU must also have used half a lease of CPU meanwhile (starved is not stuck),
-   * up to `YIELDING_LEASES` leases.
+   * How long the current still stretch has run: its thread's CPU time since the stretch was first
+   * seen (Linux, 10 ms resolution), or the wall time where that cannot be read. A thread waiting
+   * for a core on a loaded machine is not stuck, and must not be judged by the wall clock.
    */
-  isLeaseExpired(now: number): boolean {
-    const still = this.stillMs(now)
-    if (still <= this.options.leaseMs) return false
-    // Starved this long, it holds capacity that waiting requests need: ended all the same.
-    if (this.stillCpuFrom === null || this.tid === null || still > YIELDING_LEASES * this.options.leaseMs) return true
+  stillRunMs(now: number): number {
+    const wall = this.stillMs(now)
+    if (wall === 0 || this.stillCpuFrom === null || this.tid === null) return wall
     const used = threadCpuMs(this.tid)
-    return used === null || used - this.stillCpuFrom >= this.options.leaseMs / 2
+    return used === null ? wall : Math.min(wall, used - this.stillCpuFrom)
+  }
+
+  /**
+   * True when the instance is stuck: its beat stood still through `leaseMs`. With `cpuShare`, the
+   * stretch must also have had that share of the lease in CPU time (a thread waiting for a core on
+   * a loaded machine is not stuck), unless it lasted `WALL_LEASES` leases (a thread blocked in a
+   * system call uses no CPU, and a starved one holds capacity others need).
+   */
+  isLeaseExpired(now: number, leaseMs = this.options.leaseMs, cpuShare: number | null = null): boolean {
+    const wall = this.stillMs(now)
+    if (wall <= leaseMs) return false
+    return cpuShare === null || wall > WALL_LEASES * leaseMs || this.stillRunMs(now) >= leaseMs * cpuShare
   }
 
   /**
@@ -230,6 +250,7 @@ export class Instance {
     if (this.state === 'dead' || this.killedFor) return
     this.killedFor = reason
     this.runningAtKill = this.runningRequest()
+    this.heapAtKill = this.heapMb
     // No new requests while termination is under way.
     this.state = 'draining'
     void this.worker.terminate()
@@ -276,6 +297,7 @@ export class Instance {
 
   private pendingError: Error | null = null
   private runningAtKill: number | null = null
+  private heapAtKill = 0
 
   /**
    * The in-flight request whose handler the instance is running synchronously right now (the Running slot
@@ -305,7 +327,10 @@ export class Instance {
     // OOM wins over the lease: a heap thrashing in GC stalls the heartbeat, and the worker often
     // reaches its cap before the termination lands. The heap is the cause worth reporting.
     const reason: LossReason = wasStarting ? 'start-failed' : oom ? 'out-of-memory' : this.killedFor ?? (this.fatal?.kind === 'exit' || !err && !this.fatal ? 'exit' : 'crash')
-    const error = this.fatal?.error ?? (err ? { name: err.name, message: err.message, code: (err as { code?: string }).code, stack: err.stack } : null)
+    const error =
+      this.fatal?.error ??
+      (err ? { name: err.name, message: err.message, code: (err as { code?: string }).code, stack: err.stack } : null) ??
+      (this.killedFor === 'out-of-memory' ? { name: 'Error', message: `heap at ${this.heapAtKill} MiB of its ${this.options.heapMb} MiB cap: ended before V8's own limit`, code: 'CRASHLESS_ERR_HEAP_LIMIT', stack: undefined } : null)
     if (wasStarting) {
       // A failed start is reported through `ready` only: the pool decides whether to retry (with
       // backoff) or give up, so it is never replaced here in a tight loop.

@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js'
 import { Instance, type InstanceLoss } from './instance.js'
+import { rejuvenationDue, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
 
 export interface PoolHooks {
@@ -15,12 +16,19 @@ export interface PoolHooks {
    * of `requestId` ran synchronously (null: none did). Called on every tick while it lasts.
    */
   onStalled: (instance: Instance, requestId: number | null, stillMs: number) => void
+  /** A sacrificial instance stands still past `stillLimitMs` while `requestId`'s handler runs. */
+  onStalledApart: (instance: Instance, requestId: number) => void
   /** How long the beat may stand still while `requestId`'s handler runs before the instance counts as stalled. */
   stillLimitMs: (instance: Instance, requestId: number | null) => number
   /** How long a serving instance may stand still while `requestId`'s handler runs before it is ended as stuck. */
   leaseMs: (instance: Instance, requestId: number | null) => number
   /** A still stretch of `ms` ended (the beat moved again) that `requestId`'s handler ran through. */
   onStretch: (instance: Instance, requestId: number | null, ms: number) => void
+  /**
+   * An instance takes no new work (a suppressed crash tainted it, or it is being rejuvenated):
+   * what it was sent and has not started may move elsewhere now.
+   */
+  onTainted: (instance: Instance) => void
   /** A tainted instance is draining: whatever it still holds outside HTTP (upgraded sockets) ends. */
   onRetired: (instance: Instance) => void
   /** Spares keep failing to start after the service was up: escalate. */
@@ -143,14 +151,16 @@ export class Pool {
   }
 
   /**
-   * True while a sacrificial instance is starting, or one let go is on its way out without being
-   * stuck: runs waiting for one will have it soon.
+   * True when no sacrificial instance can take more work soon: as many are alive (serving or let
+   * go) as `recovery.sacrificial` allows, none is starting, none let go is on its way out, and
+   * every one serving is busy. A run waiting for one then waits on stuck poison.
    */
-  get sacrificialTurning(): boolean {
+  get sacrificialFull(): boolean {
     const now = performance.now()
-    if (this.sacrificial.all.some((instance) => instance.state === 'starting')) return true
-    for (const instance of this.draining) if (instance.role === 'sacrificial' && instance.state !== 'dead' && instance.stillMs(now) === 0) return true
-    return false
+    if (this.sacrificial.all.length + this.lingeringSacrificial() < this.config.recovery.sacrificial) return false
+    if (this.sacrificial.all.some((instance) => instance.state !== 'ready' || instance.inflight.size === 0)) return false
+    for (const instance of this.draining) if (instance.role === 'sacrificial' && instance.state !== 'dead' && instance.stillMs(now) === 0) return false
+    return true
   }
 
   /** Sacrificial instances now (for health reports). */
@@ -180,10 +190,27 @@ export class Pool {
     if (spare >= 0) this.spares.splice(spare, 1)
     this.retiring.add(instance)
     this.balance()
+    this.hooks.onTainted(instance)
     if (instance.inflight.size === 0) return this.retire(instance)
     setTimeout(() => {
       if (instance.state === 'tainted') instance.kill('drain-timeout')
     }, this.config.timeouts.requestMs).unref()
+  }
+
+  /**
+   * Proactive rejuvenation: the instance takes no new requests, a spare takes its place now, and
+   * it exits once what it holds is done (as for a tainted one). Loss-free, so it is logged, not
+   * reported as a loss.
+   */
+  private rejuvenate(instance: Instance, why: RejuvenationReason, now: number): void {
+    const heapMb = instance.heapMb
+    const started = performance.now()
+    this.taint(instance)
+    const swapMs = performance.now() - started
+    this.log.info(
+      { event: 'rejuvenated', instance: instance.id, why, heapMb, heapCapMb: instance.heapCapMb, ageMs: Math.round(now - instance.readyAt), served: instance.served, inflight: instance.inflight.size, swapMs: Number(swapMs.toFixed(3)) },
+      `instance ${instance.id} rejuvenated (${why}); a spare took its place`,
+    )
   }
 
   /** A tainted instance has no requests left: let it exit quietly. */
@@ -315,7 +342,7 @@ export class Pool {
         freed ||= instance.role === 'sacrificial'
       } else {
         instance.observe(now)
-        if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+        if (instance.isLeaseExpired(now, undefined, instance.role === 'sacrificial' ? 0.5 : null)) instance.kill('lease-expired')
       }
     }
     if (freed) this.hooks.onCapacity()
@@ -323,14 +350,35 @@ export class Pool {
       if (instance.state !== 'ready' && instance.state !== 'tainted') continue
       const ended = instance.observe(now)
       if (ended) this.hooks.onStretch(instance, ended.owner, ended.ms)
-      // A sacrificial instance has no ordinary traffic to protect: only its own lease matters.
+      // A sacrificial instance has no ordinary traffic to protect: only its own lease matters,
+      // and what a stall there says about its route.
       if (instance.role === 'sacrificial') {
-        if (instance.isLeaseExpired(now)) instance.kill('lease-expired')
+        // What a stall there proves decides a verdict, so it must have had the CPU: half a lease
+        // of it, or three leases of waiting.
+        if (instance.isLeaseExpired(now, undefined, 0.5)) instance.kill('lease-expired')
+        else if (instance.inflight.size > 0 && instance.stillOwner !== null && instance.stillRunMs(now) >= this.hooks.stillLimitMs(instance, instance.stillOwner)) this.hooks.onStalledApart(instance, instance.stillOwner)
         continue
       }
-      const still = instance.stillMs(now)
+      // Past the hard mark (between samples a request can allocate fast) while it still runs
+      // requests, it is ended now, from outside, before V8 reaches its limit and perhaps aborts
+      // the whole process. Idle, it cannot grow: it is rejuvenated below, losing nothing.
+      if (instance.inflight.size > 0 && instance.heapMb * 100 >= instance.heapCapMb * Math.min(95, this.config.rejuvenate.heapPercent + 20)) {
+        instance.kill('out-of-memory')
+        continue
+      }
+      if (instance.state === 'ready' && this.active.includes(instance)) {
+        const why = rejuvenationDue(instance, this.config.rejuvenate, now)
+        // Routine reasons wait for a ready spare, so capacity never dips; a heap heading for
+        // V8's limit does not wait.
+        if (why === 'heap' || (why !== null && this.spares.some((s) => s.state === 'ready'))) this.rejuvenate(instance, why, now)
+      }
+      // Suspected by the CPU time the still stretch ran (on a loaded machine a busy handler waits
+      // for a core, and its wall time says nothing about being stuck); ended by the wall clock, so
+      // its waiting clients are not kept past the lease: a wrong kill costs an instance, never a
+      // verdict, which only a stall alone on a sacrificial instance gives.
+      const still = instance.stillRunMs(now)
       const running = instance.stillOwner
-      if (still > this.config.timeouts.leaseMs && still > this.hooks.leaseMs(instance, running)) {
+      if (instance.isLeaseExpired(now, Math.max(this.config.timeouts.leaseMs, this.hooks.leaseMs(instance, running)))) {
         instance.kill('lease-expired')
         continue
       }

@@ -36,6 +36,10 @@ test('bad values name the option, what was expected, what was found and the sour
     [{ entry: 'a.ts', timeouts: { startMs: Infinity } }, 'timeouts.startMs', `expected a positive integer up to 2147483647, got Infinity ${FROM}`],
     [{ entry: 'a.ts', timeouts: { drainMs: -1 } }, 'timeouts.drainMs', `expected a non-negative integer up to 2147483647, got -1 ${FROM}`],
     [{ entry: 'a.ts', replay: { maxAttempts: 0 } }, 'replay.maxAttempts', `expected a positive integer, got 0 ${FROM}`],
+    [{ entry: 'a.ts', rejuvenate: { heapPercent: 100 } }, 'rejuvenate.heapPercent', `expected a percentage from 10 to 99, got 100 ${FROM}`],
+    [{ entry: 'a.ts', rejuvenate: { heapPercent: 5 } }, 'rejuvenate.heapPercent', `expected a percentage from 10 to 99, got 5 ${FROM}`],
+    [{ entry: 'a.ts', rejuvenate: { maxRequests: -1 } }, 'rejuvenate.maxRequests', `expected a non-negative integer, got -1 ${FROM}`],
+    [{ entry: 'a.ts', rejuvenate: { maxAgeMs: 1.5 } }, 'rejuvenate.maxAgeMs', `expected a non-negative integer up to 9007199254740991, got 1.5 ${FROM}`],
     [{ entry: 'a.ts', replay: { methods: 'GET' } }, 'replay.methods', `expected an array of HTTP methods, got "GET" ${FROM}`],
     [{ entry: 'a.ts', replay: { methods: ['GET', 'BAD METHOD'] } }, 'replay.methods[1]', `expected an HTTP method such as "GET", got "BAD METHOD" ${FROM}`],
     [{ entry: 'a.ts', replay: { idempotencyKeyHeader: 'x key' } }, 'replay.idempotencyKeyHeader', `expected an HTTP header name, got "x key" ${FROM}`],
@@ -105,6 +109,7 @@ test('unknown options are errors, with a suggestion when one is close', () => {
   assertConfigError({ entry: 'a.ts', cluster: true }, 'cluster', `unknown option ${FROM}`)
   assertConfigError({ entry: 'a.ts', replay: { zzz: 1 } }, 'replay.zzz', `unknown option ${FROM}`)
   assertConfigError({ entry: 'a.ts', state: { backnd: 'memory' } }, 'state.backnd', `unknown option (did you mean state.backend?) ${FROM}`)
+  assertConfigError({ entry: 'a.ts', rejuvenate: { heapPercnt: 60 } }, 'rejuvenate.heapPercnt', `unknown option (did you mean rejuvenate.heapPercent?) ${FROM}`)
 })
 
 test('a non-object config is rejected and named by its source', () => {

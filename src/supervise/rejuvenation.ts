@@ -1,0 +1,38 @@
+/** Why an instance is replaced before it fails. */
+export type RejuvenationReason = 'heap' | 'age' | 'requests'
+
+/** What the decision reads of an instance. */
+export interface RejuvenationView {
+  /** Heap in use after its last garbage collection, MiB. */
+  readonly heapMb: number
+  /** Its heap cap (`limits.heapMb`, or a tweak's), MiB. */
+  readonly heapCapMb: number
+  /** When it became ready (performance.now() ms). */
+  readonly readyAt: number
+  /** Requests it has been given. */
+  readonly served: number
+}
+
+/** `rejuvenate` of the config. */
+export interface RejuvenationPolicy {
+  readonly heapPercent: number
+  readonly maxAgeMs: number
+  readonly maxRequests: number
+}
+
+/**
+ * Whether an instance is due for proactive rejuvenation, and why: its heap past the high-water
+ * mark (urgent: a leak heading for V8's limit, which may abort the whole process), or its age
+ * or request count past their bounds (routine, off unless configured). Null when it is not due.
+ *
+ * @example
+ * ```ts
+ * rejuvenationDue({ heapMb: 400, heapCapMb: 512, readyAt: 0, served: 10 }, { heapPercent: 75, maxAgeMs: 0, maxRequests: 0 }, 1_000) // 'heap'
+ * ```
+ */
+export function rejuvenationDue(instance: RejuvenationView, policy: RejuvenationPolicy, now: number): RejuvenationReason | null {
+  if (instance.heapMb * 100 >= instance.heapCapMb * policy.heapPercent) return 'heap'
+  if (policy.maxAgeMs > 0 && now - instance.readyAt >= policy.maxAgeMs) return 'age'
+  if (policy.maxRequests > 0 && instance.served >= policy.maxRequests) return 'requests'
+  return null
+}
