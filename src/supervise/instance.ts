@@ -338,7 +338,11 @@ export class Instance {
       return
     }
     if (wasDraining && !this.killedFor) return
-    const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' ? (this.runningAtKill ?? this.runningRequest()) : null
+    // Ended by crashless as its heap neared the cap, between two samples: whichever request was
+    // running at that moment is not thereby the one that allocated, so nobody is blamed (the
+    // requests it held are isolated). V8's own limit is hit inside the allocating request.
+    const preempted = this.killedFor === 'out-of-memory' && !oom
+    const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' && !preempted ? (this.runningAtKill ?? this.runningRequest()) : null
     this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? stuckIn, fatal: this.fatal, exitCode: code })
   }
 }

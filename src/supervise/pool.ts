@@ -159,7 +159,8 @@ export class Pool {
     const now = performance.now()
     if (this.sacrificial.all.length + this.lingeringSacrificial() < this.config.recovery.sacrificial) return false
     if (this.sacrificial.all.some((instance) => instance.state !== 'ready' || instance.inflight.size === 0)) return false
-    for (const instance of this.draining) if (instance.role === 'sacrificial' && instance.state !== 'dead' && instance.stillMs(now) === 0) return false
+    // One let go is on its way out unless it has stood still for long (an orphaned loop).
+    for (const instance of this.draining) if (instance.role === 'sacrificial' && instance.state !== 'dead' && instance.stillMs(now) < this.config.timeouts.leaseMs / 2) return false
     return true
   }
 
@@ -362,7 +363,7 @@ export class Pool {
       // Past the hard mark (between samples a request can allocate fast) while it still runs
       // requests, it is ended now, from outside, before V8 reaches its limit and perhaps aborts
       // the whole process. Idle, it cannot grow: it is rejuvenated below, losing nothing.
-      if (instance.inflight.size > 0 && instance.heapMb * 100 >= instance.heapCapMb * Math.min(95, this.config.rejuvenate.heapPercent + 20)) {
+      if (instance.inflight.size > 0 && instance.heapMb * 100 >= instance.heapCapMb * Math.max(this.config.rejuvenate.heapPercent, Math.min(95, this.config.rejuvenate.heapPercent + 20))) {
         instance.kill('out-of-memory')
         continue
       }

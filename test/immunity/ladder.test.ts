@@ -37,7 +37,9 @@ test('a race is cured by exclusive execution; later requests like it run alone a
 })
 
 test('a leak is cured by a fresh instance: every request succeeds although instances run out of heap', async () => {
-  const server = await startWithConfig({ instances: 1, limits: { heapMb: 64 } }, APP)
+  // Rejuvenation would replace the leaking instance before it ran out (test/faults/rejuvenation):
+  // at 99% it never does, so the heap runs out and the ladder is what cures it.
+  const server = await startWithConfig({ instances: 1, limits: { heapMb: 64 }, rejuvenate: { heapPercent: 99 } }, APP)
   const from = server.logs.length
   const outOfMemory = (): number => eventsSince(server, from, 'instance-lost').filter((l) => l.reason === 'out-of-memory' && l.role === 'serving').length
   // ~6 MB each on a 64 MB heap: one instance runs out within about ten; bounded at 25.
