@@ -365,16 +365,19 @@ export class PoisonGuard {
       return
     }
     this.suspects.close(signature)
-    for (const job of waiting) {
+    const entry = verdict === 'quarantined' ? this.immunity.isQuarantined(signature) : null
+    // Released in the order they arrived: back at the front of the queue, oldest first, and
+    // screened again on their way to an instance.
+    for (const job of [...waiting].reverse()) {
       job.heldFor = null
-      const entry = verdict === 'quarantined' ? this.immunity.isQuarantined(signature) : null
       if (entry) {
         this.host.finish(job)
         respondQuarantined(job, entry)
       } else {
-        this.host.dispatch(job)
+        this.host.requeue(job)
       }
     }
+    if (!entry && waiting.length > 0) this.host.pump()
   }
 
   /** The job's signature, computed once, with the configured spec. */

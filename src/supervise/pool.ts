@@ -151,17 +151,15 @@ export class Pool {
   }
 
   /**
-   * True when no sacrificial instance can take more work soon: as many are alive (serving or let
-   * go) as `recovery.sacrificial` allows, none is starting, none let go is on its way out, and
-   * every one serving is busy. A run waiting for one then waits on stuck poison.
+   * True when every sacrificial instance there may be is stuck in a run (its beat still for half a
+   * lease, a request in it): runs waiting for one wait on stuck poison. Instances starting,
+   * crashing or on their way out turn over soon, so they never make it full.
    */
   get sacrificialFull(): boolean {
     const now = performance.now()
-    if (this.sacrificial.all.length + this.lingeringSacrificial() < this.config.recovery.sacrificial) return false
-    if (this.sacrificial.all.some((instance) => instance.state !== 'ready' || instance.inflight.size === 0)) return false
-    // One let go is on its way out unless it has stood still for long (an orphaned loop).
-    for (const instance of this.draining) if (instance.role === 'sacrificial' && instance.state !== 'dead' && instance.stillMs(now) < this.config.timeouts.leaseMs / 2) return false
-    return true
+    const all = this.sacrificial.all
+    if (all.length < this.config.recovery.sacrificial) return false
+    return all.every((instance) => instance.state === 'ready' && instance.inflight.size > 0 && instance.stillMs(now) >= this.config.timeouts.leaseMs / 2)
   }
 
   /** Sacrificial instances now (for health reports). */
@@ -384,11 +382,12 @@ export class Pool {
         continue
       }
       if (still > 0 && instance.inflight.size > 0 && still >= this.hooks.stillLimitMs(instance, running)) {
-        this.hooks.onStalled(instance, running !== null && running > 0 ? running : null, still)
+        // Out of rotation first: the requests moved off it must not be handed straight back.
         if (this.active.includes(instance) && !this.stalled.has(instance)) {
           this.stalled.add(instance)
           this.balance()
         }
+        this.hooks.onStalled(instance, running !== null && running > 0 ? running : null, still)
       } else if (this.stalled.delete(instance)) {
         // It recovered (a long GC, a slow synchronous task): it serves again, one spare short
         // until the next loss rebalances.

@@ -10,12 +10,12 @@ import { assertBenignUnharmed, assertStillServing, eventsSince, send, startWithC
 
 after(stopAll)
 
-test('a leak of 16 MiB per request under a 128 MiB heap: instances rejuvenated by heap, never lost, every request answered', async (t) => {
-  const server = await startWithConfig({ instances: 2, limits: { heapMb: 128 } }, 'leak-app.mjs')
+test('a leak of 16 MiB per request under a 256 MiB heap: instances rejuvenated by heap, never lost, every request answered', async (t) => {
+  const server = await startWithConfig({ instances: 2, limits: { heapMb: 256 } }, 'leak-app.mjs')
   const from = server.logs.length
   const { fault: answers, load } = await underBenignLoad(server.url, async () => {
     const out = []
-    // 40 x 16 MiB: five times what one instance's heap can hold.
+    // 40 x 16 MiB: two and a half times what one instance's heap can hold.
     for (let i = 0; i < 40; i++) out.push(await send(`${server.url}/leak?mb=16`))
     return out
   })
@@ -24,7 +24,7 @@ test('a leak of 16 MiB per request under a 128 MiB heap: instances rejuvenated b
   const rejuvenated = eventsSince(server, from, 'rejuvenated')
   t.diagnostic(`rejuvenated: ${JSON.stringify(rejuvenated.map((l) => [l.instance, l.why, l.heapMb]))}`)
   assert.ok(rejuvenated.length >= 2, 'the leaking instances were replaced')
-  assert.ok(rejuvenated.every((l) => l.why === 'heap' && (l.heapMb as number) >= 96), 'at 75% of the 128 MiB cap')
+  assert.ok(rejuvenated.every((l) => l.why === 'heap' && (l.heapMb as number) >= 192), 'at 75% of the 256 MiB cap')
   assert.deepEqual(eventsSince(server, from, 'instance-lost'), [], 'no instance reached its heap limit')
   await assertStillServing(server)
 })
