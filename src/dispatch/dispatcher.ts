@@ -40,8 +40,8 @@ export class Dispatcher {
   private readonly guard: PoisonGuard
   /** Suppressed crashes and lost instances (see instance-failures.ts). */
   private readonly failures: InstanceFailures
-  /** How long instances may stand still, learned per route (see stall-watch.ts). */
-  private readonly stalls: StallWatch
+  /** Stall detection's dispatcher side: limits learned per route, suspicions (see stall-watch.ts). */
+  readonly stalls: StallWatch
   /** Store reads and the output commit of per-request transactions (see commit.ts). */
   readonly commits: Committer
   /** Cookie sessions (see session-cookies.ts); null when they are off. */
@@ -60,7 +60,6 @@ export class Dispatcher {
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
-    this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs)
     this.sacrificial = new SacrificialQueue(
       {
         pool: () => this.pool!,
@@ -84,6 +83,7 @@ export class Dispatcher {
       pump: () => this.pump(),
     }
     this.guard = new PoisonGuard(config, log, host)
+    this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs, this.guard)
     const limits = { maxAttempts: config.replay.maxAttempts, maxCrashes: config.immunity.maxCrashes, budgetMs: config.recovery.budgetMs, ladder: config.recovery.ladder }
     this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, config.timeouts.leaseMs, limits)
   }
@@ -91,14 +91,6 @@ export class Dispatcher {
   /** The immunity table (persisted and served by the control plane). */
   get immunity(): ImmunityTable {
     return this.guard.immunity
-  }
-
-  /**
-   * An instance's beat stood still past its limit while `requestId` (if any) ran synchronously
-   * in it: requests waiting there move, and that request becomes a suspect.
-   */
-  suspect(instance: Instance, requestId: number | null, stillMs: number): void {
-    this.guard.suspect(instance, requestId, stillMs >= this.config.timeouts.leaseMs / 2)
   }
 
   /**
@@ -110,27 +102,6 @@ export class Dispatcher {
     const moved = takeBackUnstarted(instance, this.jobs)
     for (const job of moved.reverse()) this.queue.pushFront(job)
     if (moved.length > 0) this.pump()
-  }
-
-  /** A run of a route apart stalls its sacrificial instance: it counts towards the route's bulkhead. */
-  stalledApart(instance: Instance, requestId: number): void {
-    const job = this.jobs.get(requestId)
-    if (job && job.instance === instance) this.guard.stalledApart(job)
-  }
-
-  /** How long `instance` may stand still while `requestId` runs (see stall-watch.ts). */
-  stillLimitMs(instance: Instance, requestId: number | null): number {
-    return this.stalls.limitMs(instance, requestId)
-  }
-
-  /** How long `instance` may stand still while `requestId` runs before it is ended as stuck. */
-  leaseMs(instance: Instance, requestId: number | null): number {
-    return this.stalls.leaseMs(instance, requestId)
-  }
-
-  /** A still stretch ended: what is normal for its route is learned. */
-  learnStretch(instance: Instance, requestId: number | null, ms: number): void {
-    this.stalls.learn(instance, requestId, ms)
   }
 
   /** An instance died: its requests are re-served or answered (see instance-failures.ts). */

@@ -3,6 +3,14 @@ import type { Instance } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { StretchNorms } from './stretch-norms.js'
 
+/** What a stall means beyond its instance: the suspicion and the bulkhead (see poison-guard.ts). */
+export interface StallJudge {
+  /** A request stalls a serving instance: requests waiting there move; it becomes a suspect (`late`: half a lease). */
+  suspect(instance: Instance, requestId: number | null, late: boolean): void
+  /** A run of a route apart stalls its sacrificial instance. */
+  stalledApart(job: Job): void
+}
+
 /**
  * The dispatcher's side of stall detection: how long an instance's beat may stand still while a
  * given request runs (its route's learned normal, see stretch-norms.ts) and the learning itself.
@@ -11,7 +19,7 @@ import { StretchNorms } from './stretch-norms.js'
  *
  * @example
  * ```ts
- * const watch = new StallWatch(jobs, 1_000)
+ * const watch = new StallWatch(jobs, 1_000, guard)
  * watch.limitMs(instance, 42)        // 125 for a route never seen running long
  * watch.learn(instance, 42, 180)     // that request's route ran 180 ms: its limit grows
  * ```
@@ -24,8 +32,23 @@ export class StallWatch {
   constructor(
     private readonly jobs: ReadonlyMap<number, Job>,
     private readonly lease: number,
+    private readonly judge: StallJudge,
   ) {
     this.norms = new StretchNorms(lease)
+  }
+
+  /**
+   * An instance's beat stood still past its limit (`runMs` of CPU so far) while `requestId` (if
+   * any) ran synchronously in it: requests waiting there move, and that request becomes a suspect.
+   */
+  stalled(instance: Instance, requestId: number | null, runMs: number): void {
+    this.judge.suspect(instance, requestId, runMs >= this.lease / 2)
+  }
+
+  /** A run of a route apart stalls its sacrificial instance: it counts towards the route's bulkhead. */
+  stalledApart(instance: Instance, requestId: number): void {
+    const job = this.jobs.get(requestId)
+    if (job && job.instance === instance) this.judge.stalledApart(job)
   }
 
   /**
