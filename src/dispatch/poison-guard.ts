@@ -3,10 +3,11 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead, type ImmunityEntry } from '../immunity/index.js'
 import { IncidentWriter } from '../incidents/index.js'
-import { isTakenBack, type Instance, type InstanceLoss } from '../supervise/index.js'
+import type { Instance, InstanceLoss } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, respondQuarantined, type LadderHost } from './recovery-ladder.js'
 import { Suspicions } from './suspicions.js'
+import { takeBackUnstarted } from './take-back.js'
 import type { RunFailure } from './trial.js'
 
 /** What the guard needs from the dispatcher. */
@@ -312,25 +313,26 @@ export class PoisonGuard {
    * for idempotent ones.
    */
   private evacuate(instance: Instance, running: number | null, late: boolean): void {
-    let moved = 0
+    const unstarted = takeBackUnstarted(instance, this.host.jobs)
+    for (const job of [...unstarted].reverse()) this.host.requeue(job)
+    let moved = unstarted.length
     let isolated = 0
-    const lastStarted = instance.takeBack()
-    for (const id of instance.inflight) {
-      const job = this.host.jobs.get(id)
-      if (!job || id === running || job.started) continue
-      const unstarted = lastStarted !== null && isTakenBack(job.seq, lastStarted)
-      if (!unstarted && !(late && job.replayable)) continue
-      instance.inflight.delete(id)
-      if (!unstarted) instance.post({ type: 'abort', id })
-      job.instance = null
-      job.attempts--
-      // Nothing runs synchronously in it, yet it is stuck: one of these waiting requests may
-      // have started the loop (from a timer). They are suspects, not innocents: each is re-run
-      // alone, so the culprit cannot take another serving instance with it.
-      if (running === null && !unstarted && this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })) isolated++
-      else {
-        this.host.requeue(job)
-        moved++
+    if (late) {
+      for (const id of instance.inflight) {
+        const job = this.host.jobs.get(id)
+        if (!job || id === running || job.started || !job.replayable) continue
+        instance.inflight.delete(id)
+        instance.post({ type: 'abort', id })
+        job.instance = null
+        job.attempts--
+        // Nothing runs synchronously in it, yet it is stuck: one of these waiting requests may
+        // have started the loop (from a timer). They are suspects, not innocents: each is re-run
+        // alone, so the culprit cannot take another serving instance with it.
+        if (running === null && this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })) isolated++
+        else {
+          this.host.requeue(job)
+          moved++
+        }
       }
     }
     if (moved + isolated === 0) return
