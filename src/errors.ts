@@ -21,6 +21,10 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_HANDLER'
   /** Logged, not sent: an instance ended from outside as its heap neared its cap. */
   | 'CRASHLESS_ERR_HEAP_LIMIT'
+  /** Logged, not sent: an instance ended from outside as its memory outside the heap passed `limits.externalMb`. */
+  | 'CRASHLESS_ERR_EXTERNAL_LIMIT'
+  /** Logged, not sent: an instance ended from outside as the process's RSS neared its limit (cgroup or `limits.rssMb`). */
+  | 'CRASHLESS_ERR_RSS_LIMIT'
   | 'CRASHLESS_ERR_SHUTTING_DOWN'
   | 'CRASHLESS_ERR_UPGRADE_REFUSED'
   | 'CRASHLESS_ERR_BAD_REQUEST'

@@ -51,10 +51,15 @@ export const LeaseSlot = {
   CostUs: 3,
   /** The instance's V8 heap in use (MiB) as of its last garbage collection: its live heap, nearly. */
   HeapMb: 4,
+  /**
+   * The instance's memory outside the V8 heap (MiB): Buffers, ArrayBuffers, external strings.
+   * Per isolate (a worker's own, not the process's), sampled with `HeapMb` and on a timer.
+   */
+  ExternalMb: 5,
 } as const
 
 /** How many Int32 slots the lease block has. */
-export const LEASE_SLOTS = 5
+export const LEASE_SLOTS = 6
 
 // ---- dispatcher -> instance ------------------------------------------------------------
 

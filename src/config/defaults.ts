@@ -52,6 +52,12 @@ export const defaults: ConfigDefaults = deepFreeze({
     queue: 1024,
     heapMb: 512,
     stackMb: 4,
+    // As much again as the heap: room for an app that streams files or holds image buffers,
+    // and still far below the gigabytes a decompression bomb inflates to.
+    externalMb: 512,
+    // Off outside a container: with no cgroup limit there is no line the kernel draws that
+    // crashless could know about. In one, its limit applies without configuration.
+    rssMb: 0,
   },
   timeouts: {
     requestMs: 30_000,

@@ -40,6 +40,21 @@ export interface CrashlessConfig {
     heapMb?: number
     /** Stack size of one instance, in MiB. Default: 4. */
     stackMb?: number
+    /**
+     * Memory one instance may hold outside its V8 heap (Buffers, ArrayBuffers, external strings),
+     * in MiB; `heapMb` does not cover it. Past `rejuvenate.heapPercent` of it the instance is
+     * rejuvenated; past it, an instance still running requests is ended
+     * (CRASHLESS_ERR_EXTERNAL_LIMIT) and what it held is isolated. 0: no cap. Default: 512.
+     */
+    externalMb?: number
+    /**
+     * Resident memory of the whole runtime process, in MiB. When the process is in a cgroup with
+     * a memory limit (a container), that limit applies, or the smaller of both when this is set
+     * too. At 90% of it the instance holding the most memory is rejuvenated; at 95% it is ended
+     * (CRASHLESS_ERR_RSS_LIMIT), so the kernel's OOM killer never takes the runtime for one
+     * request. 0: only the cgroup's limit, if any. Default: 0.
+     */
+    rssMb?: number
   }
   timeouts?: {
     /** A request that has not completed by then gets 504. Default: 30000. */
@@ -210,7 +225,7 @@ export interface ResolvedConfig {
   instances: number
   spares: number
   style: EntryStyle
-  limits: { maxBodyBytes: number; bufferedBodyMb: number; concurrency: number; queue: number; heapMb: number; stackMb: number }
+  limits: { maxBodyBytes: number; bufferedBodyMb: number; concurrency: number; queue: number; heapMb: number; stackMb: number; externalMb: number; rssMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number; headersMs: number; bodyMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string; idempotencyTtlMs: number }
   immunity: {

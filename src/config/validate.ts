@@ -42,6 +42,10 @@ const schema: Schema = {
     queue: positive,
     heapMb: positive,
     stackMb: positive,
+    // 0 is meaningful: no cap (external memory is still counted for the RSS watch).
+    externalMb: integer({ min: 0, max: 1024 * 1024 }),
+    // 0 is meaningful: the cgroup's limit only.
+    rssMb: integer({ min: 0, max: 1024 * 1024 }),
   },
   timeouts: {
     requestMs: timer,

@@ -26,6 +26,8 @@ export interface InstanceOptions {
   style: InstanceInit['style']
   heapMb: number
   stackMb: number
+  /** `limits.externalMb`: its cap on memory outside the V8 heap (0: none). */
+  externalMb: number
   leaseMs: number
   startTimeoutMs: number
   advertisedPort: number | undefined
@@ -147,6 +149,21 @@ export class Instance {
     return Atomics.load(this.heartbeat, LeaseSlot.HeapMb)
   }
 
+  /** Its memory outside the V8 heap (MiB): Buffers, ArrayBuffers (see host/heap-report.ts). */
+  get externalMb(): number {
+    return Atomics.load(this.heartbeat, LeaseSlot.ExternalMb)
+  }
+
+  /** Its cap on memory outside the V8 heap (`limits.externalMb`), MiB; 0: none. */
+  get externalCapMb(): number {
+    return this.options.externalMb
+  }
+
+  /** True once `kill` was called: terminated, and its memory not returned yet. */
+  get ending(): boolean {
+    return this.killedFor !== null && this.state !== 'dead'
+  }
+
   /** Requests posted to it and not started yet (they may still be in transit). */
   get unstarted(): number {
     return (this.posted - Atomics.load(this.heartbeat, LeaseSlot.Started)) | 0
@@ -245,10 +262,16 @@ export class Instance {
     this.post({ type: 'yield' })
   }
 
-  /** Ends the instance for a reason found outside it (lease, drain); `onLost` follows. */
-  kill(reason: LossReason): void {
+  /**
+   * Ends the instance for a reason found outside it (lease, drain, memory); `onLost` follows.
+   * `error` says why, for a memory limit (the default: its heap). `blameRunning`: the request
+   * running synchronously now caused it (memory grown inside one stretch of its handler).
+   */
+  kill(reason: LossReason, why: { error?: SerializedError; blameRunning?: boolean } = {}): void {
     if (this.state === 'dead' || this.killedFor) return
     this.killedFor = reason
+    this.killError = why.error ?? null
+    this.blameRunning = why.blameRunning ?? false
     this.runningAtKill = this.runningRequest()
     this.heapAtKill = this.heapMb
     // No new requests while termination is under way.
@@ -298,6 +321,8 @@ export class Instance {
   private pendingError: Error | null = null
   private runningAtKill: number | null = null
   private heapAtKill = 0
+  private killError: SerializedError | null = null
+  private blameRunning = false
 
   /**
    * The in-flight request whose handler the instance is running synchronously right now (the Running slot
@@ -330,6 +355,7 @@ export class Instance {
     const error =
       this.fatal?.error ??
       (err ? { name: err.name, message: err.message, code: (err as { code?: string }).code, stack: err.stack } : null) ??
+      this.killError ??
       (this.killedFor === 'out-of-memory' ? { name: 'Error', message: `heap at ${this.heapAtKill} MiB of its ${this.options.heapMb} MiB cap: ended before V8's own limit`, code: 'CRASHLESS_ERR_HEAP_LIMIT', stack: undefined } : null)
     if (wasStarting) {
       // A failed start is reported through `ready` only: the pool decides whether to retry (with
@@ -341,7 +367,8 @@ export class Instance {
     // Ended by crashless as its heap neared the cap, between two samples: whichever request was
     // running at that moment is not thereby the one that allocated, so nobody is blamed (the
     // requests it held are isolated). V8's own limit is hit inside the allocating request.
-    const preempted = this.killedFor === 'out-of-memory' && !oom
+    // Memory grown inside one synchronous stretch is that stretch's handler's, though.
+    const preempted = this.killedFor === 'out-of-memory' && !oom && !this.blameRunning
     const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' && !preempted ? (this.runningAtKill ?? this.runningRequest()) : null
     this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? stuckIn, fatal: this.fatal, exitCode: code })
   }

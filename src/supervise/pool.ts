@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js'
 import { Instance, type InstanceLoss } from './instance.js'
+import { MemoryGuard, type MemoryStep } from './memory-guard.js'
 import { rejuvenationDue, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
 
@@ -73,6 +74,8 @@ export class Pool {
   private readonly sacrificial: SacrificialSet
   /** The most work, in ms of its event loop, an instance may hold not started (see `pick`). */
   private readonly backlogBudgetMs: number
+  /** Heap, external memory and the process's RSS against their limits (see memory-watch.ts). */
+  private readonly memory: MemoryGuard
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -81,6 +84,7 @@ export class Pool {
   ) {
     this.advertisedPort = config.port
     this.backlogBudgetMs = config.timeouts.leaseMs / 4
+    this.memory = new MemoryGuard({ heapPercent: config.rejuvenate.heapPercent, externalMb: config.limits.externalMb }, config.limits.rssMb)
     const ordinary = shapeKey({ heapMb: config.limits.heapMb, stackMb: config.limits.stackMb, leaseMs: config.timeouts.leaseMs })
     this.sacrificial = new SacrificialSet(
       config.recovery.sacrificial,
@@ -207,7 +211,7 @@ export class Pool {
     this.taint(instance)
     const swapMs = performance.now() - started
     this.log.info(
-      { event: 'rejuvenated', instance: instance.id, why, heapMb, heapCapMb: instance.heapCapMb, ageMs: Math.round(now - instance.readyAt), served: instance.served, inflight: instance.inflight.size, swapMs: Number(swapMs.toFixed(3)) },
+      { event: 'rejuvenated', instance: instance.id, why, heapMb, heapCapMb: instance.heapCapMb, externalMb: instance.externalMb, rssMb: this.memory.rss, ageMs: Math.round(now - instance.readyAt), served: instance.served, inflight: instance.inflight.size, swapMs: Number(swapMs.toFixed(3)) },
       `instance ${instance.id} rejuvenated (${why}); a spare took its place`,
     )
   }
@@ -249,6 +253,7 @@ export class Pool {
       style: this.config.style,
       heapMb: shape?.heapMb ?? this.config.limits.heapMb,
       stackMb: shape?.stackMb ?? this.config.limits.stackMb,
+      externalMb: this.config.limits.externalMb,
       leaseMs: shape?.leaseMs ?? this.config.timeouts.leaseMs,
       startTimeoutMs: this.config.timeouts.startMs,
       advertisedPort: this.advertisedPort,
@@ -325,6 +330,7 @@ export class Pool {
     this.retiring.delete(instance)
     this.draining.delete(instance)
     this.stalled.delete(instance)
+    this.memory.forget(instance)
     if (this.stopped) return
     this.balance()
     this.hooks.onLost(instance, loss, performance.now() - lostAt)
@@ -332,6 +338,7 @@ export class Pool {
 
   private checkLeases(): void {
     const now = performance.now()
+    this.memory.sample()
     this.sacrificial.reap(now)
     let freed = false
     for (const instance of this.draining) {
@@ -349,6 +356,14 @@ export class Pool {
       if (instance.state !== 'ready' && instance.state !== 'tainted') continue
       const ended = instance.observe(now)
       if (ended) this.hooks.onStretch(instance, ended.owner, ended.ms)
+      // Past a hard mark while it still runs requests, it is ended now, from outside, before V8
+      // reaches its limit and perhaps aborts the whole process. Idle, it cannot grow: it is
+      // rejuvenated below, losing nothing. Sacrificial instances too: poison re-runs there.
+      const limit = this.memory.check(instance, instance.state === 'ready' && instance.role === 'serving' ? 'ready' : 'leaving', now)
+      if (limit) {
+        this.applyMemory(limit, now)
+        continue
+      }
       // A sacrificial instance has no ordinary traffic to protect: only its own lease matters,
       // and what a stall there says about its route.
       if (instance.role === 'sacrificial') {
@@ -358,18 +373,11 @@ export class Pool {
         else if (instance.inflight.size > 0 && instance.stillOwner !== null && instance.stillRunMs(now) >= this.hooks.stillLimitMs(instance, instance.stillOwner)) this.hooks.onStalledApart(instance, instance.stillOwner)
         continue
       }
-      // Past the hard mark (between samples a request can allocate fast) while it still runs
-      // requests, it is ended now, from outside, before V8 reaches its limit and perhaps aborts
-      // the whole process. Idle, it cannot grow: it is rejuvenated below, losing nothing.
-      if (instance.inflight.size > 0 && instance.heapMb * 100 >= instance.heapCapMb * Math.max(this.config.rejuvenate.heapPercent, Math.min(95, this.config.rejuvenate.heapPercent + 20))) {
-        instance.kill('out-of-memory')
-        continue
-      }
       if (instance.state === 'ready' && this.active.includes(instance)) {
         const why = rejuvenationDue(instance, this.config.rejuvenate, now)
-        // Routine reasons wait for a ready spare, so capacity never dips; a heap heading for
-        // V8's limit does not wait.
-        if (why === 'heap' || (why !== null && this.spares.some((s) => s.state === 'ready'))) this.rejuvenate(instance, why, now)
+        // Routine reasons wait for a ready spare, so capacity never dips; memory heading for a
+        // limit does not wait.
+        if (why === 'heap' || why === 'external' || (why !== null && this.spares.some((s) => s.state === 'ready'))) this.rejuvenate(instance, why, now)
       }
       // Suspected by the CPU time the still stretch ran (on a loaded machine a busy handler waits
       // for a core, and its wall time says nothing about being stuck); ended by the wall clock, so
@@ -393,5 +401,29 @@ export class Pool {
         // until the next loss rebalances.
       }
     }
+    this.checkRss(now)
+  }
+
+  /**
+   * The process nearing its RSS limit (the cgroup's, or `limits.rssMb`): the instance holding
+   * the most memory is rejuvenated, then ended, one at a time, so the kernel's OOM killer never
+   * takes the whole runtime for what one instance holds.
+   */
+  private checkRss(now: number): void {
+    if (this.memory.rssLimitMb <= 0) return
+    const live: { instance: Instance; state: 'ready' | 'leaving' }[] = []
+    for (const instance of [...this.active, ...this.spares]) if (instance.state === 'ready') live.push({ instance, state: 'ready' })
+    for (const instance of [...this.retiring, ...this.draining, ...this.sacrificial.all]) if (instance.state !== 'dead' && instance.state !== 'starting') live.push({ instance, state: 'leaving' })
+    const step = this.memory.checkRss(live, now)
+    if (step) this.applyMemory(step, now, 'rss')
+  }
+
+  private applyMemory(step: MemoryStep, now: number, why: RejuvenationReason = 'heap'): void {
+    if (step.do === 'rejuvenate') return this.rejuvenate(step.instance, why, now)
+    this.log.warn(
+      { event: 'memory-limit', instance: step.instance.id, role: step.instance.role, code: step.error.code, heapMb: step.instance.heapMb, externalMb: step.instance.externalMb, rssMb: this.memory.rss, rssLimitMb: this.memory.rssLimitMb, inflight: step.instance.inflight.size },
+      step.error.message,
+    )
+    step.instance.kill('out-of-memory', { error: step.error, blameRunning: step.blameRunning })
   }
 }

@@ -1,5 +1,5 @@
-/** Why an instance is replaced before it fails. */
-export type RejuvenationReason = 'heap' | 'age' | 'requests'
+/** Why an instance is replaced before it fails (`rss` is the RSS watch's choice, see memory-watch.ts). */
+export type RejuvenationReason = 'heap' | 'external' | 'age' | 'requests' | 'rss'
 
 /** What the decision reads of an instance. */
 export interface RejuvenationView {
@@ -7,6 +7,10 @@ export interface RejuvenationView {
   readonly heapMb: number
   /** Its heap cap (`limits.heapMb`, or a tweak's), MiB. */
   readonly heapCapMb: number
+  /** Its memory outside the V8 heap (Buffers, ArrayBuffers), as last published, MiB. */
+  readonly externalMb: number
+  /** Its cap on that memory (`limits.externalMb`), MiB; 0: none. */
+  readonly externalCapMb: number
   /** When it became ready (performance.now() ms). */
   readonly readyAt: number
   /** Requests it has been given. */
@@ -22,16 +26,19 @@ export interface RejuvenationPolicy {
 
 /**
  * Whether an instance is due for proactive rejuvenation, and why: its heap past the high-water
- * mark (urgent: a leak heading for V8's limit, which may abort the whole process), or its age
- * or request count past their bounds (routine, off unless configured). Null when it is not due.
+ * mark (urgent: a leak heading for V8's limit, which may abort the whole process), its memory
+ * outside the heap past the same share of `limits.externalMb` (urgent too: it counts against the
+ * process's memory, which the kernel may end whole), or its age or request count past their
+ * bounds (routine, off unless configured). Null when it is not due.
  *
  * @example
  * ```ts
- * rejuvenationDue({ heapMb: 400, heapCapMb: 512, readyAt: 0, served: 10 }, { heapPercent: 75, maxAgeMs: 0, maxRequests: 0 }, 1_000) // 'heap'
+ * rejuvenationDue({ heapMb: 400, heapCapMb: 512, externalMb: 0, externalCapMb: 512, readyAt: 0, served: 10 }, { heapPercent: 75, maxAgeMs: 0, maxRequests: 0 }, 1_000) // 'heap'
  * ```
  */
 export function rejuvenationDue(instance: RejuvenationView, policy: RejuvenationPolicy, now: number): RejuvenationReason | null {
   if (instance.heapMb * 100 >= instance.heapCapMb * policy.heapPercent) return 'heap'
+  if (instance.externalCapMb > 0 && instance.externalMb * 100 >= instance.externalCapMb * policy.heapPercent) return 'external'
   if (policy.maxAgeMs > 0 && now - instance.readyAt >= policy.maxAgeMs) return 'age'
   if (policy.maxRequests > 0 && instance.served >= policy.maxRequests) return 'requests'
   return null

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { rejuvenationDue, type RejuvenationPolicy, type RejuvenationView } from '../../src/supervise/rejuvenation.js'
 
 const policy: RejuvenationPolicy = { heapPercent: 75, maxAgeMs: 0, maxRequests: 0 }
-const fresh: RejuvenationView = { heapMb: 40, heapCapMb: 512, readyAt: 0, served: 0 }
+const fresh: RejuvenationView = { heapMb: 40, heapCapMb: 512, externalMb: 2, externalCapMb: 512, readyAt: 0, served: 0 }
 
 const rows: { why: string; instance: Partial<RejuvenationView>; policy?: Partial<RejuvenationPolicy>; now?: number; expect: ReturnType<typeof rejuvenationDue> }[] = [
   { why: 'a small heap, no other bound', instance: {}, expect: null },
@@ -16,6 +16,11 @@ const rows: { why: string; instance: Partial<RejuvenationView>; policy?: Partial
   { why: 'not yet maxAgeMs', instance: { readyAt: 1_000 }, policy: { maxAgeMs: 60_000 }, now: 60_999, expect: null },
   { why: 'maxRequests reached', instance: { served: 100 }, policy: { maxRequests: 100 }, expect: 'requests' },
   { why: 'the heap comes first', instance: { heapMb: 500, served: 100 }, policy: { maxRequests: 100 }, expect: 'heap' },
+  { why: 'external memory just under the mark', instance: { externalMb: 383 }, expect: null },
+  { why: 'external memory at the mark (75% of limits.externalMb)', instance: { externalMb: 384 }, expect: 'external' },
+  { why: 'external memory with no cap', instance: { externalMb: 5_000, externalCapMb: 0 }, expect: null },
+  { why: 'external memory before routine bounds', instance: { externalMb: 400, served: 100 }, policy: { maxRequests: 100 }, expect: 'external' },
+  { why: 'the heap before external memory', instance: { heapMb: 400, externalMb: 400 }, expect: 'heap' },
 ]
 
 for (const row of rows) {
