@@ -1,0 +1,76 @@
+/**
+ * Issue 15, point 2: whatever shape a request's allocation takes, the service survives. The
+ * four shapes of nodejs/node#65019, each filling the heap in one synchronous loop: run as plain
+ * worker threads on Node 20, the first two end the worker (ERR_WORKER_OUT_OF_MEMORY) and the
+ * last two abort the whole process ("Reached heap limit", "CALL_AND_RETRY_LAST"). Under
+ * crashless the process's RSS growth inside the stretch is charged to the instance running it,
+ * which is ended before V8's limit (memory-watch.ts): the request is blamed, goes up the ladder
+ * (fresh, then a heap x4) on sacrificial instances, each watched the same way, and is
+ * quarantined; benign requests never notice; the crashless process never dies.
+ */
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { after, test } from 'node:test'
+import { assertBenignUnharmed, assertPoison, assertStillServing, eventsSince, send, startWithConfig, stopAll, underBenignLoad, waitForVerdict } from './harness.js'
+
+after(stopAll)
+
+// A cap small enough that each shape reaches it in well under a second, even x4 (512 MiB for
+// 1e8 elements, which need ~800 MiB); a lease long enough that GC pauses are not mistaken for a hang.
+const CONFIG = { instances: 2, limits: { heapMb: 128 }, timeouts: { requestMs: 20_000, leaseMs: 1_000 } }
+
+const SHAPES = [
+  ['arrays', 'many separate 10,000-element arrays'],
+  ['strings', 'many separate 10,000-character strings'],
+  ['huge', 'one new Array(1e8) filled by index'],
+  ['push', 'push() 1e8 times onto one array'],
+] as const
+
+for (const [shape, what] of SHAPES) {
+  test(`GET /alloc/${shape} (${what}): the process survives, benign requests keep succeeding, the request is quarantined`, async (t) => {
+    const server = await startWithConfig(CONFIG, 'alloc-app.mjs')
+    const from = server.logs.length
+    const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}/alloc/${shape}`).catch((err: Error) => err))
+    const lost = eventsSince(server, from, 'instance-lost')
+    t.diagnostic(`benign: ${load.ok} ok, ${load.duringFault} during the fault; lost: ${JSON.stringify(lost.map((l) => [l.role, l.reason, (l.error as { code?: string } | null)?.code]))}`)
+
+    if (answer instanceof Error) {
+      // The connection closed under it: the process is dead or dying; say how, not "other side closed".
+      if (server.child.exitCode === null && server.child.signalCode === null) await once(server.child, 'exit')
+      assert.fail(`the crashless process died (${server.child.signalCode ?? server.child.exitCode}): ${answer.message}\n${server.output().slice(-1_500)}`)
+    }
+    const { incidentId } = assertPoison(answer)
+    assertBenignUnharmed(load)
+    await waitForVerdict(server, incidentId)
+    assert.ok(lost.length >= 1, 'the allocating instance was lost')
+    for (const event of lost) {
+      const code = (event.error as { code?: string } | null)?.code
+      assert.ok(event.reason === 'lease-expired' || ['ERR_WORKER_OUT_OF_MEMORY', 'CRASHLESS_ERR_HEAP_LIMIT'].includes(code ?? ''), `${String(event.reason)} ${code}`)
+    }
+    assert.doesNotMatch(server.output(), /FATAL ERROR/, 'V8 never reached a fatal out-of-memory')
+    await assertStillServing(server)
+  })
+}
+
+test('the leak of issue 15 (50 MiB of small objects per call, 512 MiB heap, 32 benign users): rejuvenated, never lost, every request answered', async (t) => {
+  const server = await startWithConfig({ instances: 2, limits: { heapMb: 512 } }, 'leak-app.mjs')
+  const from = server.logs.length
+  const { fault: answers, load } = await underBenignLoad(
+    server.url,
+    async () => {
+      const out = []
+      // 24 x 50 MiB: three times what the two instances can hold below the mark together.
+      for (let i = 0; i < 24; i++) out.push(await send(`${server.url}/leak?mb=50`))
+      return out
+    },
+    { workers: 32 },
+  )
+  const rejuvenated = eventsSince(server, from, 'rejuvenated')
+  t.diagnostic(`benign: ${load.ok} ok; rejuvenated: ${JSON.stringify(rejuvenated.map((l) => [l.instance, l.why, l.heapMb]))}`)
+  for (const answer of answers) assert.match(`${answer.status} ${answer.body}`, /^200 kept \d+$/)
+  assertBenignUnharmed(load)
+  assert.ok(rejuvenated.length >= 2, 'the leaking instances were replaced')
+  assert.ok(rejuvenated.every((l) => l.why === 'heap'))
+  assert.deepEqual(eventsSince(server, from, 'instance-lost'), [], 'no instance reached a limit')
+  await assertStillServing(server)
+})
