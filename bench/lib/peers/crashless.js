@@ -54,5 +54,7 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
   }
   // One process (instances are worker threads); its child processes too, should it have any.
   const pids = () => [handle.child.pid, ...childPids(handle.child.pid)]
-  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), pids, stop }
+  // exited(): the process's end ({ code, signal }) if it died on its own, else null (memory.js counts deaths).
+  const exited = () => (handle.state.exited ? { code: handle.state.code, signal: handle.state.signal } : null)
+  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), pids, exited, stop }
 }
