@@ -84,8 +84,8 @@ export class Dispatcher {
     }
     this.guard = new PoisonGuard(config, log, host)
     this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs, this.guard)
-    const limits = { maxAttempts: config.replay.maxAttempts, maxCrashes: config.immunity.maxCrashes, budgetMs: config.recovery.budgetMs, ladder: config.recovery.ladder }
-    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, config.timeouts.leaseMs, limits)
+    const limits = { maxAttempts: config.replay.maxAttempts, maxCrashes: config.immunity.maxCrashes, budgetMs: config.recovery.budgetMs, ladder: config.recovery.ladder, leaseMs: config.timeouts.leaseMs }
+    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, limits)
   }
 
   /** The immunity table (persisted and served by the control plane). */

@@ -1,17 +1,18 @@
 import type { Logger } from 'pino'
 import type { RequestCrashedMessage } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
-import type { Job } from './job.js'
+import { historyOf, type Job } from './job.js'
 import type { GuardHost, PoisonGuard } from './poison-guard.js'
-import { decideLost, type LadderLimits } from '../recovery/index.js'
+import { actionName, decideCrash, decideDeadline, decideLost, unreachable, type LadderLimits } from '../recovery/index.js'
 import { respondError } from './respond-error.js'
 
 /**
- * What happens to the requests of an instance that failed (ladder levels 0 and 1 of DESIGN.md):
- * a suppressed crash fails its own request only and taints the instance; a lost instance's
- * requests are re-served when that is safe, and answered with a clean JSON error when not; a
- * missed deadline replaces the instance. Replayable requests that failed go to the recovery
- * ladder (see recovery-ladder.ts).
+ * Carries out what happens to the requests of an instance that failed (ladder levels 0 and 1 of
+ * DESIGN.md, decided by decideCrash, decideDeadline and decideLost in src/recovery): a suppressed
+ * crash fails its own request only and taints the instance; a lost instance's requests are
+ * re-served when that is safe, and answered with a clean JSON error when not; a missed deadline
+ * replaces the instance. A request's own failure, when it may run again, goes to the recovery
+ * ladder (see recovery-ladder.ts). Logs carry the action's name in their `action` field.
  */
 export class InstanceFailures {
   constructor(
@@ -20,7 +21,6 @@ export class InstanceFailures {
     private readonly pool: () => Pool,
     private readonly log: Logger,
     private readonly requestMs: number,
-    private readonly leaseMs: number,
     /** The ladder's bounds, for the decisions in src/recovery. */
     private readonly limits: LadderLimits,
   ) {}
@@ -33,33 +33,48 @@ export class InstanceFailures {
    */
   deadline(job: Job): void {
     const instance = job.instance
-    if (!instance && job.env?.tweak === 'bulkhead') {
-      // It waited half a lease for the capacity set apart for a route under attack. While some of
-      // it turns over (an instance starting, one on its way out) it waits on; when all of it is
-      // taken (by stuck poison, say) it is shed rather than left to wait out its deadline.
-      if (!this.pool().sacrificialFull) return this.host.setDeadline(job, this.leaseMs / 2)
+    const pool = this.pool
+    const action = decideDeadline(
+      {
+        placed: instance !== null,
+        get apartFull() {
+          return pool().sacrificialFull
+        },
+      },
+      historyOf(job),
+      this.limits,
+    )
+    if (action.do === 'extend') return this.host.setDeadline(job, action.ms)
+    if (action.do === 'answer' && action.why === 'no capacity apart') {
+      // It waited for the capacity set apart for a route under attack, and all of it is taken
+      // (by stuck poison, say): shed rather than left to wait out its deadline.
       this.log.warn({ event: 'shed', requestId: job.requestId, method: job.method, url: job.url }, 'a request of a route run apart found no capacity there; shed')
       this.guard.abandoned(job)
       this.host.finish(job)
-      return respondError(job.res, 503, 'CRASHLESS_ERR_OVERLOADED', 'the route runs apart after many of its requests failed, and its capacity is taken; retry later', job.requestId, { 'retry-after': '1' })
+      return respondError(job.res, action.status, action.code, 'the route runs apart after many of its requests failed, and its capacity is taken; retry later', job.requestId, { 'retry-after': '1' })
     }
     const deadlineMs = job.env?.deadlineMs ?? this.requestMs
-    if (instance && !job.started) {
+    const replaced = instance !== null && !job.started
+    if (replaced) {
       instance.post({ type: 'abort', id: job.id })
       this.host.detach(job)
       this.pool().taint(instance)
-      if (job.replayable && this.guard.ladderEnabled) {
-        this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance.id, role: instance.role, method: job.method, url: job.url, deadlineMs, action: 'recovery ladder; instance replaced' }, 'request deadline passed')
-        if (this.guard.failed(job, { how: 'deadline', error: null, instance, spent: true })) return
-      }
     }
-    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, role: instance?.role, method: job.method, url: job.url, deadlineMs, action: job.started ? 'connection closed' : instance ? 'answered 504; instance replaced' : 'answered 504' }, 'request deadline passed')
-    // Still waiting (for an instance, or for a verdict): whatever trial it was part of goes on without it.
-    if (!instance) this.guard.abandoned(job)
-    job.instance?.post({ type: 'abort', id: job.id })
-    this.host.finish(job)
-    if (job.started) job.res.destroy()
-    else respondError(job.res, 504, 'CRASHLESS_ERR_DEADLINE', `the request did not complete within ${deadlineMs} ms`, job.requestId)
+    this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, role: instance?.role, method: job.method, url: job.url, deadlineMs, action: `${actionName(action)}${replaced ? '; instance replaced' : ''}` }, 'request deadline passed')
+    switch (action.do) {
+      case 'ladder':
+        return this.guard.failed(job, { how: 'deadline', error: null, instance, spent: true })
+      case 'answer':
+      case 'cut':
+        // Still waiting (for an instance, or for a verdict): whatever trial it was part of goes on without it.
+        if (!instance) this.guard.abandoned(job)
+        job.instance?.post({ type: 'abort', id: job.id })
+        this.host.finish(job)
+        if (action.do === 'cut') return void job.res.destroy()
+        return respondError(job.res, action.status, action.code, `the request did not complete within ${deadlineMs} ms`, job.requestId)
+      default:
+        return unreachable(action)
+    }
   }
 
   /**
@@ -69,6 +84,7 @@ export class InstanceFailures {
   crashed(instance: Instance, msg: RequestCrashedMessage): void {
     const job = this.host.jobs.get(msg.id)
     const mine = job !== undefined && job.instance === instance && !job.done
+    const action = decideCrash(mine ? historyOf(job) : null, this.limits)
     this.log.warn(
       {
         event: 'request-crashed',
@@ -79,21 +95,30 @@ export class InstanceFailures {
         error: msg.error,
         method: job?.method,
         url: job?.url,
-        action: 'suppressed: only this request failed; instance tainted, replaced by a spare once its other requests finish',
+        action: `${actionName(action)}; instance tainted, replaced by a spare once its other requests finish`,
         others: Math.max(0, instance.inflight.size - (mine ? 1 : 0)),
       },
       `request crashed in ${instance.id} (${msg.kind}); suppressed`,
     )
-    if (!mine) return this.pool().taint(instance)
+    if (action.do === 'suppress' || !mine) return this.pool().taint(instance)
     // Out of the instance first, and the instance out of rotation, so no re-run lands there.
     instance.inflight.delete(job.id)
     job.instance = null
     this.pool().taint(instance)
-    if (this.guard.failed(job, { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true })) return this.host.pump()
-    this.guard.blame(job, `crash:${msg.kind}`, instance.role === 'sacrificial')
-    this.host.finish(job)
-    if (job.started) job.res.destroy()
-    else respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed while being handled', job.requestId)
+    const failure = { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true }
+    switch (action.do) {
+      case 'ladder':
+        this.guard.failed(job, failure)
+        return this.host.pump()
+      case 'answer':
+      case 'cut':
+        this.guard.blame(job, failure, instance.role === 'sacrificial')
+        this.host.finish(job)
+        if (action.do === 'cut') return void job.res.destroy()
+        return respondError(job.res, action.status, action.code, 'the request crashed while being handled', job.requestId)
+      default:
+        return unreachable(action)
+    }
   }
 
   /**
@@ -113,31 +138,22 @@ export class InstanceFailures {
     const failure = { how: loss.reason, error: loss.error, instance, spent: true }
     for (const job of jobs) {
       job.instance = null
-      const blame = blamed === null ? 'nobody' : blamed === job.id ? 'this request' : 'another request'
-      const action = decideLost({ started: job.started, replayable: job.replayable, freshRung: job.env?.tweak === 'fresh', attempts: job.attempts, innocentLosses: job.innocentLosses }, blame, this.limits)
+      const action = decideLost(historyOf(job), blamed === null ? 'nobody' : blamed === job.id ? 'this request' : 'another request', this.limits)
       switch (action.do) {
         case 'cut':
           cut++
           this.host.finish(job)
           job.res.destroy()
           break
-        case 'blame':
+        case 'ladder':
           // A fresh rung's runs share their signature: whichever of them did it, it is theirs.
           culprit = job.requestId
           failed++
-          if (this.guard.failed(job, failure)) break
-          this.guard.blame(job, loss.reason, instance.role === 'sacrificial')
-          this.host.finish(job)
-          respondError(job.res, 500, 'CRASHLESS_ERR_HANDLER', 'the request crashed the instance serving it', job.requestId)
+          this.guard.failed(job, failure)
           break
         case 'isolate':
-          if (this.guard.isolate(job, failure)) {
-            isolated++
-            break
-          }
-          failed++
-          this.host.finish(job)
-          respondError(job.res, 502, 'CRASHLESS_ERR_INSTANCE_LOST', 'the instance serving the request was lost', job.requestId)
+          isolated++
+          this.guard.isolate(job, failure)
           break
         case 're-serve':
           if (action.innocent) {
@@ -149,10 +165,20 @@ export class InstanceFailures {
           break
         case 'answer': {
           failed++
+          if (action.blame) {
+            culprit = job.requestId
+            this.guard.blame(job, failure, instance.role === 'sacrificial')
+          }
           this.host.finish(job)
-          const why = action.why === 'attempts used up' ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
-          respondError(job.res, 502, action.code, `the instance serving the request was lost and ${why}`, job.requestId)
+          if (action.blame) respondError(job.res, action.status, action.code, 'the request crashed the instance serving it', job.requestId)
+          else {
+            const why = action.why === 'attempts used up' ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
+            respondError(job.res, action.status, action.code, `the instance serving the request was lost and ${why}`, job.requestId)
+          }
+          break
         }
+        default:
+          unreachable(action)
       }
     }
     this.guard.afterLoss(instance, culprit, loss)

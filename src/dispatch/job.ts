@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { ChunkMessage, EndMessage } from '../protocol.js'
 import type { Environment } from '../immunity/index.js'
 import type { Instance } from '../supervise/index.js'
+import type { History } from '../recovery/index.js'
 import type { KeyedRequest } from './idempotency.js'
 
 /** One client request as the dispatcher tracks it, across attempts on several instances. */
@@ -95,4 +96,16 @@ export function createJob(init: JobInit): Job {
     trialRung: 0,
     neighbours: null,
   }
+}
+
+/**
+ * What the recovery core's decisions know of a job's past (see src/recovery/decide.ts).
+ *
+ * @example
+ * ```ts
+ * decideLost(historyOf(job), 'another request', limits)
+ * ```
+ */
+export function historyOf(job: Job): History {
+  return { started: job.started, replayable: job.replayable, tweak: job.env?.tweak ?? null, attempts: job.attempts, innocentLosses: job.innocentLosses }
 }

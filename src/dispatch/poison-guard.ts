@@ -78,16 +78,21 @@ export class PoisonGuard {
   }
 
   /**
-   * A run of `job` failed with `failure`: the ladder re-runs it under tweaks or gives its
-   * verdict. False when it cannot be re-run; the caller then answers it (and calls `blame`).
+   * A run of `job` failed with `failure`, and it may run again (decided in src/recovery): the
+   * ladder re-runs it under tweaks or gives its verdict.
    */
-  failed(job: Job, failure: RunFailure): boolean {
+  failed(job: Job, failure: RunFailure): void {
+    this.noteFailure(job, failure)
+    this.ladder.failed(job, failure)
+  }
+
+  /** A failure of `job`: counted for its route's bulkhead; a suspect it was is judged by it. */
+  private noteFailure(job: Job, failure: RunFailure): void {
     this.noteRouteFailure(job)
     if (job.suspectOf) {
       job.suspectOf = null
       if (failure.instance) this.stalledBy.delete(failure.instance as Instance)
     }
-    return this.ladder.failed(job, failure)
   }
 
   /** A request in flight on an instance lost for no known reason: re-run it alone, elsewhere. */
@@ -187,8 +192,9 @@ export class PoisonGuard {
    * its signature. A stall counts only when the request ran `alone` on a sacrificial instance:
    * on a serving instance it only makes the signature a suspect, whose next copy is that test.
    */
-  blame(job: Job, failure: string, alone: boolean): void {
-    this.noteRouteFailure(job)
+  blame(job: Job, run: RunFailure, alone: boolean): void {
+    this.noteFailure(job, run)
+    const failure = run.how
     const suspectOf = job.suspectOf
     job.suspectOf = null
     if (job.instance) this.stalledBy.delete(job.instance)

@@ -1,1 +1,20 @@
-export { decideLost, nextRung, type Blame, type LadderLimits, type LostAction, type LostRequest, type RungAction, type TrialState } from './decide.js'
+export { actionName, unreachable, type Action, type ActionOf, type AnswerWhy } from './actions.js'
+export {
+  adoptable,
+  decideCrash,
+  decideDeadline,
+  decideFailedRun,
+  decideLost,
+  decideSuccess,
+  freshRungOpen,
+  nextRung,
+  FRESH_GROUP_MAX,
+  type Blame,
+  type DeadlineFacts,
+  type FailedRun,
+  type History,
+  type LadderLimits,
+  type ProbeRun,
+  type SucceededRun,
+  type TrialState,
+} from './decide.js'

@@ -1,57 +1,192 @@
 /**
- * The ladder's decisions as tables: each row is a failure, the request's history and what is
- * known, and the action expected. No process, no clock.
+ * The ladder's decisions as tables (STYLE.md, "The recovery core, sans-I/O"): each row is a
+ * failure, the request's history and what is known, and the action expected. One array of rows
+ * per decision, run in a loop. No process, no clock.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { TWEAKS } from '../../src/immunity/index.js'
-import { decideLost, nextRung, type Blame, type LadderLimits, type LostAction, type LostRequest, type RungAction, type TrialState } from '../../src/recovery/index.js'
+import {
+  actionName,
+  adoptable,
+  decideCrash,
+  decideDeadline,
+  decideFailedRun,
+  decideLost,
+  decideSuccess,
+  freshRungOpen,
+  nextRung,
+  type Action,
+  type Blame,
+  type DeadlineFacts,
+  type FailedRun,
+  type History,
+  type LadderLimits,
+  type ProbeRun,
+  type SucceededRun,
+  type TrialState,
+} from '../../src/recovery/index.js'
 
-const limits: LadderLimits = { maxAttempts: 3, maxCrashes: 3, budgetMs: 60_000, ladder: TWEAKS }
-const request: LostRequest = { started: false, replayable: true, freshRung: false, attempts: 1, innocentLosses: 0 }
+const limits: LadderLimits = { maxAttempts: 3, maxCrashes: 3, budgetMs: 60_000, ladder: TWEAKS, leaseMs: 1_000 }
+const history: History = { started: false, replayable: true, tweak: null, attempts: 1, innocentLosses: 0 }
 
-const lostRows: { why: string; request?: Partial<LostRequest>; blame: Blame; limits?: Partial<LadderLimits>; expect: LostAction }[] = [
-  { why: 'its head went out: nothing can be taken back', request: { started: true }, blame: 'this request', expect: { do: 'cut' } },
-  { why: 'a response under way is cut whoever is blamed', request: { started: true }, blame: 'another request', expect: { do: 'cut' } },
-  { why: 'blamed on it: up the ladder', blame: 'this request', expect: { do: 'blame' } },
-  { why: 'blamed on it, not replayable: still its failure (answered and counted)', request: { replayable: false }, blame: 'this request', expect: { do: 'blame' } },
-  { why: 'nobody blamed, on a fresh rung: the rung shares its signature', request: { freshRung: true }, blame: 'nobody', expect: { do: 'blame' } },
-  { why: 'nobody blamed, replayable: re-run alone', blame: 'nobody', expect: { do: 'isolate' } },
-  { why: 'nobody blamed, ladder off: re-served as before', blame: 'nobody', limits: { ladder: [] }, expect: { do: 're-serve', innocent: false } },
-  { why: 'another blamed: re-served, the loss not counted against it', blame: 'another request', expect: { do: 're-serve', innocent: true } },
-  { why: 'another blamed, attempts used up: innocent losses do not count', request: { attempts: 3 }, blame: 'another request', expect: { do: 're-serve', innocent: true } },
-  { why: 'another blamed too often: innocent losses are bounded as well', request: { attempts: 3, innocentLosses: 3 }, blame: 'another request', expect: { do: 'answer', code: 'CRASHLESS_ERR_INSTANCE_LOST', why: 'attempts used up' } },
-  { why: 'nobody blamed, ladder off, attempts used up', request: { attempts: 3 }, blame: 'nobody', limits: { ladder: [] }, expect: { do: 'answer', code: 'CRASHLESS_ERR_INSTANCE_LOST', why: 'attempts used up' } },
-  { why: 'not replayable, another blamed', request: { replayable: false }, blame: 'another request', expect: { do: 'answer', code: 'CRASHLESS_ERR_INSTANCE_LOST', why: 'not replayable' } },
-  { why: 'not replayable, nobody blamed: cannot even be isolated', request: { replayable: false }, blame: 'nobody', expect: { do: 'answer', code: 'CRASHLESS_ERR_INSTANCE_LOST', why: 'not replayable' } },
+const HANDLER = { do: 'answer', status: 500, code: 'CRASHLESS_ERR_HANDLER', why: 'its own failure', blame: true } as const
+const LOST = { do: 'answer', status: 502, code: 'CRASHLESS_ERR_INSTANCE_LOST', blame: false } as const
+const DEADLINE = { do: 'answer', status: 504, code: 'CRASHLESS_ERR_DEADLINE', why: 'deadline', blame: false } as const
+const QUARANTINED = { do: 'answer', status: 500, code: 'CRASHLESS_ERR_QUARANTINED', why: 'quarantined', blame: false } as const
+
+/** A row: why, what differs from the defaults, and the action expected. */
+interface Row<Input> {
+  why: string
+  history?: Partial<History>
+  limits?: Partial<LadderLimits>
+  input: Input
+  expect: Action
+}
+
+const crashRows: Row<{ mine: boolean }>[] = [
+  { why: 'crash blamed on it, replayable, no trial: up the ladder (which starts with fresh)', input: { mine: true }, expect: { do: 'ladder' } },
+  { why: 'not replayable: answered 500, counted against its signature', history: { replayable: false }, input: { mine: true }, expect: HANDLER },
+  { why: 'ladder off: answered 500', limits: { ladder: [] }, input: { mine: true }, expect: HANDLER },
+  { why: 'head sent: cut, still counted', history: { started: true }, input: { mine: true }, expect: { do: 'cut', blame: true } },
+  { why: 'a crash reported for a request answered or moved meanwhile: the instance is only tainted', input: { mine: false }, expect: { do: 'suppress' } },
+]
+
+for (const row of crashRows) {
+  test(`suppressed crash: ${row.why}`, () => {
+    assert.deepEqual(decideCrash(row.input.mine ? { ...history, ...row.history } : null, { ...limits, ...row.limits }), row.expect)
+  })
+}
+
+const deadlineRows: Row<DeadlineFacts>[] = [
+  { why: 'on its instance, replayable: the ladder (a fresh instance, a longer deadline)', input: { placed: true, apartFull: false }, expect: { do: 'ladder' } },
+  { why: 'on its instance, not replayable: answered 504, not counted', history: { replayable: false }, input: { placed: true, apartFull: false }, expect: DEADLINE },
+  { why: 'on its instance, ladder off: answered 504', limits: { ladder: [] }, input: { placed: true, apartFull: false }, expect: DEADLINE },
+  { why: 'head sent: the connection is closed', history: { started: true }, input: { placed: true, apartFull: false }, expect: { do: 'cut', blame: false } },
+  { why: 'still waiting for an instance: answered 504, never laddered', input: { placed: false, apartFull: false }, expect: DEADLINE },
+  { why: 'waiting for a bulkheaded route\'s capacity while some turns over: half a lease more', history: { tweak: 'bulkhead' }, input: { placed: false, apartFull: false }, expect: { do: 'extend', ms: 500 } },
+  { why: 'waiting for a bulkheaded route\'s capacity, all of it taken: shed with 503', history: { tweak: 'bulkhead' }, input: { placed: false, apartFull: true }, expect: { do: 'answer', status: 503, code: 'CRASHLESS_ERR_OVERLOADED', why: 'no capacity apart', blame: false } },
+  { why: 'a bulkheaded run already placed: judged like any other', history: { tweak: 'bulkhead' }, input: { placed: true, apartFull: true }, expect: { do: 'ladder' } },
+]
+
+for (const row of deadlineRows) {
+  test(`deadline: ${row.why}`, () => {
+    assert.deepEqual(decideDeadline(row.input, { ...history, ...row.history }, { ...limits, ...row.limits }), row.expect)
+  })
+}
+
+const lostRows: Row<Blame>[] = [
+  { why: 'head sent: nothing can be taken back', history: { started: true }, input: 'this request', expect: { do: 'cut', blame: false } },
+  { why: 'a response under way is cut whoever is blamed', history: { started: true }, input: 'another request', expect: { do: 'cut', blame: false } },
+  { why: 'blamed on it: up the ladder', input: 'this request', expect: { do: 'ladder' } },
+  { why: 'blamed on it, not replayable: answered 500 and counted', history: { replayable: false }, input: 'this request', expect: HANDLER },
+  { why: 'blamed on it, ladder off: answered 500 and counted', limits: { ladder: [] }, input: 'this request', expect: HANDLER },
+  { why: 'nobody blamed, on a fresh rung: the rung shares its signature', history: { tweak: 'fresh' }, input: 'nobody', expect: { do: 'ladder' } },
+  { why: 'lost, nobody blamed, replayable: isolated (re-run alone)', input: 'nobody', expect: { do: 'isolate' } },
+  { why: 'nobody blamed, ladder off: re-served as before', limits: { ladder: [] }, input: 'nobody', expect: { do: 're-serve', innocent: false } },
+  { why: 'another blamed: re-served, the loss not counted against it', input: 'another request', expect: { do: 're-serve', innocent: true } },
+  { why: 'lost, another blamed, attempts used up: re-served (innocent losses do not count)', history: { attempts: 3 }, input: 'another request', expect: { do: 're-serve', innocent: true } },
+  { why: 'another blamed too often: innocent losses are bounded as well', history: { attempts: 3, innocentLosses: 3 }, input: 'another request', expect: { ...LOST, why: 'attempts used up' } },
+  { why: 'nobody blamed, ladder off, attempts used up', history: { attempts: 3 }, limits: { ladder: [] }, input: 'nobody', expect: { ...LOST, why: 'attempts used up' } },
+  { why: 'lost, not replayable: answered INSTANCE_LOST', history: { replayable: false }, input: 'another request', expect: { ...LOST, why: 'not replayable' } },
+  { why: 'not replayable, nobody blamed: cannot even be isolated', history: { replayable: false }, input: 'nobody', expect: { ...LOST, why: 'not replayable' } },
 ]
 
 for (const row of lostRows) {
   test(`lost instance: ${row.why}`, () => {
-    assert.deepEqual(decideLost({ ...request, ...row.request }, row.blame, { ...limits, ...row.limits }), row.expect)
+    assert.deepEqual(decideLost({ ...history, ...row.history }, row.input, { ...limits, ...row.limits }), row.expect)
+  })
+}
+
+const run: FailedRun = { quarantined: false, onTrial: 'none', apart: false, freshRungOpen: false }
+
+const failedRows: Row<Partial<FailedRun>>[] = [
+  { why: 'the first failure opens a trial and picks its first rung', input: {}, expect: { do: 'next-rung' } },
+  { why: 'the current rung failed: the next one', input: { onTrial: 'current rung' }, expect: { do: 'next-rung' } },
+  { why: 'quarantined meanwhile (a copy\'s verdict): refused', input: { quarantined: true, onTrial: 'current rung' }, expect: QUARANTINED },
+  { why: 'a run of a bulkheaded route: judged at once', input: { apart: true }, expect: { do: 'quarantine', why: 'route apart' } },
+  { why: 'a straggler while a fresh rung takes copies: joins it', input: { onTrial: 'earlier run', freshRungOpen: true }, expect: { do: 'join' } },
+  { why: 'a straggler otherwise: waits for the verdict', input: { onTrial: 'earlier run' }, expect: { do: 'hold', for: 'trial' } },
+]
+
+for (const row of failedRows) {
+  test(`failed run: ${row.why}`, () => {
+    assert.deepEqual(decideFailedRun({ ...run, ...row.input }), row.expect)
   })
 }
 
 const trial: TrialState = { kind: 'crash', tried: [], spent: 1, elapsedMs: 100 }
 
-const rungRows: { why: string; trial: Partial<TrialState>; limits?: Partial<LadderLimits>; expect: RungAction }[] = [
-  { why: 'a crash first tries a fresh instance', trial: {}, expect: { do: 'rerun', tweak: 'fresh' } },
-  { why: 'then alone', trial: { tried: ['fresh'], spent: 2 }, expect: { do: 'rerun', tweak: 'exclusive' } },
-  { why: 'a stack overflow tries a larger stack, nothing else', trial: { kind: 'stack' }, expect: { do: 'rerun', tweak: 'stack' } },
-  { why: 'after the stack rung, nothing is left', trial: { kind: 'stack', tried: ['stack'], spent: 1 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
-  { why: 'a stall is confirmed alone, under the same lease', trial: { kind: 'stall' }, expect: { do: 'rerun', tweak: 'exclusive' } },
-  { why: 'a stall that stalled alone too: quarantined', trial: { kind: 'stall', tried: ['exclusive'], spent: 2 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
-  { why: 'heap exhaustion: fresh, then a larger heap', trial: { kind: 'out-of-memory', tried: ['fresh'], spent: 2 }, expect: { do: 'rerun', tweak: 'heap' } },
-  { why: 'a missed deadline: fresh first', trial: { kind: 'deadline', spent: 0 }, expect: { do: 'rerun', tweak: 'fresh' } },
-  { why: 'crash after fresh, exclusive and reorder: quarantined', trial: { tried: ['fresh', 'exclusive', 'reorder'], spent: 2 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
-  { why: 'maxCrashes instances spent: quarantined, whatever is left', trial: { tried: ['fresh'], spent: 3 }, expect: { do: 'quarantine', why: 'instances spent' } },
-  { why: 'the budget spent: quarantined', trial: { elapsedMs: 60_000 }, expect: { do: 'quarantine', why: 'budget spent' } },
-  { why: 'the configured order is followed', trial: {}, limits: { ladder: ['reorder', 'exclusive'] }, expect: { do: 'rerun', tweak: 'reorder' } },
-  { why: 'a tweak left out of the config is never tried', trial: { kind: 'stack' }, limits: { ladder: ['fresh', 'exclusive'] }, expect: { do: 'quarantine', why: 'nothing left to try' } },
+const rungRows: Row<Partial<TrialState>>[] = [
+  { why: 'crash blamed on it, no trial: rerun fresh', input: {}, expect: { do: 'rerun', tweak: 'fresh' } },
+  { why: 'then alone', input: { tried: ['fresh'], spent: 2 }, expect: { do: 'rerun', tweak: 'exclusive' } },
+  { why: 'stack overflow, nothing tried: rerun stack', input: { kind: 'stack' }, expect: { do: 'rerun', tweak: 'stack' } },
+  { why: 'after the stack rung, nothing else is tried', input: { kind: 'stack', tried: ['stack'], spent: 1 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
+  { why: 'a stall is confirmed alone, under the same lease', input: { kind: 'stall' }, expect: { do: 'rerun', tweak: 'exclusive' } },
+  { why: 'a stall that stalled alone too: quarantined', input: { kind: 'stall', tried: ['exclusive'], spent: 2 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
+  { why: 'heap exhaustion: fresh, then a larger heap', input: { kind: 'out-of-memory', tried: ['fresh'], spent: 2 }, expect: { do: 'rerun', tweak: 'heap' } },
+  { why: 'a missed deadline: fresh first', input: { kind: 'deadline', spent: 0 }, expect: { do: 'rerun', tweak: 'fresh' } },
+  { why: 'crash with fresh, exclusive and reorder tried: quarantined', input: { tried: ['fresh', 'exclusive', 'reorder'], spent: 2 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
+  { why: 'spent = maxCrashes: quarantined, whatever is left', input: { tried: ['fresh'], spent: 3 }, expect: { do: 'quarantine', why: 'instances spent' } },
+  { why: 'the budget spent: quarantined', input: { elapsedMs: 60_000 }, expect: { do: 'quarantine', why: 'budget spent' } },
+  { why: 'the configured order is followed', input: {}, limits: { ladder: ['reorder', 'exclusive'] }, expect: { do: 'rerun', tweak: 'reorder' } },
+  { why: 'a tweak left out of the config is never tried', input: { kind: 'stack' }, limits: { ladder: ['fresh', 'exclusive'] }, expect: { do: 'quarantine', why: 'nothing left to try' } },
 ]
 
 for (const row of rungRows) {
   test(`next rung: ${row.why}`, () => {
-    assert.deepEqual(nextRung({ ...trial, ...row.trial }, { ...limits, ...row.limits }), row.expect)
+    assert.deepEqual(nextRung({ ...trial, ...row.input }, { ...limits, ...row.limits }), row.expect)
   })
 }
+
+const succeeded: SucceededRun = { counted: true, rungFailed: false, othersRunning: 0, kind: 'crash', tweak: 'fresh' }
+
+const successRows: Row<Partial<SucceededRun>>[] = [
+  { why: 'the rung\'s last run succeeded: its tweak cures the signature', input: {}, expect: { do: 'cure', tweak: 'fresh' } },
+  { why: 'a larger stack cured a deep recursion', input: { kind: 'stack', tweak: 'stack' }, expect: { do: 'cure', tweak: 'stack' } },
+  { why: 'a stall that finished alone within its lease: cleared, nothing remembered', input: { kind: 'stall', tweak: 'exclusive' }, expect: { do: 'clear' } },
+  { why: 'others of the rung still run: wait for them', input: { othersRunning: 2 }, expect: { do: 'wait' } },
+  { why: 'a run of the rung failed already: no cure', input: { rungFailed: true }, expect: { do: 'wait' } },
+  { why: 'not a run of the current rung: nothing to judge', input: { counted: false }, expect: { do: 'wait' } },
+]
+
+for (const row of successRows) {
+  test(`success: ${row.why}`, () => {
+    assert.deepEqual(decideSuccess({ ...succeeded, ...row.input }), row.expect)
+  })
+}
+
+const freshRows: { why: string; rung: Parameters<typeof freshRungOpen>[0]; expect: boolean }[] = [
+  { why: 'a fresh rung going takes copies', rung: { tweak: 'fresh', failed: false, running: 1 }, expect: true },
+  { why: 'up to a bound, so the rung still ends', rung: { tweak: 'fresh', failed: false, running: 8 }, expect: false },
+  { why: 'not once a run of it failed', rung: { tweak: 'fresh', failed: true, running: 1 }, expect: false },
+  { why: 'other rungs run alone', rung: { tweak: 'exclusive', failed: false, running: 1 }, expect: false },
+]
+
+for (const row of freshRows) {
+  test(`fresh rung open: ${row.why}`, () => assert.equal(freshRungOpen(row.rung), row.expect))
+}
+
+const probe: ProbeRun = { done: false, tweak: 'isolate', instance: { role: 'sacrificial', served: 1 } }
+
+const adoptRows: { why: string; rung: 'fresh' | 'exclusive' | 'heap'; probe: ProbeRun | null; expect: boolean }[] = [
+  { why: 'an exclusive rung adopts a probe alone on a sacrificial instance', rung: 'exclusive', probe, expect: true },
+  { why: 'or one still waiting for its instance', rung: 'exclusive', probe: { ...probe, instance: null }, expect: true },
+  { why: 'a fresh rung only one whose instance served nothing before', rung: 'fresh', probe: { ...probe, instance: { role: 'sacrificial', served: 2 } }, expect: false },
+  { why: 'a fresh rung: a first run on a sacrificial instance', rung: 'fresh', probe, expect: true },
+  { why: 'not a probe that finished', rung: 'exclusive', probe: { ...probe, done: true }, expect: false },
+  { why: 'not a run on a serving instance', rung: 'exclusive', probe: { ...probe, instance: { role: 'serving', served: 9 } }, expect: false },
+  { why: 'other rungs start their own run', rung: 'heap', probe, expect: false },
+  { why: 'no probe', rung: 'exclusive', probe: null, expect: false },
+]
+
+for (const row of adoptRows) {
+  test(`adoptable: ${row.why}`, () => assert.equal(adoptable(row.rung, row.probe), row.expect))
+}
+
+test('action names are what the logs carry (tests and bench/lib match on them)', () => {
+  assert.equal(actionName({ do: 'ladder' }), 'recovery ladder')
+  assert.equal(actionName(DEADLINE), 'answered 504')
+  assert.equal(actionName({ do: 'cut', blame: false }), 'connection closed')
+  assert.equal(actionName({ do: 'rerun', tweak: 'stack' }), 're-run under stack')
+})
