@@ -2,13 +2,10 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityEntry, type ImmunityTable, type Tweak } from '../immunity/index.js'
 import type { IncidentWriter } from '../incidents/index.js'
-import { nextRung } from '../recovery/index.js'
+import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError } from './respond-error.js'
 import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
-
-/** Runs at most in one `fresh` rung: later copies wait for the verdict. */
-const FRESH_GROUP_MAX = 8
 
 /** What the ladder needs from the dispatcher. */
 export interface LadderHost {
@@ -22,7 +19,9 @@ export interface LadderHost {
 }
 
 /**
- * The recovery ladder (Rx, DESIGN.md level 2). A replayable request that failed is re-run on
+ * Carries out the recovery ladder (Rx, DESIGN.md level 2), as decided by decideFailedRun,
+ * nextRung, freshRungOpen, adoptable and decideSuccess in src/recovery: this class keeps the
+ * trials, their timers and held requests, and logs. A replayable request that failed is re-run on
  * sacrificial instances under tweaked environments, cheapest first and only those that can cure
  * its kind of failure; requests with its signature are held meanwhile. The first tweak that
  * cures it answers the client and is remembered for the signature, so the next request goes
@@ -72,7 +71,11 @@ export class RecoveryLadder {
    */
   hold(job: Job, signature: string): boolean {
     const trial = this.trials.get(signature)
-    if (!trial || trial.running.has(job) || this.joinFresh(trial, job, false)) return false
+    if (!trial || trial.running.has(job)) return false
+    if (this.freshRungOpen(trial)) {
+      this.joinFresh(trial, job, false)
+      return false
+    }
     job.heldFor = signature
     trial.held.push(job)
     return true
@@ -84,38 +87,41 @@ export class RecoveryLadder {
   }
 
   /**
-   * A run of `job` failed. True when the ladder took it over (it re-runs it or answers it);
-   * false when the request cannot be re-run (not replayable, or already answering) and the
-   * caller answers it as before.
+   * A run of `job` failed, and it may run again (src/recovery decided so): the ladder takes it
+   * over; it re-runs it or answers it.
    */
-  failed(job: Job, failure: RunFailure): boolean {
-    if (!this.enabled || !job.replayable || job.started || job.done) return false
+  failed(job: Job, failure: RunFailure): void {
     const signature = this.signatureOf(job)
     const quarantined = this.immunity.isQuarantined(signature)
-    if (quarantined) {
-      this.host.finish(job)
-      respondQuarantined(job, quarantined)
-      return true
-    }
     let trial = this.trials.get(signature)
-    const opening = trial === undefined
-    if (!trial) trial = this.open(signature, job, failure)
-    const current = opening || (job.trialRung === trial.rung && !trial.rungFailed && trial.running.has(job))
-    recordFailure(trial, job.env?.tweak ?? 'original', failure, current)
-    trial.running.delete(job)
-    if (job.env?.tweak === 'bulkhead') return this.poison(trial, job)
-    if (!current) {
-      // A copy that was already running, or a run of a rung that has failed already: it joins
-      // a `fresh` rung still going, or waits for the verdict like any request with the signature.
-      job.env = null
-      job.trialRung = 0
-      if (this.joinFresh(trial, job, true)) return true
-      job.heldFor = signature
-      trial.held.push(job)
-      return true
+    const onTrial = trial === undefined ? 'none' : job.trialRung === trial.rung && !trial.rungFailed && trial.running.has(job) ? 'current rung' : 'earlier run'
+    const action = decideFailedRun({ quarantined: quarantined !== null, onTrial, apart: job.env?.tweak === 'bulkhead', freshRungOpen: trial !== undefined && this.freshRungOpen(trial) })
+    if (action.do === 'answer') {
+      this.host.finish(job)
+      return respondQuarantined(job, quarantined!)
     }
-    trial.rungFailed = true
-    return this.advance(trial, job)
+    trial ??= this.open(signature, job, failure)
+    recordFailure(trial, job.env?.tweak ?? 'original', failure, onTrial !== 'earlier run')
+    trial.running.delete(job)
+    switch (action.do) {
+      case 'quarantine':
+        return this.poison(trial, job)
+      case 'join':
+      case 'hold':
+        // A copy that was already running, or a run of a rung that has failed already: it joins
+        // a `fresh` rung still going, or waits for the verdict like any request with the signature.
+        job.env = null
+        job.trialRung = 0
+        if (action.do === 'join') return this.joinFresh(trial, job, true)
+        job.heldFor = signature
+        trial.held.push(job)
+        return
+      case 'next-rung':
+        trial.rungFailed = true
+        return this.advance(trial, job)
+      default:
+        return unreachable(action)
+    }
   }
 
   /**
@@ -146,9 +152,18 @@ export class RecoveryLadder {
   succeeded(job: Job): void {
     if (!job.env || job.trialRung === 0) return
     const trial = this.trials.get(this.signatureOf(job))
-    if (!trial || job.trialRung !== trial.rung || !trial.running.delete(job)) return
-    if (trial.rungFailed || trial.running.size > 0) return
-    this.cure(trial, trial.tried[trial.tried.length - 1]!, job)
+    if (!trial) return
+    const counted = job.trialRung === trial.rung && trial.running.delete(job)
+    const action = decideSuccess({ counted, rungFailed: trial.rungFailed, othersRunning: trial.running.size, kind: trial.kind, tweak: trial.tried[trial.tried.length - 1]! })
+    switch (action.do) {
+      case 'wait':
+        return
+      case 'cure':
+      case 'clear':
+        return this.cure(trial, action, trial.tried[trial.tried.length - 1]!, job)
+      default:
+        return unreachable(action)
+    }
   }
 
   /**
@@ -250,12 +265,22 @@ export class RecoveryLadder {
   }
 
   /** Starts the next rung with `probe`, or gives the verdict when none is left or allowed. */
-  private advance(trial: Trial, probe: Job): boolean {
+  private advance(trial: Trial, probe: Job): void {
     probe.env = null
     const elapsed = performance.now() - trial.startedAt
     const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed }, { maxCrashes: this.config.immunity.maxCrashes, budgetMs: this.config.recovery.budgetMs, ladder: this.config.recovery.ladder })
-    if (action.do === 'quarantine') return this.poison(trial, probe)
-    const next = action.tweak
+    switch (action.do) {
+      case 'quarantine':
+        return this.poison(trial, probe)
+      case 'rerun':
+        return this.rerun(trial, probe, action.tweak, elapsed)
+      default:
+        return unreachable(action)
+    }
+  }
+
+  /** Starts the rung of tweak `next` with `probe` (and, for `fresh`, the requests held like it). */
+  private rerun(trial: Trial, probe: Job, next: Tweak, elapsed: number): void {
     trial.tried.push(next)
     trial.rung++
     trial.rungFailed = false
@@ -272,7 +297,7 @@ export class RecoveryLadder {
       probe.heldFor = trial.signature
       trial.held.push(probe)
       this.log.info({ event: 'ladder-step', signature: trial.signature, tweak: next, requestId: adopted.requestId, runs: 1, adopted: true, instancesSpent: trial.spent.size, incidentId: trial.incidentId }, `a probe already runs alone: it is the "${next}" rung`)
-      return true
+      return
     }
     const runs = [probe]
     if (next === 'fresh') {
@@ -288,40 +313,40 @@ export class RecoveryLadder {
       if (env.afterNeighbours && run.neighbours?.some((id) => this.host.jobs.has(id))) this.reordering.push(run)
       else this.host.place(run)
     }
-    return true
   }
 
   /** The suspicion's probe, if it still runs (or waits to run) alone on a sacrificial instance fit for the rung. */
   private adoptProbe(trial: Trial, rung: 'fresh' | 'exclusive'): Job | null {
     const probe = trial.adopt
     trial.adopt = null
-    if (!probe || probe.done || probe.env?.tweak !== 'isolate') return null
-    const instance = probe.instance
-    if (rung === 'fresh') return instance?.role === 'sacrificial' && instance.served === 1 ? probe : null
-    return instance === null || instance.role === 'sacrificial' ? probe : null
+    return probe && adoptable(rung, { done: probe.done, tweak: probe.env?.tweak ?? null, instance: probe.instance }) ? probe : null
+  }
+
+  /** True while the trial's `fresh` rung takes copies of its signature (see freshRungOpen). */
+  private freshRungOpen(trial: Trial): boolean {
+    return freshRungOpen({ tweak: trial.env?.tweak ?? null, failed: trial.rungFailed, running: trial.running.size })
   }
 
   /**
    * The `fresh` rung runs its signature as it would run normally, beside the other requests like
    * it (so a race among them shows), only on a new instance: copies that fail or arrive while it
-   * runs join it there, up to a bound, so the rung still ends.
+   * runs join it there (while `freshRungOpen`).
    */
-  private joinFresh(trial: Trial, job: Job, place: boolean): boolean {
-    if (!trial.env || trial.env.tweak !== 'fresh' || trial.rungFailed || trial.running.size >= FRESH_GROUP_MAX) return false
+  private joinFresh(trial: Trial, job: Job, place: boolean): void {
     job.env = trial.env
     job.trialRung = trial.rung
     job.heldFor = null
     trial.running.add(job)
     if (place) this.host.place(job)
-    return true
   }
 
-  private cure(trial: Trial, tweak: Tweak, job: Job): void {
+  /** The rung of `tweak` succeeded: it cures the signature, or (a stall) clears it. */
+  private cure(trial: Trial, action: ActionOf<'cure' | 'clear'>, tweak: Tweak, job: Job): void {
     this.end(trial)
     const ms = Math.round(performance.now() - trial.startedAt)
     trial.steps.push({ environment: tweak, outcome: 'cured', atMs: ms })
     const fields = { signature: trial.signature, tweak, requestId: job.requestId, failures: trial.failures, instancesSpent: trial.spent.size, incidentId: trial.incidentId, ms }
-    if (trial.kind === 'stall') {
+    if (action.do === 'clear') {
       // Alone, within the same lease, it finished: the stall was the instance being busy or
       // descheduled, not this request. Nothing to remember: requests like it run as usual.
       this.log.info({ event: 'cleared', ...fields }, `${trial.signature} ran alone within its lease: not a hung request; requests like it run as usual`)
@@ -338,7 +363,7 @@ export class RecoveryLadder {
   }
 
   /** The verdict: quarantined. `job` is the request to answer with it (null when its client left). */
-  private poison(trial: Trial, job: Job | null): boolean {
+  private poison(trial: Trial, job: Job | null): void {
     this.end(trial)
     if (trial.orphan) clearTimeout(trial.orphan.timer)
     const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
@@ -364,7 +389,6 @@ export class RecoveryLadder {
       this.host.finish(held)
       respondQuarantined(held, entry)
     }
-    return true
   }
 
   private answerPoison(trial: Trial, job: Job, entry: ImmunityEntry): void {
