@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead, type ImmunityEntry } from '../immunity/index.js'
+import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead } from '../immunity/index.js'
 import { IncidentWriter } from '../incidents/index.js'
+import { decideBlame, decideEvacuee, decideVerdict, mayProbe, screen, unreachable, type ScreenFacts, type Verdict } from '../recovery/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, respondQuarantined, type LadderHost } from './recovery-ladder.js'
@@ -27,11 +28,9 @@ export interface GuardHost extends LadderHost {
 /** Where incident files go, relative to the working directory. */
 const INCIDENTS_DIR = join('.crashless', 'incidents')
 
-/** What `screen` decided for a job about to be admitted or sent. */
-export type Screening = { kind: 'run' } | { kind: 'held' } | { kind: 'quarantined'; entry: ImmunityEntry }
-
 /**
- * Keeps poison away from instances (the Rx/SRS ideas of DESIGN.md, ladder levels 0 and 2):
+ * Keeps poison away from instances (the Rx/SRS ideas of DESIGN.md, ladder levels 0 and 2),
+ * executing what src/recovery decides (screen, decideBlame, decideVerdict, decideEvacuee):
  * blames failures on request signatures and quarantines repeat offenders (the immunity table),
  * holds requests like one that is stalling an instance until it is judged ("suspects"), and
  * moves waiting requests off a stalled instance before its lease expires.
@@ -67,11 +66,6 @@ export class PoisonGuard {
     return this.immunity.size > 0 || this.suspects.size > 0 || this.ladder.size > 0 || this.bulkhead.active
   }
 
-  /** True when failed requests are re-run under tweaks (`recovery.ladder` is not empty). */
-  get ladderEnabled(): boolean {
-    return this.ladder.enabled
-  }
-
   /** Routes running apart now (for health reports). */
   get bulkheads(): { route: string; until: number }[] {
     return this.bulkhead.list()
@@ -96,14 +90,13 @@ export class PoisonGuard {
   }
 
   /** A request in flight on an instance lost for no known reason: re-run it alone, elsewhere. */
-  isolate(job: Job, failure: RunFailure): boolean {
-    if (!this.ladder.isolate(job, failure)) return false
+  isolate(job: Job, failure: RunFailure): void {
+    this.ladder.isolate(job, failure)
     // Until it is judged, copies of it arriving meanwhile wait rather than reach (and perhaps
     // kill) a serving instance: a suspicion, lifted when it completes (see `finished`).
     const signature = this.signatureOf(job)
     job.suspectOf = signature
     this.suspects.open(signature, true, job)
-    return true
   }
 
   /** A job was answered with the app's response (a ladder run that succeeded cures its signature). */
@@ -112,55 +105,72 @@ export class PoisonGuard {
   }
 
   /**
-   * The guard's check, at admission and again right before a job reaches an instance (it may
-   * have been queued, evacuated or re-served since). A job like one on trial or stalling an
-   * instance is held for that one's verdict (and tracked, if it was not yet); a quarantined one
-   * is refused without running. True when the job was held or refused.
+   * The guard's check, at admission and again right before a job reaches an instance: a request
+   * admitted before its signature was quarantined or fell under suspicion (queued, evacuated,
+   * re-served) must not run after the verdict (see src/recovery/screen.ts). A held job waits in
+   * its trial's or suspect's list (and is tracked, if it was not yet); a quarantined one is
+   * refused without running. True when the job was held or refused.
    */
   stops(job: Job, tracked: boolean): boolean {
-    if (!this.active) return false
-    const screening = this.screen(job)
-    if (screening.kind === 'run') return false
-    if (screening.kind === 'held') {
-      if (!tracked) this.host.track(job)
-      return true
-    }
-    if (tracked) this.host.finish(job)
-    this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature: screening.entry.signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
-    respondQuarantined(job, screening.entry)
-    return true
-  }
-
-  /**
-   * The check before a job runs, at admission and again right before it reaches an instance: a
-   * request admitted before its signature was quarantined or fell under suspicion (queued,
-   * evacuated, re-served) must not run after the verdict. A held job waits in the suspect's list.
-   */
-  private screen(job: Job): Screening {
     // A job whose environment is already decided (a ladder run, an isolated suspect) goes there.
-    if (!this.active || job.env) return { kind: 'run' }
+    if (!this.active || job.env) return false
     const signature = this.signatureOf(job)
     const entry = this.immunity.isQuarantined(signature)
-    if (entry) return { kind: 'quarantined', entry }
-    if (this.ladder.hold(job, signature)) return { kind: 'held' }
-    // It joined a rung of its signature's trial.
-    if (job.env) return { kind: 'run' }
-    const suspicion = this.suspects.get(signature)
-    // The probe of a suspicion is the one copy allowed through, and it runs alone on a
-    // sacrificial instance: a stall on a serving instance is no verdict until that one stalls too.
-    if (suspicion && job.suspectOf !== signature) {
-      if (!suspicion.probing && this.probe(job, signature)) return { kind: 'run' }
-      job.heldFor = signature
-      suspicion.held.push(job)
-      return { kind: 'held' }
+    const action = screen(this.screenFacts(job, signature, entry !== null))
+    switch (action.do) {
+      case 'run':
+        if (action.env !== null) job.env = this.ladder.environmentOf(action.env)
+        return false
+      case 'join':
+        this.ladder.join(job, signature)
+        return false
+      case 'probe':
+        this.probe(job, signature)
+        return false
+      case 'hold':
+        if (action.for === 'trial') this.ladder.hold(job, signature)
+        else {
+          job.heldFor = signature
+          this.suspects.get(signature)!.held.push(job)
+        }
+        if (!tracked) this.host.track(job)
+        return true
+      case 'answer':
+        if (tracked) this.host.finish(job)
+        this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
+        respondQuarantined(job, entry!)
+        return true
+      default:
+        return unreachable(action)
     }
-    const cure = this.immunity.cureOf(signature)
-    // A fresh instance cured it: the failure came from state an instance had built up, which
-    // retiring that instance already cleared. Requests like it run as usual.
-    if (cure && cure !== 'fresh') job.env = this.ladder.environmentOf(cure)
-    else if (this.bulkhead.active && this.bulkhead.isApart(routeOf(job))) job.env = this.ladder.environmentOf('bulkhead')
-    else if (this.stalling(job)) job.env = this.ladder.environmentOf('apart')
-    return { kind: 'run' }
+  }
+
+  /** What screening knows of `job`'s signature, looked up only as far as `screen` reads. */
+  private screenFacts(job: Job, signature: string, quarantined: boolean): ScreenFacts {
+    const { ladder, suspects, immunity, bulkhead, config } = this
+    const stalling = (): boolean => this.stalling(job)
+    return {
+      quarantined,
+      get trial() {
+        return ladder.view(job, signature)
+      },
+      get suspicion() {
+        const suspicion = suspects.get(signature)
+        return suspicion ? { probing: suspicion.probing, probedByIt: job.suspectOf === signature } : null
+      },
+      get mayProbe() {
+        return mayProbe(job, config.recovery)
+      },
+      get cure() {
+        return immunity.cureOf(signature)
+      },
+      get routeApart() {
+        return bulkhead.active && bulkhead.isApart(routeOf(job))
+      },
+      get routeStalling() {
+        return stalling()
+      },
+    }
   }
 
   /**
@@ -199,8 +209,15 @@ export class PoisonGuard {
     job.suspectOf = null
     if (job.instance) this.stalledBy.delete(job.instance)
     const signature = this.signatureOf(job)
-    if (!alone && classifyFailure(failure) === 'stall') return this.unconfirmed(signature, job.requestId, failure)
-    this.blameSignature(signature, failure, job.requestId, suspectOf)
+    const action = decideBlame({ kind: classifyFailure(failure), alone })
+    switch (action.do) {
+      case 'suspect':
+        return this.unconfirmed(signature, job.requestId, failure)
+      case 'count':
+        return this.blameSignature(signature, failure, job.requestId, suspectOf)
+      default:
+        return unreachable(action)
+    }
   }
 
   /**
@@ -211,11 +228,17 @@ export class PoisonGuard {
     this.ladder.instanceLost(instance, loss)
     const stalledSignature = this.stalledBy.get(instance)
     this.stalledBy.delete(instance)
-    if (stalledSignature && culprit === null && loss.reason === 'lease-expired') {
-      // Its client left, so nothing is left to re-run. Alone on a sacrificial instance, the stall
-      // was its own; on a serving one, the suspicion stays for the next copy to test alone.
-      if (instance.role === 'sacrificial') this.blameSignature(stalledSignature, 'lease-expired (alone; client gone)', null, stalledSignature)
-      else this.unconfirmed(stalledSignature, null, 'lease-expired (client gone)')
+    if (!stalledSignature || culprit !== null || loss.reason !== 'lease-expired') return
+    // Its client left, so nothing is left to re-run. Alone on a sacrificial instance, the stall
+    // was its own; on a serving one, the suspicion stays for the next copy to test alone.
+    const action = decideBlame({ kind: classifyFailure(loss.reason), alone: instance.role === 'sacrificial' })
+    switch (action.do) {
+      case 'count':
+        return this.blameSignature(stalledSignature, 'lease-expired (alone; client gone)', null, stalledSignature)
+      case 'suspect':
+        return this.unconfirmed(stalledSignature, null, 'lease-expired (client gone)')
+      default:
+        return unreachable(action)
     }
   }
 
@@ -290,11 +313,10 @@ export class PoisonGuard {
   }
 
   /** Runs `job` as its suspected signature's probe: alone, on a sacrificial instance. */
-  private probe(job: Job, signature: string): boolean {
-    if (!this.ladder.probe(job)) return false
+  private probe(job: Job, signature: string): void {
+    this.ladder.probe(job)
     job.suspectOf = signature
     this.suspects.open(signature, true, job)
-    return true
   }
 
   private blameSignature(signature: string, failure: string, requestId: string | null, suspectOf: string | null): void {
@@ -323,22 +345,28 @@ export class PoisonGuard {
     for (const job of [...unstarted].reverse()) this.host.requeue(job)
     let moved = unstarted.length
     let isolated = 0
-    if (late) {
-      for (const id of instance.inflight) {
-        const job = this.host.jobs.get(id)
-        if (!job || id === running || job.started || !job.replayable) continue
-        instance.inflight.delete(id)
-        instance.post({ type: 'abort', id })
-        job.instance = null
-        job.attempts--
-        // Nothing runs synchronously in it, yet it is stuck: one of these waiting requests may
-        // have started the loop (from a timer). They are suspects, not innocents: each is re-run
-        // alone, so the culprit cannot take another serving instance with it.
-        if (running === null && this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })) isolated++
-        else {
+    for (const id of instance.inflight) {
+      const job = this.host.jobs.get(id)
+      if (!job) continue
+      const action = decideEvacuee({ running: id === running, started: job.started, replayable: job.replayable }, { late, runningKnown: running !== null }, this.config.recovery)
+      if (action.do === 'stay') continue
+      instance.inflight.delete(id)
+      instance.post({ type: 'abort', id })
+      job.instance = null
+      job.attempts--
+      switch (action.do) {
+        case 'isolate':
+          // Nothing runs synchronously in it, yet it is stuck: one of these waiting requests may
+          // have started the loop (from a timer). They are suspects, not innocents.
+          this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })
+          isolated++
+          break
+        case 're-serve':
           this.host.requeue(job)
           moved++
-        }
+          break
+        default:
+          unreachable(action)
       }
     }
     if (moved + isolated === 0) return
@@ -351,7 +379,7 @@ export class PoisonGuard {
    * poison: the next held request goes alone as the new probe and the others keep waiting;
    * the suspect completed normally: all are released.
    */
-  private judge(signature: string, verdict: 'quarantined' | 'failed' | 'cleared'): void {
+  private judge(signature: string, verdict: Verdict): void {
     const suspicion = this.suspects.get(signature)
     if (!suspicion) return
     const waiting = suspicion.held.filter((j) => !j.done)
@@ -359,33 +387,56 @@ export class PoisonGuard {
       suspicion.held = waiting
       suspicion.probing = false
       suspicion.since = performance.now()
-      // Another copy admitted before the suspicion may still be running: wait for its verdict
-      // rather than risk another instance.
-      if (waiting.length === 0 || this.runningWithSignature(signature)) return
-      const probe = waiting.shift()!
-      probe.heldFor = null
-      if (!this.probe(probe, signature)) {
-        // The ladder is off: the probe runs where requests run (it may cost that instance).
-        probe.suspectOf = signature
-        suspicion.probing = true
-      }
-      this.host.dispatch(probe)
-      return
     }
-    this.suspects.close(signature)
-    const entry = verdict === 'quarantined' ? this.immunity.isQuarantined(signature) : null
-    // Released in the order they arrived: back at the front of the queue, oldest first, and
-    // screened again on their way to an instance.
-    for (const job of [...waiting].reverse()) {
-      job.heldFor = null
-      if (entry) {
-        this.host.finish(job)
-        respondQuarantined(job, entry)
-      } else {
-        this.host.requeue(job)
+    const { immunity, config } = this
+    const copyRunning = (): boolean => this.runningWithSignature(signature)
+    const action = decideVerdict(verdict, {
+      waiting: waiting.length,
+      get copyRunning() {
+        return copyRunning()
+      },
+      get quarantined() {
+        return immunity.isQuarantined(signature) !== null
+      },
+      get mayProbe() {
+        return mayProbe(waiting[0]!, config.recovery)
+      },
+    })
+    switch (action.do) {
+      case 'wait':
+        return
+      case 'probe': {
+        const probe = waiting.shift()!
+        probe.heldFor = null
+        if (action.alone) this.probe(probe, signature)
+        else {
+          // The ladder is off: the probe runs where requests run (it may cost that instance).
+          probe.suspectOf = signature
+          suspicion.probing = true
+        }
+        return this.host.dispatch(probe)
       }
+      case 'answer':
+      case 'release': {
+        this.suspects.close(signature)
+        const entry = action.do === 'answer' ? this.immunity.isQuarantined(signature) : null
+        // Released in the order they arrived: back at the front of the queue, oldest first, and
+        // screened again on their way to an instance.
+        for (const job of [...waiting].reverse()) {
+          job.heldFor = null
+          if (entry) {
+            this.host.finish(job)
+            respondQuarantined(job, entry)
+          } else {
+            this.host.requeue(job)
+          }
+        }
+        if (!entry && waiting.length > 0) this.host.pump()
+        return
+      }
+      default:
+        return unreachable(action)
     }
-    if (!entry && waiting.length > 0) this.host.pump()
   }
 
   /** The job's signature, computed once, with the configured spec. */

@@ -60,25 +60,23 @@ export class RecoveryLadder {
     return this.stalling.has(route)
   }
 
-  /** True when requests may be re-run at all (a ladder is configured). */
-  get enabled(): boolean {
-    return this.config.recovery.ladder.length > 0
+  /** The trial of `signature` as `job` sees it, for screening (see src/recovery/screen.ts). */
+  view(job: Job, signature: string): 'none' | 'runs it' | 'fresh rung open' | 'judging' {
+    const trial = this.trials.get(signature)
+    if (!trial) return 'none'
+    if (trial.running.has(job)) return 'runs it'
+    return this.freshRungOpen(trial) ? 'fresh rung open' : 'judging'
   }
 
-  /**
-   * Holds a job whose signature is on trial; false when it is not, or when the job joins the
-   * running `fresh` rung (it then has that rung's environment).
-   */
-  hold(job: Job, signature: string): boolean {
-    const trial = this.trials.get(signature)
-    if (!trial || trial.running.has(job)) return false
-    if (this.freshRungOpen(trial)) {
-      this.joinFresh(trial, job, false)
-      return false
-    }
+  /** Holds a job whose signature is on trial (`view`: judging) until the verdict. */
+  hold(job: Job, signature: string): void {
     job.heldFor = signature
-    trial.held.push(job)
-    return true
+    this.trials.get(signature)!.held.push(job)
+  }
+
+  /** A job joins its signature's `fresh` rung (`view`: fresh rung open), taking its environment. */
+  join(job: Job, signature: string): void {
+    this.joinFresh(this.trials.get(signature)!, job, false)
   }
 
   /** The environment of a remembered cure (or of a bulkheaded route), for a request about to run. */
@@ -125,27 +123,23 @@ export class RecoveryLadder {
   }
 
   /**
-   * A request in flight on an instance lost for no known reason is a suspect: it is re-run
-   * alone on a sacrificial instance, where a failure can only be its own.
+   * A request in flight on an instance lost for no known reason is a suspect (decideLost,
+   * decideEvacuee): it is re-run alone on a sacrificial instance, where a failure can only be its own.
    */
-  isolate(job: Job, failure: RunFailure): boolean {
-    if (!this.enabled || !job.replayable || job.started || job.done) return false
+  isolate(job: Job, failure: RunFailure): void {
     this.isolatedFrom.set(job, failure)
     job.env = this.environment('isolate', this.config.recovery.budgetMs)
     job.trialRung = 0
     this.host.place(job)
-    return true
   }
 
   /**
-   * Runs a request like a suspect alone on a sacrificial instance, as the suspicion's probe: it
-   * has not run yet, so even a request that cannot be re-run may go. False when the ladder is off.
+   * Runs a request like a suspect alone on a sacrificial instance, as the suspicion's probe (when
+   * `mayProbe`): it has not run yet, so even a request that cannot be re-run may go.
    */
-  probe(job: Job): boolean {
-    if (!this.enabled || job.started || job.done) return false
+  probe(job: Job): void {
     job.env = this.environment('isolate', this.config.recovery.budgetMs)
     job.trialRung = 0
-    return true
   }
 
   /** A job was answered with the app's response. */

@@ -18,3 +18,5 @@ export {
   type SucceededRun,
   type TrialState,
 } from './decide.js'
+export { mayProbe, screen, type ScreenFacts } from './screen.js'
+export { decideBlame, decideEvacuee, decideVerdict, type Evacuee, type Verdict, type VerdictFacts } from './suspicion.js'

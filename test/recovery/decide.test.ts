@@ -5,26 +5,35 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { TWEAKS } from '../../src/immunity/index.js'
+import { TWEAKS, type FailureKind, type Tweak } from '../../src/immunity/index.js'
 import {
   actionName,
   adoptable,
+  decideBlame,
   decideCrash,
   decideDeadline,
+  decideEvacuee,
   decideFailedRun,
   decideLost,
   decideSuccess,
+  decideVerdict,
   freshRungOpen,
+  mayProbe,
   nextRung,
+  screen,
   type Action,
   type Blame,
   type DeadlineFacts,
+  type Evacuee,
   type FailedRun,
   type History,
   type LadderLimits,
   type ProbeRun,
+  type ScreenFacts,
   type SucceededRun,
   type TrialState,
+  type Verdict,
+  type VerdictFacts,
 } from '../../src/recovery/index.js'
 
 const limits: LadderLimits = { maxAttempts: 3, maxCrashes: 3, budgetMs: 60_000, ladder: TWEAKS, leaseMs: 1_000 }
@@ -190,3 +199,90 @@ test('action names are what the logs carry (tests and bench/lib match on them)',
   assert.equal(actionName({ do: 'cut', blame: false }), 'connection closed')
   assert.equal(actionName({ do: 'rerun', tweak: 'stack' }), 're-run under stack')
 })
+
+const facts: ScreenFacts = { quarantined: false, trial: 'none', suspicion: null, mayProbe: true, cure: null, routeApart: false, routeStalling: false }
+
+const screenRows: Row<Partial<ScreenFacts>>[] = [
+  { why: 'nothing known: runs as usual', input: {}, expect: { do: 'run', env: null } },
+  { why: 'quarantined: refused without running', input: { quarantined: true, trial: 'judging' }, expect: QUARANTINED },
+  { why: 'its signature on trial: held for the verdict', input: { trial: 'judging' }, expect: { do: 'hold', for: 'trial' } },
+  { why: 'a fresh rung takes copies: it joins', input: { trial: 'fresh rung open' }, expect: { do: 'join' } },
+  { why: 'suspected, no probe running: it is the probe, alone', input: { suspicion: { probing: false, probedByIt: false } }, expect: { do: 'probe', alone: true } },
+  { why: 'suspected, a probe running: held', input: { suspicion: { probing: true, probedByIt: false } }, expect: { do: 'hold', for: 'suspicion' } },
+  { why: 'suspected, ladder off (no probe alone): held', input: { suspicion: { probing: false, probedByIt: false }, mayProbe: false }, expect: { do: 'hold', for: 'suspicion' } },
+  { why: 'the suspect itself (re-served) is not held by its own suspicion', input: { suspicion: { probing: true, probedByIt: true } }, expect: { do: 'run', env: null } },
+  { why: 'a remembered cure: runs under it', input: { cure: 'heap' }, expect: { do: 'run', env: 'heap' } },
+  { why: 'cured by fresh: retiring the instance applied it; runs as usual', input: { cure: 'fresh' }, expect: { do: 'run', env: null } },
+  { why: 'a bulkheaded route: runs apart', input: { routeApart: true, routeStalling: true }, expect: { do: 'run', env: 'bulkhead' } },
+  { why: 'a route suspected of stalling: runs apart meanwhile', input: { routeStalling: true }, expect: { do: 'run', env: 'apart' } },
+]
+
+for (const row of screenRows) {
+  test(`screen: ${row.why}`, () => {
+    assert.deepEqual(screen({ ...facts, ...row.input }), row.expect)
+  })
+}
+
+test('screen reads its facts lazily, in order, and no further than it needs', () => {
+  const read: string[] = []
+  const values: Record<string, unknown> = { ...facts, trial: 'judging' }
+  const spy = {} as ScreenFacts
+  for (const key of Object.keys(values)) Object.defineProperty(spy, key, { get: () => (read.push(key), values[key]) })
+  assert.deepEqual(screen(spy), { do: 'hold', for: 'trial' })
+  assert.deepEqual(read, ['quarantined', 'trial'])
+})
+
+const probeRows: { why: string; request: { started: boolean; done: boolean }; ladder: readonly Tweak[]; expect: boolean }[] = [
+  { why: 'not started, ladder on: may probe, even if not replayable', request: { started: false, done: false }, ladder: TWEAKS, expect: true },
+  { why: 'ladder off: no sacrificial run', request: { started: false, done: false }, ladder: [], expect: false },
+  { why: 'started: too late', request: { started: true, done: false }, ladder: TWEAKS, expect: false },
+]
+
+for (const row of probeRows) {
+  test(`may probe: ${row.why}`, () => assert.equal(mayProbe(row.request, { ladder: row.ladder }), row.expect))
+}
+
+const blameRows: Row<{ kind: FailureKind; alone: boolean }>[] = [
+  { why: 'a stall on a serving instance: a suspect, not a verdict (busy is not hung)', input: { kind: 'stall', alone: false }, expect: { do: 'suspect' } },
+  { why: 'a stall alone on a sacrificial instance: counted', input: { kind: 'stall', alone: true }, expect: { do: 'count' } },
+  { why: 'a crash anywhere: counted', input: { kind: 'crash', alone: false }, expect: { do: 'count' } },
+  { why: 'an exit: counted', input: { kind: 'exit', alone: false }, expect: { do: 'count' } },
+]
+
+for (const row of blameRows) {
+  test(`blame: ${row.why}`, () => assert.deepEqual(decideBlame(row.input), row.expect))
+}
+
+const verdictFacts: VerdictFacts = { waiting: 2, copyRunning: false, quarantined: false, mayProbe: true }
+
+const verdictRows: Row<{ verdict: Verdict; facts?: Partial<VerdictFacts> }>[] = [
+  { why: 'poison: every held request refused', input: { verdict: 'quarantined', facts: { quarantined: true } }, expect: QUARANTINED },
+  { why: 'poison, but the quarantine already lifted: released', input: { verdict: 'quarantined' }, expect: { do: 'release' } },
+  { why: 'the suspect completed: all released', input: { verdict: 'cleared' }, expect: { do: 'release' } },
+  { why: 'failed, not poison yet: the next held request probes alone', input: { verdict: 'failed' }, expect: { do: 'probe', alone: true } },
+  { why: 'failed, ladder off: the next probe runs where requests run', input: { verdict: 'failed', facts: { mayProbe: false } }, expect: { do: 'probe', alone: false } },
+  { why: 'failed while another copy still runs: its verdict first', input: { verdict: 'failed', facts: { copyRunning: true } }, expect: { do: 'wait' } },
+  { why: 'failed, nobody waiting: nothing to probe', input: { verdict: 'failed', facts: { waiting: 0 } }, expect: { do: 'wait' } },
+]
+
+for (const row of verdictRows) {
+  test(`suspect's verdict: ${row.why}`, () => assert.deepEqual(decideVerdict(row.input.verdict, { ...verdictFacts, ...row.input.facts }), row.expect))
+}
+
+const evacuee: Evacuee = { running: false, started: false, replayable: true }
+
+const evacueeRows: Row<{ request?: Partial<Evacuee>; late: boolean; runningKnown: boolean }>[] = [
+  { why: 'before half a lease, started requests stay', input: { late: false, runningKnown: true }, expect: { do: 'stay' } },
+  { why: 'late, another request running: moved (re-served elsewhere)', input: { late: true, runningKnown: true }, expect: { do: 're-serve', innocent: false } },
+  { why: 'late, nothing running synchronously: each is isolated (one may have started the loop)', input: { late: true, runningKnown: false }, expect: { do: 'isolate' } },
+  { why: 'late, nothing running, ladder off: moved', limits: { ladder: [] }, input: { late: true, runningKnown: false }, expect: { do: 're-serve', innocent: false } },
+  { why: 'the running request stays (it is the suspect)', input: { request: { running: true }, late: true, runningKnown: true }, expect: { do: 'stay' } },
+  { why: 'head sent: stays', input: { request: { started: true }, late: true, runningKnown: true }, expect: { do: 'stay' } },
+  { why: 'not replayable: stays (it must not run twice)', input: { request: { replayable: false }, late: true, runningKnown: true }, expect: { do: 'stay' } },
+]
+
+for (const row of evacueeRows) {
+  test(`evacuation: ${row.why}`, () => {
+    assert.deepEqual(decideEvacuee({ ...evacuee, ...row.input.request }, row.input, { ...limits, ...row.limits }), row.expect)
+  })
+}
