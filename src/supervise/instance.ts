@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { workerEntryUrl } from '../host/index.js'
 import { Outbox } from '../outbox.js'
-import { threadCpuMs } from './thread-cpu.js'
+import { threadCpuMs, threadFaultsMb } from './thread-cpu.js'
 import { LEASE_SLOTS, LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
 
 /** An instance's beat may stand still this many leases of wall time, however little CPU it had. */
@@ -157,6 +157,11 @@ export class Instance {
   /** Its cap on memory outside the V8 heap (`limits.externalMb`), MiB; 0: none. */
   get externalCapMb(): number {
     return this.options.externalMb
+  }
+
+  /** Memory its thread has touched for the first time so far (MiB, see threadFaultsMb), or null (not Linux, not ready). */
+  faultsMb(): number | null {
+    return this.tid === null ? null : threadFaultsMb(this.tid)
   }
 
   /** True once `kill` was called: terminated, and its memory not returned yet. */

@@ -5,6 +5,12 @@ import { rssLimitMb } from './rss-limit.js'
 
 const MIB = 1024 * 1024
 
+/**
+ * A stretch's own thread faults in at least 40% of what it grows the heap by (the rest is faulted
+ * by V8's helper threads): growth is charged to it when its faults reach a quarter of it.
+ */
+const OWN_SHARE = 4
+
 /** What the pool must do about memory on this tick. */
 export type MemoryStep = { instance: Instance; do: 'end'; error: SerializedError; blameRunning: boolean } | { instance: Instance; do: 'rejuvenate' }
 
@@ -13,7 +19,8 @@ export type MemoryStep = { instance: Instance; do: 'end'; error: SerializedError
  * keeps what it was when each instance's beat began to stand still, and turns instances into the
  * views memory-watch.ts decides on. An instance running one long synchronous stretch publishes
  * nothing (its event loop runs none of our code), so the RSS growth since the stretch began is
- * charged to it: on Node 20 nothing else from outside sees a worker's heap while it allocates.
+ * charged to it, provided its own thread faulted in a share of it (see threadFaultsMb): on
+ * Node 20 nothing else from outside sees a worker's heap while it allocates.
  *
  * @example
  * ```ts
@@ -27,8 +34,11 @@ export class MemoryGuard {
   readonly rssLimitMb: number
   private rssMb = 0
   private previousRssMb = 0
-  /** RSS (MiB) when each still instance's stretch began, as of the tick before it was seen still. */
-  private readonly stillFrom = new Map<Instance, number>()
+  /**
+   * Per still instance: RSS (MiB) when its stretch began, as of the tick before it was seen still,
+   * and its thread's page faults (MiB) when it was first seen still (null: unknown).
+   */
+  private readonly stillFrom = new Map<Instance, { rssMb: number; faultsMb: number | null }>()
 
   constructor(
     private readonly policy: MemoryPolicy,
@@ -49,8 +59,14 @@ export class MemoryGuard {
     let unreportedMb = 0
     if (instance.stillMs(now) > 0) {
       // The stretch began after the last tick its beat moved on: that tick's RSS is the base.
-      if (!this.stillFrom.has(instance)) this.stillFrom.set(instance, this.previousRssMb || this.rssMb)
-      unreportedMb = Math.max(0, Math.round(this.rssMb - this.stillFrom.get(instance)!))
+      let from = this.stillFrom.get(instance)
+      if (!from) this.stillFrom.set(instance, (from = { rssMb: this.previousRssMb || this.rssMb, faultsMb: instance.faultsMb() }))
+      const grown = Math.max(0, Math.round(this.rssMb - from.rssMb))
+      // The process grows for others too (spares starting, other instances): the growth is this
+      // stretch's only if its own thread faulted in a share of it. A loop that allocates nothing
+      // faults nothing, and must not be taken for a heap bomb.
+      const faulted = from.faultsMb === null ? null : (instance.faultsMb() ?? from.faultsMb) - from.faultsMb
+      unreportedMb = faulted === null || faulted * OWN_SHARE >= grown ? grown : 0
     } else {
       this.stillFrom.delete(instance)
     }

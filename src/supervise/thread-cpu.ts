@@ -28,3 +28,28 @@ export function threadCpuMs(tid: number): number | null {
     return null
   }
 }
+
+/** Linux's page size on x86-64 and most arm64 kernels; Node offers no way to ask. */
+const PAGE_BYTES = 4096
+
+/**
+ * Memory (MiB) a thread of this process has touched for the first time so far: its minor page
+ * faults (field 10 of /proc/self/task/<tid>/stat) times the page size, or null when that cannot
+ * be read. A thread filling a heap faults on its new pages (checked on Node 20: 40% to 100% of
+ * the process's growth, the rest faulted by V8's helper threads); one spinning in a loop, none.
+ * So it tells whose growth it was, not how much.
+ *
+ * @example
+ * ```ts
+ * threadFaultsMb(tid) // 312.5
+ * ```
+ */
+export function threadFaultsMb(tid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1')
+    const faults = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7])
+    return Number.isFinite(faults) ? (faults * PAGE_BYTES) / (1024 * 1024) : null
+  } catch {
+    return null
+  }
+}
