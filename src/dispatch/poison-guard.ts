@@ -3,12 +3,13 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead } from '../immunity/index.js'
 import { IncidentWriter } from '../incidents/index.js'
-import { decideBlame, decideEvacuee, decideVerdict, mayProbe, screen, unreachable, type ScreenFacts, type Verdict } from '../recovery/index.js'
+import { decideBlame, mayProbe, screen, unreachable, type ScreenFacts } from '../recovery/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
+import { evacuate } from './evacuate.js'
 import type { Job } from './job.js'
-import { RecoveryLadder, respondQuarantined, type LadderHost } from './recovery-ladder.js'
-import { Suspicions } from './suspicions.js'
-import { takeBackUnstarted } from './take-back.js'
+import { RecoveryLadder, type LadderHost } from './recovery-ladder.js'
+import { respondQuarantined } from './respond-error.js'
+import { Suspects } from './suspects.js'
 import type { RunFailure } from './trial.js'
 
 /** What the guard needs from the dispatcher. */
@@ -30,18 +31,24 @@ const INCIDENTS_DIR = join('.crashless', 'incidents')
 
 /**
  * Keeps poison away from instances (the Rx/SRS ideas of DESIGN.md, ladder levels 0 and 2),
- * executing what src/recovery decides (screen, decideBlame, decideVerdict, decideEvacuee):
+ * executing what src/recovery decides (screen, decideBlame): screens requests before they run,
  * blames failures on request signatures and quarantines repeat offenders (the immunity table),
- * holds requests like one that is stalling an instance until it is judged ("suspects"), and
- * moves waiting requests off a stalled instance before its lease expires.
+ * and puts routes with many failing signatures apart (the bulkhead). Requests like one that is
+ * stalling an instance wait for its verdict in suspects.ts; the requests waiting in a stalled
+ * instance move in evacuate.ts.
+ *
+ * @example
+ * ```ts
+ * const guard = new PoisonGuard(config, log, host)
+ * if (!guard.stops(job, false)) send(job)     // not quarantined, held, or refused
+ * guard.failed(job, { how: 'crash:uncaughtException', error, instance, spent: true })
+ * ```
  */
 export class PoisonGuard {
   /** Signatures that keep crashing the app, answered without running (see src/immunity). */
   readonly immunity: ImmunityTable
   /** Signatures whose request is stalling an instance now: requests like it wait for the verdict. */
-  private readonly suspects: Suspicions
-  /** Which signature is stalling which instance. */
-  private readonly stalledBy = new WeakMap<Instance, string>()
+  private readonly suspects: Suspects
   /** Routes whose many distinct failing signatures made them run apart. */
   private readonly bulkhead: RouteBulkhead
   /** Re-runs of failed requests under tweaks, and isolation of suspects (see recovery-ladder.ts). */
@@ -55,10 +62,10 @@ export class PoisonGuard {
     private readonly host: GuardHost,
   ) {
     this.immunity = new ImmunityTable(config.immunity)
-    this.suspects = new Suspicions(config.immunity.quarantineMs)
     this.bulkhead = new RouteBulkhead({ signatures: config.immunity.bulkhead, windowMs: config.immunity.quarantineMs })
     this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
-    this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.takeSuspects(signature))
+    this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.suspects.take(signature))
+    this.suspects = new Suspects(config, log, host, this.ladder, this.immunity, (job) => this.signatureOf(job))
   }
 
   /** Signatures cost a hash, so they are only computed once something has failed. */
@@ -85,7 +92,7 @@ export class PoisonGuard {
     this.noteRouteFailure(job)
     if (job.suspectOf) {
       job.suspectOf = null
-      if (failure.instance) this.stalledBy.delete(failure.instance as Instance)
+      if (failure.instance) this.suspects.release(failure.instance as Instance)
     }
   }
 
@@ -125,14 +132,11 @@ export class PoisonGuard {
         this.ladder.join(job, signature)
         return false
       case 'probe':
-        this.probe(job, signature)
+        this.suspects.probe(job, signature)
         return false
       case 'hold':
         if (action.for === 'trial') this.ladder.hold(job, signature)
-        else {
-          job.heldFor = signature
-          this.suspects.get(signature)!.held.push(job)
-        }
+        else this.suspects.hold(job, signature)
         if (!tracked) this.host.track(job)
         return true
       case 'answer':
@@ -179,22 +183,14 @@ export class PoisonGuard {
    * its signature are held instead of being sent to healthy instances.
    */
   suspect(instance: Instance, requestId: number | null, late: boolean): void {
-    this.evacuate(instance, requestId, late)
+    evacuate(instance, requestId, late, this.host, (job, failure) => this.isolate(job, failure), this.config.recovery, this.log)
     if (requestId === null) return
     const job = this.host.jobs.get(requestId)
-    if (!job || job.instance !== instance || job.suspectOf) return
-    const signature = this.signatureOf(job)
-    job.suspectOf = signature
-    // Remembered per instance too, so the verdict lands even if the suspect's client leaves.
-    this.stalledBy.set(instance, signature)
-    if (this.suspects.get(signature)) return
-    // It is not alone where it runs, so it proves nothing: the next copy runs alone, at once,
-    // on a sacrificial instance, and the verdict can come within about one lease of that.
-    this.suspects.open(signature, false, null, true)
+    if (!job || job.instance !== instance || job.suspectOf || !this.suspects.stalling(instance, job)) return
     // For the route's bulkhead a suspicion counts at once: a flood of distinct loops must not
     // wait a lease per request to be put apart, each one holding a serving instance meanwhile.
     this.noteRouteFailure(job)
-    this.log.info({ event: 'suspect', signature, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
+    this.log.info({ event: 'suspect', signature: job.suspectOf, requestId: job.requestId, instance: instance.id }, 'an instance stalled inside this request; holding requests like it')
   }
 
   /**
@@ -207,12 +203,12 @@ export class PoisonGuard {
     const failure = run.how
     const suspectOf = job.suspectOf
     job.suspectOf = null
-    if (job.instance) this.stalledBy.delete(job.instance)
+    if (job.instance) this.suspects.release(job.instance)
     const signature = this.signatureOf(job)
     const action = decideBlame({ kind: classifyFailure(failure), alone })
     switch (action.do) {
       case 'suspect':
-        return this.unconfirmed(signature, job.requestId, failure)
+        return this.suspects.unconfirmed(signature, job.requestId, failure)
       case 'count':
         return this.blameSignature(signature, failure, job.requestId, suspectOf)
       default:
@@ -226,8 +222,7 @@ export class PoisonGuard {
    */
   afterLoss(instance: Instance, culprit: string | null, loss: InstanceLoss): void {
     this.ladder.instanceLost(instance, loss)
-    const stalledSignature = this.stalledBy.get(instance)
-    this.stalledBy.delete(instance)
+    const stalledSignature = this.suspects.release(instance)
     if (!stalledSignature || culprit !== null || loss.reason !== 'lease-expired') return
     // Its client left, so nothing is left to re-run. Alone on a sacrificial instance, the stall
     // was its own; on a serving one, the suspicion stays for the next copy to test alone.
@@ -236,7 +231,7 @@ export class PoisonGuard {
       case 'count':
         return this.blameSignature(stalledSignature, 'lease-expired (alone; client gone)', null, stalledSignature)
       case 'suspect':
-        return this.unconfirmed(stalledSignature, null, 'lease-expired (client gone)')
+        return this.suspects.unconfirmed(stalledSignature, null, 'lease-expired (client gone)')
       default:
         return unreachable(action)
     }
@@ -248,7 +243,7 @@ export class PoisonGuard {
     if (!job.suspectOf) return
     const signature = job.suspectOf
     job.suspectOf = null
-    queueMicrotask(() => this.judge(signature, 'cleared'))
+    queueMicrotask(() => this.suspects.judge(signature, 'cleared'))
   }
 
   /**
@@ -261,8 +256,8 @@ export class PoisonGuard {
     if (probeOf) {
       // A probe's client left. If it still runs alone on its sacrificial instance, what happens
       // to that instance is the verdict (see afterLoss); meanwhile the next copy may probe.
-      if (job.instance?.role === 'sacrificial') this.stalledBy.set(job.instance, probeOf)
-      queueMicrotask(() => this.judge(probeOf, 'failed'))
+      if (job.instance?.role === 'sacrificial') this.suspects.stalls(job.instance, probeOf)
+      queueMicrotask(() => this.suspects.judge(probeOf, 'failed'))
     }
     this.ladder.abandoned(job)
   }
@@ -295,33 +290,9 @@ export class PoisonGuard {
     this.log.warn({ event: 'bulkhead', route, signatures: this.config.immunity.bulkhead, requestId: job.requestId }, `many distinct requests to ${route} fail: the route runs on sacrificial instances from now on`)
   }
 
-  /** Requests held for a stalled suspect, and its probe, handed to the trial its failure opened. */
-  private takeSuspects(signature: string): { held: Job[]; probe: Job | null } {
-    return this.suspects.close(signature)
-  }
-
-  /**
-   * A stall on a serving instance, which a busy or descheduled instance can fake: the failure is
-   * recorded but cannot quarantine by itself, and the signature stays suspected, so its next copy
-   * runs alone on a sacrificial instance, where a stall is its own and decides.
-   */
-  private unconfirmed(signature: string, requestId: string | null, failure: string): void {
-    this.immunity.recordFailure(signature, failure, false)
-    this.log.info({ event: 'suspect', signature, requestId, action: 'the next request like it runs alone on a sacrificial instance' }, 'a stall on a serving instance: not a verdict until it stalls alone')
-    this.suspects.open(signature, false, null, true)
-    this.judge(signature, 'failed')
-  }
-
-  /** Runs `job` as its suspected signature's probe: alone, on a sacrificial instance. */
-  private probe(job: Job, signature: string): void {
-    this.ladder.probe(job)
-    job.suspectOf = signature
-    this.suspects.open(signature, true, job)
-  }
-
   private blameSignature(signature: string, failure: string, requestId: string | null, suspectOf: string | null): void {
     const quarantined = this.immunity.recordFailure(signature, failure)
-    if (suspectOf) this.judge(suspectOf, quarantined || this.immunity.isQuarantined(signature) ? 'quarantined' : 'failed')
+    if (suspectOf) this.suspects.judge(suspectOf, quarantined || this.immunity.isQuarantined(signature) ? 'quarantined' : 'failed')
     if (quarantined) {
       const entry = this.immunity.isQuarantined(signature)!
       this.log.warn(
@@ -331,124 +302,10 @@ export class PoisonGuard {
     }
   }
 
-  /**
-   * Requests waiting in a stalled instance cannot progress until it is killed at the end of its
-   * lease: move them now. Those it has not started are taken back (the instance will skip them),
-   * so they move whatever their method, and run once. Once the stall reaches half a lease
-   * (`late`), replayable requests it did start move too: if the instance recovers after all, it
-   * is told to drop them and whatever it answers is ignored (only the current attempt's answer
-   * counts), so a request is answered once; such a request may run twice, which RFC 9110 allows
-   * for idempotent ones.
-   */
-  private evacuate(instance: Instance, running: number | null, late: boolean): void {
-    const unstarted = takeBackUnstarted(instance, this.host.jobs)
-    for (const job of [...unstarted].reverse()) this.host.requeue(job)
-    let moved = unstarted.length
-    let isolated = 0
-    for (const id of instance.inflight) {
-      const job = this.host.jobs.get(id)
-      if (!job) continue
-      const action = decideEvacuee({ running: id === running, started: job.started, replayable: job.replayable }, { late, runningKnown: running !== null }, this.config.recovery)
-      if (action.do === 'stay') continue
-      instance.inflight.delete(id)
-      instance.post({ type: 'abort', id })
-      job.instance = null
-      job.attempts--
-      switch (action.do) {
-        case 'isolate':
-          // Nothing runs synchronously in it, yet it is stuck: one of these waiting requests may
-          // have started the loop (from a timer). They are suspects, not innocents.
-          this.isolate(job, { how: 'lease-expired', error: null, instance, spent: true })
-          isolated++
-          break
-        case 're-serve':
-          this.host.requeue(job)
-          moved++
-          break
-        default:
-          unreachable(action)
-      }
-    }
-    if (moved + isolated === 0) return
-    this.log.info({ event: 'evacuated', instance: instance.id, moved, isolated, running: running === null ? null : (this.host.jobs.get(running)?.requestId ?? null) }, `instance ${instance.id} stalled; re-serving ${moved + isolated} waiting request(s) elsewhere`)
-    this.host.pump()
-  }
-
-  /**
-   * The suspect was judged. Poison (quarantined): every held request is refused. Not (yet)
-   * poison: the next held request goes alone as the new probe and the others keep waiting;
-   * the suspect completed normally: all are released.
-   */
-  private judge(signature: string, verdict: Verdict): void {
-    const suspicion = this.suspects.get(signature)
-    if (!suspicion) return
-    const waiting = suspicion.held.filter((j) => !j.done)
-    if (verdict === 'failed') {
-      suspicion.held = waiting
-      suspicion.probing = false
-      suspicion.since = performance.now()
-    }
-    const { immunity, config } = this
-    const copyRunning = (): boolean => this.runningWithSignature(signature)
-    const action = decideVerdict(verdict, {
-      waiting: waiting.length,
-      get copyRunning() {
-        return copyRunning()
-      },
-      get quarantined() {
-        return immunity.isQuarantined(signature) !== null
-      },
-      get mayProbe() {
-        return mayProbe(waiting[0]!, config.recovery)
-      },
-    })
-    switch (action.do) {
-      case 'wait':
-        return
-      case 'probe': {
-        const probe = waiting.shift()!
-        probe.heldFor = null
-        if (action.alone) this.probe(probe, signature)
-        else {
-          // The ladder is off: the probe runs where requests run (it may cost that instance).
-          probe.suspectOf = signature
-          suspicion.probing = true
-        }
-        return this.host.dispatch(probe)
-      }
-      case 'answer':
-      case 'release': {
-        this.suspects.close(signature)
-        const entry = action.do === 'answer' ? this.immunity.isQuarantined(signature) : null
-        // Released in the order they arrived: back at the front of the queue, oldest first, and
-        // screened again on their way to an instance.
-        for (const job of [...waiting].reverse()) {
-          job.heldFor = null
-          if (entry) {
-            this.host.finish(job)
-            respondQuarantined(job, entry)
-          } else {
-            this.host.requeue(job)
-          }
-        }
-        if (!entry && waiting.length > 0) this.host.pump()
-        return
-      }
-      default:
-        return unreachable(action)
-    }
-  }
-
   /** The job's signature, computed once, with the configured spec. */
   private signatureOf(job: Job): string {
     return (job.signature ??= computeSignature(job, this.config.immunity.signature))
   }
 
-  private runningWithSignature(signature: string): boolean {
-    for (const job of this.host.jobs.values()) {
-      if (job.instance && !job.done && this.signatureOf(job) === signature) return true
-    }
-    return false
-  }
 }
 

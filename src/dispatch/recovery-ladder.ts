@@ -4,7 +4,7 @@ import { classifyFailure, environmentFor, TWEAKS, type Environment, type Immunit
 import type { IncidentWriter } from '../incidents/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
-import { respondError } from './respond-error.js'
+import { respondError, respondQuarantined } from './respond-error.js'
 import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
 
 /** What the ladder needs from the dispatcher. */
@@ -401,10 +401,4 @@ export class RecoveryLadder {
     const index = this.reordering.indexOf(job)
     if (index >= 0) this.reordering.splice(index, 1)
   }
-}
-
-/** Refuses a request whose signature is quarantined, quoting the incident that decided it. */
-export function respondQuarantined(job: Job, entry: ImmunityEntry): void {
-  const extra: Record<string, string> = entry.incidentId ? { incidentId: entry.incidentId } : {}
-  respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${entry.failures} times and are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, extra)
 }

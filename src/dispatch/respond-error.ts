@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { CrashlessErrorCode } from '../errors.js'
+import type { ImmunityEntry } from '../immunity/index.js'
+import type { Job } from './job.js'
 
 /**
  * Answers a request with crashless's own JSON error. Internal details (the app's error
@@ -28,4 +30,17 @@ export function respondError(
     'cache-control': 'no-store',
   })
   res.end(body)
+}
+
+/**
+ * Refuses a request whose signature is quarantined, quoting the incident that decided it.
+ *
+ * @example
+ * ```ts
+ * respondQuarantined(job, immunity.isQuarantined(signature)!)
+ * ```
+ */
+export function respondQuarantined(job: Pick<Job, 'res' | 'requestId'>, entry: Pick<ImmunityEntry, 'incidentId' | 'failures' | 'quarantinedUntil'>): void {
+  const extra: Record<string, string> = entry.incidentId ? { incidentId: entry.incidentId } : {}
+  respondError(job.res, 500, 'CRASHLESS_ERR_QUARANTINED', `requests like this one failed ${entry.failures} times and are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, extra)
 }
