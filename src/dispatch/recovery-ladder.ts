@@ -1,8 +1,8 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityEntry, type ImmunityTable, type Tweak } from '../immunity/index.js'
+import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
 import type { IncidentWriter } from '../incidents/index.js'
-import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
+import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
 import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
@@ -262,7 +262,7 @@ export class RecoveryLadder {
   private advance(trial: Trial, probe: Job): void {
     probe.env = null
     const elapsed = performance.now() - trial.startedAt
-    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed }, { maxCrashes: this.config.immunity.maxCrashes, budgetMs: this.config.recovery.budgetMs, ladder: this.config.recovery.ladder })
+    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed }, limitsOf(this.config))
     switch (action.do) {
       case 'quarantine':
         return this.poison(trial, probe)
@@ -377,17 +377,15 @@ export class RecoveryLadder {
       `no tweak cured ${trial.signature}: quarantined`,
     )
     this.incidents.write(toIncident(trial, 'poison', null))
-    if (job) this.answerPoison(trial, job, entry)
+    if (job) {
+      this.host.finish(job)
+      respondError(job.res, 500, 'CRASHLESS_ERR_POISON', `the request failed ${trial.failures} times, also under tweaked environments (${trial.tried.join(', ') || 'none'}); requests like it are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, { incidentId: trial.incidentId })
+    }
     for (const held of trial.held) {
       if (held.done) continue
       this.host.finish(held)
       respondQuarantined(held, entry)
     }
-  }
-
-  private answerPoison(trial: Trial, job: Job, entry: ImmunityEntry): void {
-    this.host.finish(job)
-    respondError(job.res, 500, 'CRASHLESS_ERR_POISON', `the request failed ${trial.failures} times, also under tweaked environments (${trial.tried.join(', ') || 'none'}); requests like it are refused until ${new Date(entry.quarantinedUntil).toISOString()}`, job.requestId, {}, { incidentId: trial.incidentId })
   }
 
   /** A tweak's environment, its deadline cut to what is left of the ladder's budget. */

@@ -20,6 +20,7 @@
  * Before any of it, screen.ts decides whether a request may run at all (quarantine, trials,
  * suspicions, cures), and suspicion.ts what a stall or a suspect's verdict means.
  */
+import type { ResolvedConfig } from '../config/index.js'
 import type { Environment, FailureKind, Tweak } from '../immunity/index.js'
 import { ladderFor } from '../immunity/index.js'
 import type { ActionOf } from './actions.js'
@@ -52,6 +53,18 @@ export interface LadderLimits {
   readonly ladder: readonly Tweak[]
   /** `timeouts.leaseMs` */
   readonly leaseMs: number
+}
+
+/**
+ * The ladder's bounds in a resolved config.
+ *
+ * @example
+ * ```ts
+ * nextRung(trial, limitsOf(config))
+ * ```
+ */
+export function limitsOf(config: Pick<ResolvedConfig, 'replay' | 'immunity' | 'recovery' | 'timeouts'>): LadderLimits {
+  return { maxAttempts: config.replay.maxAttempts, maxCrashes: config.immunity.maxCrashes, budgetMs: config.recovery.budgetMs, ladder: config.recovery.ladder, leaseMs: config.timeouts.leaseMs }
 }
 
 /** Runs at most in one `fresh` rung: later copies wait for the verdict. */

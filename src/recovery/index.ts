@@ -7,6 +7,7 @@ export {
   decideLost,
   decideSuccess,
   freshRungOpen,
+  limitsOf,
   nextRung,
   FRESH_GROUP_MAX,
   type Blame,
