@@ -1,15 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { packHeaders, type FromInstance, type HeadMessage, type RequestMessage, type ResponseHeaders, type ResponseMessage, type TransactionPayload } from '../protocol.js'
+import type { FromInstance, ResponseHeaders, ResponseMessage } from '../protocol.js'
 import type { ImmunityTable } from '../immunity/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import { limitsOf } from '../recovery/index.js'
 import { InstanceFailures } from './instance-failures.js'
 import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
-import { createJob, type Job } from './job.js'
+import { createJob, requestMessageOf, type Job } from './job.js'
 import { JobQueue } from './job-queue.js'
+import { OutputCommit } from './output-commit.js'
 import { PoisonGuard, type GuardHost } from './poison-guard.js'
 import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
@@ -19,13 +21,10 @@ import { StallWatch } from './stall-watch.js'
 import { takeBackUnstarted } from './take-back.js'
 import { addContentLength, writeResponseHead } from './write-response.js'
 
-/** What a response commits when only its idempotency record is to be written. */
-const NO_TX: TransactionPayload = { reads: [], writes: [] }
-
 /**
  * Routes requests to instances, keeps the in-flight table, enforces deadlines, relays responses
- * (after their output commit), and hands failures to instance-failures.ts and poison to
- * poison-guard.ts.
+ * (after their output commit, output-commit.ts), and hands failures to instance-failures.ts and
+ * poison to poison-guard.ts.
  */
 export class Dispatcher {
   private readonly jobs = new Map<number, Job>()
@@ -42,8 +41,10 @@ export class Dispatcher {
   private readonly failures: InstanceFailures
   /** Stall detection's dispatcher side: limits learned per route, suspicions (see stall-watch.ts). */
   readonly stalls: StallWatch
-  /** Store reads and the output commit of per-request transactions (see commit.ts). */
+  /** Store reads and the commit of per-request transactions (see commit.ts). */
   readonly commits: Committer
+  /** Responses go out only once their transaction is durable (see output-commit.ts). */
+  private readonly output: OutputCommit
   /** Cookie sessions (see session-cookies.ts); null when they are off. */
   private readonly sessions: SessionCookies | null
   /** Requests with an idempotency key (see idempotency.ts); null without a store. */
@@ -60,17 +61,6 @@ export class Dispatcher {
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
-    this.sacrificial = new SacrificialQueue(
-      {
-        pool: () => this.pool!,
-        send: (job, instance) => this.send(job, instance, true),
-        setDeadline: (job, ms) => this.setDeadline(job, ms),
-        finish: (job) => this.finish(job),
-      },
-      config.recovery.queue,
-      config.timeouts.startMs,
-      config.timeouts.leaseMs / 2,
-    )
     const host: GuardHost = {
       jobs: this.jobs,
       finish: (job) => this.finish(job),
@@ -82,10 +72,32 @@ export class Dispatcher {
       detach: (job) => this.detach(job),
       pump: () => this.pump(),
     }
+    this.output = new OutputCommit(this.commits, this.sessions, this.idempotency, {
+      ...host,
+      respond: (job, msg) => this.respond(job, msg),
+      writeHead: (job, status, statusMessage, headers) => this.writeHead(job, status, statusMessage, headers),
+      relay: (instance, msg) => this.handleMessage(instance, msg),
+      recheck: (job) => void this.idempotency!.check(job).then((verdict) => this.settleKeyed(job, verdict)),
+      renumber: (job) => {
+        this.jobs.delete(job.id)
+        job.id = this.nextId++
+        this.jobs.set(job.id, job)
+      },
+    })
+    this.sacrificial = new SacrificialQueue(
+      {
+        pool: () => this.pool!,
+        send: (job, instance) => this.send(job, instance, true),
+        setDeadline: (job, ms) => this.setDeadline(job, ms),
+        finish: (job) => this.finish(job),
+      },
+      config.recovery.queue,
+      config.timeouts.startMs,
+      config.timeouts.leaseMs / 2,
+    )
     this.guard = new PoisonGuard(config, log, host)
     this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs, this.guard)
-    const limits = { maxAttempts: config.replay.maxAttempts, maxCrashes: config.immunity.maxCrashes, budgetMs: config.recovery.budgetMs, ladder: config.recovery.ladder, leaseMs: config.timeouts.leaseMs }
-    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, limits)
+    this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, limitsOf(config))
   }
 
   /** The immunity table (persisted and served by the control plane). */
@@ -231,10 +243,10 @@ export class Dispatcher {
     const res = job.res
     switch (msg.type) {
       case 'response':
-        if (msg.tx || (job.idempotency && msg.status < 500)) return this.commitFirst(job, instance, msg, msg.tx)
+        if (msg.tx || (job.idempotency && msg.status < 500)) return this.output.commitFirst(job, instance, msg, msg.tx)
         return this.respond(job, msg)
       case 'head':
-        if (msg.tx || (job.idempotency && msg.status < 500)) return this.commitFirst(job, instance, msg, msg.tx)
+        if (msg.tx || (job.idempotency && msg.status < 500)) return this.output.commitFirst(job, instance, msg, msg.tx)
         if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) job.started = true
         return
       case 'chunk':
@@ -265,73 +277,6 @@ export class Dispatcher {
     this.guard.succeeded(job)
   }
 
-  /**
-   * Output commit: a response carrying the request's transaction goes out only once that is
-   * durable. A conflict (what it read changed) means it had no effects: it runs again. A whole
-   * response leaves its instance at once, so neither the instance's loss nor a later crash there
-   * concerns it any more; a streamed one keeps its instance, its chunks held until the head goes.
-   * The session cookie and the idempotency record (the response itself) go with the same commit.
-   */
-  private commitFirst(job: Job, instance: Instance, msg: ResponseMessage | HeadMessage, tx: TransactionPayload | undefined): void {
-    if (tx?.session && this.sessions) this.sessions.addTo(msg.headers, tx.session)
-    const record = job.idempotency ? this.idempotency!.record(job, msg.status, msg.statusMessage, msg.headers, msg.type === 'response' ? msg.body : null, msg.type === 'head') : undefined
-    if (msg.type === 'response') this.detach(job)
-    else {
-      // From here the request cannot be re-served, only re-run after a conflict.
-      job.started = true
-      job.held = []
-    }
-    void this.commits.commit(job, tx ?? NO_TX, record).then((outcome) => {
-      if (job.done) return
-      if (outcome.kind === 'committed') {
-        if (msg.type === 'response') return this.respond(job, msg)
-        const held = job.held ?? []
-        job.held = null
-        if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) for (const next of held) this.handleMessage(instance, next)
-        return
-      }
-      if (outcome.kind === 'conflict') return this.rerun(job, outcome.key)
-      if (outcome.kind === 'duplicate') {
-        // Another request with this key committed while this one ran: its response is the answer.
-        if (job.instance) {
-          job.instance.post({ type: 'abort', id: job.id })
-          this.detach(job)
-        }
-        job.started = false
-        job.held = null
-        return void this.idempotency!.check(job).then((verdict) => this.settleKeyed(job, verdict))
-      }
-      job.instance?.post({ type: 'abort', id: job.id })
-      this.finish(job)
-      if (outcome.kind === 'gave-up') {
-        respondError(job.res, 503, 'CRASHLESS_ERR_CONFLICT', `what the request read kept changing while it ran (${outcome.conflicts} conflicts); nothing was applied; retry`, job.requestId, { 'retry-after': '1' })
-      } else {
-        respondError(job.res, 503, 'CRASHLESS_ERR_STATE', 'the state store failed to commit the request\'s writes; retry', job.requestId, { 'retry-after': '1' })
-      }
-    })
-  }
-
-  /**
-   * Runs a request again after a commit conflict, under a new protocol id so that whatever its
-   * earlier attempt still sends (chunks, store reads) finds no job. Re-runs on one key take turns.
-   */
-  private rerun(job: Job, key: string): void {
-    if (job.instance) {
-      job.instance.post({ type: 'abort', id: job.id })
-      this.detach(job)
-    }
-    this.jobs.delete(job.id)
-    job.id = this.nextId++
-    this.jobs.set(job.id, job)
-    job.started = false
-    job.held = null
-    // A conflict is no failure: it must not use up the attempts kept for lost instances.
-    job.attempts--
-    this.commits.rerun(job, key, () => {
-      if (!job.done) this.dispatch(job)
-    })
-  }
-
   private send(job: Job, instance: Instance, screened = false): void {
     if (!screened && this.guard.stops(job, true)) return
     // The screening may have given it an environment (a cure, a bulkheaded route): not here, then.
@@ -343,19 +288,7 @@ export class Dispatcher {
     if (job.env?.exclusive) instance.exclusive = true
     if (job.env?.group && instance.group === null) instance.group = job.env.group
     if (job.env) this.log.debug({ event: 'sacrificial-run', requestId: job.requestId, instance: instance.id, environment: job.env.tweak }, 'running on a sacrificial instance')
-    const msg: Omit<RequestMessage, 'seq'> = {
-      type: 'request',
-      id: job.id,
-      method: job.method,
-      url: job.url,
-      headerBlock: packHeaders(job.rawHeaders),
-      body: job.body,
-      remoteAddress: job.remoteAddress,
-      remotePort: job.remotePort,
-      scheme: 'http',
-    }
-    if (job.sessionId !== null) msg.sessionId = job.sessionId
-    job.seq = instance.postRequest(msg)
+    job.seq = instance.postRequest(requestMessageOf(job))
   }
 
   private writeHead(job: Job, status: number, statusMessage: string | undefined, headers: ResponseHeaders): boolean {

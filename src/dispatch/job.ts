@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { ChunkMessage, EndMessage } from '../protocol.js'
+import { packHeaders, type ChunkMessage, type EndMessage, type RequestMessage } from '../protocol.js'
 import type { Environment } from '../immunity/index.js'
 import type { Instance } from '../supervise/index.js'
 import type { History } from '../recovery/index.js'
@@ -108,4 +108,28 @@ export function createJob(init: JobInit): Job {
  */
 export function historyOf(job: Job): History {
   return { started: job.started, replayable: job.replayable, tweak: job.env?.tweak ?? null, attempts: job.attempts, innocentLosses: job.innocentLosses }
+}
+
+/**
+ * The message that sends a job's current attempt to an instance (the instance numbers it: `seq`).
+ *
+ * @example
+ * ```ts
+ * job.seq = instance.postRequest(requestMessageOf(job))
+ * ```
+ */
+export function requestMessageOf(job: Job): Omit<RequestMessage, 'seq'> {
+  const msg: Omit<RequestMessage, 'seq'> = {
+    type: 'request',
+    id: job.id,
+    method: job.method,
+    url: job.url,
+    headerBlock: packHeaders(job.rawHeaders),
+    body: job.body,
+    remoteAddress: job.remoteAddress,
+    remotePort: job.remotePort,
+    scheme: 'http',
+  }
+  if (job.sessionId !== null) msg.sessionId = job.sessionId
+  return msg
 }
