@@ -5,31 +5,33 @@ import { checkAdminExposure, isLoopbackHost, type ResolvedConfig } from '../conf
 import { route, sendError, type AdminDeps } from './admin-routes.js'
 import { authorize } from './authorize.js'
 
-/** A running admin endpoint. */
-export interface AdminServer {
-  readonly address: AddressInfo
+/** The admin endpoint's HTTP server before it has a socket (a keeper hands one over later). */
+export interface AdminHttp {
+  readonly server: Server
+  /** Logs `admin-listening` once it serves on `address`. */
+  announce(address: AddressInfo): void
   close(): Promise<void>
 }
 
 /**
- * Starts the admin endpoint (`admin.host`:`admin.port`, 127.0.0.1:9300 by default), or
- * returns null when `admin.enabled` is false or the port cannot be bound. A bind failure is
- * logged (`admin-unavailable`, level error) and does not stop the runtime: the service
- * matters more than its control panel. Plain `node:http` in the main thread; it never loads
- * or runs app code, and never evaluates anything a request carries.
+ * The admin endpoint (`admin.host`:`admin.port`, 127.0.0.1:9300 by default), not bound yet: the
+ * runtime binds it itself, or, under a keeper that owns the socket and passes it to the runtime
+ * it promotes, connections are fed to `server` by `emit('connection')`. Null when
+ * `admin.enabled` is false. Plain `node:http` in the main thread; it never loads or runs app
+ * code, and never evaluates anything a request carries.
  *
  * @throws ConfigError naming `admin.token` when the host is not loopback and no token is set.
  * @example
  * ```ts
- * const admin = await startAdmin(config, { immunity: dispatcher.immunity, health }, log)
- * await admin?.close()
+ * const admin = createAdmin(config, deps, log)
+ * listener.on('connection', (socket) => admin?.server.emit('connection', socket))
  * ```
  */
-export async function startAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger): Promise<AdminServer | null> {
+export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger): AdminHttp | null {
   if (!config.admin.enabled) return null
   // Also checked when the config is resolved; repeated for callers that build a config by hand.
   checkAdminExposure(config)
-  const { host, port, token } = config.admin
+  const { host, token } = config.admin
   const options = { token, loopbackOnly: isLoopbackHost(host) }
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
     // No route takes a body: drain whatever was sent so the connection stays usable.
@@ -47,36 +49,17 @@ export async function startAdmin(config: ResolvedConfig, deps: AdminDeps, log: L
       else res.destroy()
     }
   })
-  try {
-    await listen(server, port, host)
-  } catch (err) {
-    log.error(
-      { event: 'admin-unavailable', host, port, error: (err as Error).message },
-      `the admin endpoint cannot listen on ${host}:${port} (${(err as Error).message}); serving without it. Set admin.port (0 picks a free port) or admin.enabled: false`,
-    )
-    return null
-  }
-  const address = server.address() as AddressInfo
-  log.info(
-    { event: 'admin-listening', address: address.address, port: address.port, token: token !== undefined },
-    `admin endpoint on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${token === undefined ? '' : ' (token required)'}`,
-  )
   return {
-    address,
+    server,
+    announce: (address) =>
+      log.info(
+        { event: 'admin-listening', address: address.address, port: address.port, token: token !== undefined },
+        `admin endpoint on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${token === undefined ? '' : ' (token required)'}`,
+      ),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
       }),
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
 }

@@ -3,9 +3,9 @@
  *
  * @example
  * ```ts
- * import { startAdmin } from '../admin/index.js'
- * const admin = await startAdmin(config, { immunity, health }, log)
+ * import { createAdmin } from '../admin/index.js'
+ * const admin = createAdmin(config, { immunity, health }, log)
  * ```
  */
-export { startAdmin, type AdminServer } from './admin-server.js'
+export { createAdmin, type AdminHttp } from './admin-server.js'
 export type { AdminDeps, HealthReport } from './admin-routes.js'

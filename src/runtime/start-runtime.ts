@@ -1,0 +1,181 @@
+import type { Server } from 'node:http'
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
+import type { AdminHttp } from '../admin/index.js'
+import type { ResolvedConfig } from '../config/index.js'
+import { Dispatcher, UpgradeDispatcher } from '../dispatch/index.js'
+import { AppLoadError, CrashlessError } from '../errors.js'
+import { createFront } from '../front/index.js'
+import type { ImmunityStore } from '../immunity/index.js'
+import type { Logger } from '../log.js'
+import { isUpgradeTraffic, type SerializedError } from '../protocol.js'
+import { Pool } from '../supervise/index.js'
+import { startControlPlane } from './control-plane.js'
+import { openState, sessionSecrets } from './open-state.js'
+
+/** A runtime with its instances up and its stores open, that accepts nothing yet. */
+export interface StartedRuntime {
+  /** The HTTP front, not bound: bind it, or feed it connections with `emit('connection')`. */
+  readonly front: Server
+  /** The admin endpoint, not bound (null when disabled). */
+  readonly admin: AdminHttp | null
+  readonly dispatcher: Dispatcher
+  readonly immunity: ImmunityStore | null
+  /** Where it would serve: `port`/`host` of the config, else what the app asked for, else 3000. */
+  readonly wants: { port: number; host: string | undefined }
+  /** Logs `listening` (the line tests and operators wait for) and tells instances the port. */
+  announce(address: AddressInfo, extra?: Record<string, unknown>): void
+  /** Resolves when the runtime gives up (spares keep failing to start). */
+  readonly failed: Promise<CrashlessError>
+  /** Stops accepting, drains in-flight requests (bounded by `timeouts.drainMs`), stops instances, closes stores. */
+  close(): Promise<{ drained: boolean; abandoned: number }>
+}
+
+/**
+ * Opens the stores, starts the instances, loads the immunity table and creates the front and
+ * the admin endpoint, without binding any socket. `createRuntime` binds them itself; under a
+ * keeper the runtime waits, warm, for the sockets the keeper owns.
+ *
+ * @throws AppLoadError naming the file when the app cannot be loaded; ConfigError for a store or admin option.
+ * @example
+ * ```ts
+ * const started = await startRuntime(config, log, null)
+ * started.front.listen(started.wants.port, () => started.announce(started.front.address() as AddressInfo))
+ * ```
+ */
+export async function startRuntime(config: ResolvedConfig, log: Logger, requestReload: (() => void) | null): Promise<StartedRuntime> {
+  // Before any instance: a store that cannot open is a config error, not a failed request later.
+  const backend = await openState(config.state, log)
+  let secrets: string[] | null
+  try {
+    secrets = await sessionSecrets(config.session, backend)
+  } catch (err) {
+    await backend.close()
+    throw err
+  }
+  const dispatcher = new Dispatcher(config, log, backend, secrets)
+  let fail: (err: CrashlessError) => void = () => {}
+  const failed = new Promise<CrashlessError>((resolve) => {
+    fail = resolve
+  })
+  const upgrades = new UpgradeDispatcher(log, (req, res) => dispatcher.submit(req, res, null))
+  const pool = new Pool(config, log, {
+    onMessage: (instance, msg) => (isUpgradeTraffic(msg) ? upgrades.handleMessage(instance, msg) : dispatcher.handleMessage(instance, msg)),
+    onLost: (instance, loss, swapMs) => {
+      upgrades.closeInstance(instance, loss)
+      dispatcher.handleLost(instance, loss, swapMs)
+    },
+    onCapacity: () => dispatcher.pump(),
+    onTainted: (instance) => dispatcher.moveUnstarted(instance),
+    onStalled: (instance, requestId, runMs) => dispatcher.stalls.stalled(instance, requestId, runMs),
+    stillLimitMs: (instance, requestId) => dispatcher.stalls.limitMs(instance, requestId),
+    onStalledApart: (instance, requestId) => dispatcher.stalls.stalledApart(instance, requestId),
+    leaseMs: (instance, requestId) => dispatcher.stalls.leaseMs(instance, requestId),
+    onStretch: (instance, requestId, ms) => dispatcher.stalls.learn(instance, requestId, ms),
+    onRetired: (instance) => upgrades.closeInstance(instance, { reason: 'retired', error: null, culprit: null, fatal: null, exitCode: null }),
+    onStartFailures: (error) => fail(new AppLoadError(config.entry, describe(error))),
+  })
+  dispatcher.attach(pool)
+  upgrades.attach(pool)
+
+  const startedAt = performance.now()
+  let ready
+  try {
+    ready = await pool.start()
+  } catch (err) {
+    // Stop the pool before reporting: it replaces instances lost while starting, and a module
+    // that cannot load would otherwise be respawned in a loop that keeps the process alive.
+    await pool.stop()
+    await backend.close()
+    throw new AppLoadError(config.entry, describe(err as SerializedError), { cause: err })
+  }
+  // Known poison must be refused from the first request on: load it before anything is accepted.
+  let control
+  try {
+    control = await startControlPlane(config, dispatcher, pool, log, requestReload)
+  } catch (err) {
+    await pool.stop()
+    await backend.close()
+    throw err
+  }
+  const front = createFront(config, log, {
+    submit: (req, res, body) => dispatcher.submit(req, res, body),
+    upgrade: (req, socket, head) => upgrades.accept(req, socket, head),
+  })
+  countConnections(front)
+  let closing: Promise<{ drained: boolean; abandoned: number }> | null = null
+  return {
+    front,
+    admin: control.admin,
+    dispatcher,
+    immunity: control.immunity,
+    wants: { port: config.port ?? ready.listen?.port ?? 3000, host: config.host ?? ready.listen?.host },
+    failed,
+    announce: (address, extra) => {
+      pool.setAdvertisedPort(address.port)
+      log.info(
+        { event: 'listening', address: address.address, port: address.port, pid: process.pid, style: ready.style, instances: config.instances, spares: config.spares, startMs: Math.round(performance.now() - startedAt), ...extra },
+        `crashless serving ${config.entry} on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
+      )
+    },
+    // The store closes last: commits of drained requests finish before it does.
+    close: () => (closing ??= shutdown(front, dispatcher, upgrades, pool, config.timeouts.drainMs).then(async (result) => (await control.close(), await backend.close(), result))),
+  }
+}
+
+/** How long keep-alive connections idle at the start of a drain are left open (see shutdown). */
+const IDLE_GRACE_MS = 1_000
+
+async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: UpgradeDispatcher, pool: Pool, drainMs: number): Promise<{ drained: boolean; abandoned: number }> {
+  dispatcher.beginClosing()
+  upgrades.beginClosing()
+  const startedAt = performance.now()
+  const deadline = startedAt + drainMs
+  // Stop accepting, and only that: http.Server#close() would also close idle keep-alive
+  // connections at once (Node >= 19), which is the race explained below. Under a keeper this
+  // closes the runtime's copy of the socket; the keeper's stays open.
+  const closed = front.listening ? new Promise<void>((resolve) => NetServer.prototype.close.call(front, () => resolve())) : null
+  // A keep-alive connection idle right now may be a client between two requests, about to send
+  // the next: closed now, that request would be reset (the reload failures of PM2,
+  // Unitech/pm2#2573). Each request such a connection still carries is answered with
+  // `connection: close`, so within a moment busy clients have moved to the new runtime by
+  // themselves, and only then are the really idle connections closed.
+  const graceEnd = startedAt + Math.min(drainMs, IDLE_GRACE_MS)
+  const open = openConnections.get(front) ?? { count: 0 }
+  // Polling is simpler than threading a "drained" event through every completion path, and
+  // shutdown is rare.
+  while (performance.now() < deadline && (dispatcher.pending > 0 || (open.count > 0 && performance.now() < graceEnd))) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    if (performance.now() >= graceEnd) front.closeIdleConnections()
+  }
+  const abandoned = dispatcher.pending
+  front.closeAllConnections()
+  // Upgraded sockets are not the HTTP server's any more, yet they keep it from closing.
+  upgrades.closeAll()
+  await (closed ?? new Promise<void>((resolve) => front.close(() => resolve())))
+  await pool.stop()
+  return { drained: abandoned === 0, abandoned }
+}
+
+/** Connections open on each front, whether it accepted them or a keeper passed them in. */
+const openConnections = new WeakMap<Server, { count: number }>()
+
+function countConnections(front: Server): void {
+  const open = { count: 0 }
+  openConnections.set(front, open)
+  front.on('connection', (socket: Socket) => {
+    open.count++
+    socket.once('close', () => open.count--)
+  })
+}
+
+/** crashless's own compiled code: its frames say nothing about where the app went wrong. */
+const OWN_CODE = new URL('../../', import.meta.url).href
+
+function describe(error: SerializedError | undefined): string {
+  if (!error) return 'unknown error'
+  // AppStartError is crashless's own verdict about the module (no export, no listen()).
+  if (error.name === 'AppStartError') return error.message
+  // The first frame in the app's files; Node's loader frames (node:internal) are no help.
+  const where = error.stack?.split('\n').find((line) => line.includes('file://') && !line.includes(OWN_CODE))
+  return `${error.name}: ${error.message}${where ? ` (${where.trim()})` : ''}`
+}
