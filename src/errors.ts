@@ -26,6 +26,10 @@ export type CrashlessErrorCode =
   /** Logged, not sent: an instance ended from outside as the process's RSS neared its limit (cgroup or `limits.rssMb`). */
   | 'CRASHLESS_ERR_RSS_LIMIT'
   | 'CRASHLESS_ERR_SHUTTING_DOWN'
+  /** Logged and in incidents: a runtime process died (signal, abort, its own bug) with requests in flight. */
+  | 'CRASHLESS_ERR_RUNTIME_LOST'
+  /** The keeper stopped: runtimes died more often than `keeper.intensity` within `keeper.periodMs`. */
+  | 'CRASHLESS_ERR_RESTART_INTENSITY'
   | 'CRASHLESS_ERR_UPGRADE_REFUSED'
   | 'CRASHLESS_ERR_BAD_REQUEST'
   | 'CRASHLESS_ERR_QUARANTINED'

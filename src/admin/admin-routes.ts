@@ -14,6 +14,8 @@ export interface HealthReport {
 export interface AdminDeps {
   immunity: ImmunityTable
   health: () => Omit<HealthReport, 'quarantined'>
+  /** Asks the keeper for a zero-downtime reload; null when the runtime runs without a keeper. */
+  reload?: (() => void) | null
 }
 
 const IMMUNITY_ENTRY = '/immunity/'
@@ -40,6 +42,13 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET, HEAD')
     return sendJson(res, 200, { entries: deps.immunity.list() })
   }
+  if (path === '/reload') {
+    if (method !== 'POST') return notAllowed(res, 'POST')
+    if (!deps.reload) return sendError(res, 409, 'CRASHLESS_ERR_NO_KEEPER', 'this crashless runs without a keeper (--no-keeper): nothing can reload it; restart it instead')
+    deps.reload()
+    // Accepted, not done: the new runtime starts, then takes over; the log says when.
+    return sendJson(res, 202, { reload: 'started' })
+  }
   if (path.startsWith(IMMUNITY_ENTRY)) {
     if (method !== 'DELETE') return notAllowed(res, 'DELETE')
     let signature: string
@@ -53,7 +62,7 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     if (!deps.immunity.release(signature)) return sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no immunity entry with this signature (it may have expired)')
     return sendJson(res, 200, { released: entry ?? { signature } })
   }
-  sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no such admin route (GET /health, GET /immunity, DELETE /immunity/<signature>)')
+  sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no such admin route (GET /health, GET /immunity, DELETE /immunity/<signature>, POST /reload)')
 }
 
 /** The raw path of a request target, without its query; null when it is not origin-form. */

@@ -26,7 +26,7 @@ export interface AdminAnswer {
  * const { body } = await callAdmin({ url: 'http://127.0.0.1:9300', token: undefined }, 'GET', '/immunity')
  * ```
  */
-export async function callAdmin(target: AdminTarget, method: 'GET' | 'DELETE', path: string, timeoutMs = 5_000): Promise<AdminAnswer> {
+export async function callAdmin(target: AdminTarget, method: 'GET' | 'DELETE' | 'POST', path: string, timeoutMs = 5_000): Promise<AdminAnswer> {
   const url = target.url.replace(/\/+$/, '') + path
   let res: Response
   try {

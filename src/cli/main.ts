@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { hasErrorCode } from '../errors.js'
 import { immunityCommand } from './immunity-command.js'
+import { reloadCommand } from './reload-command.js'
 import { runCommand } from './run-command.js'
 
 const USAGE = `Usage: crashless <command> [options]
@@ -13,13 +14,18 @@ Commands:
       --config, -c <file>  config file (default: crashless.config.{ts,mts,js,mjs} if present)
       --log-level <level>  fatal|error|warn|info|debug|trace|silent
       --admin-port <n>     admin endpoint port on admin.host (default 9300; 0 picks a free one)
+      --no-keeper          one process, without the keeper that replaces a dead runtime
+                           (for debugging; the default runs a keeper and a warm standby)
+
+  reload             zero-downtime reload of a running crashless (same as SIGHUP to its
+                     keeper): new code and config take over once ready, the old runtime drains
 
   immunity ls        list the immunity table of a running crashless (signature, failures,
                      last failure, quarantined until)
       --json               print JSON instead of a table
   immunity release <signature>
                      lift a quarantine (quote the signature: it contains spaces)
-    both take:
+    immunity and reload take:
       --admin <url>        admin endpoint (default: admin.host/admin.port of the config file,
                            else http://127.0.0.1:9300)
       --token <token>      admin token (default: $CRASHLESS_ADMIN_TOKEN, else admin.token)
@@ -43,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'run') return await runCommand(rest)
     if (command === 'immunity') return await immunityCommand(rest)
+    if (command === 'reload') return await reloadCommand(rest)
     process.stderr.write(`crashless: unknown command "${command}"\n\n${USAGE}\n`)
     return 2
   } catch (err) {

@@ -6,16 +6,20 @@ import { UsageError } from '../errors.js'
 export interface RunArgs {
   configFile: string | undefined
   overrides: CrashlessConfig
+  /** False with `--no-keeper`: one process, as embedded, for debugging. */
+  keeper: boolean
+  /** The arguments a keeper passes on to its runtimes (all but `--no-keeper`). */
+  runtimeArgs: string[]
 }
 
 /**
- * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--config <file>] [--admin-port <n>]`.
+ * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--config <file>] [--admin-port <n>] [--no-keeper]`.
  * Values are passed on as strings-turned-numbers; the config room validates them and names
  * the flag's option path when one is wrong.
  *
  * @example
  * ```ts
- * parseRunArgs(['app.ts', '--port', '8080']) // { configFile: undefined, overrides: { entry: 'app.ts', port: 8080 } }
+ * parseRunArgs(['app.ts', '--port', '8080']) // { configFile: undefined, overrides: { entry: 'app.ts', port: 8080 }, keeper: true, ... }
  * ```
  */
 export function parseRunArgs(argv: string[]): RunArgs {
@@ -32,6 +36,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         config: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
         'admin-port': { type: 'string' },
+        'no-keeper': { type: 'boolean' },
       },
     })
   } catch (err) {
@@ -46,7 +51,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   if (values.host !== undefined) overrides.host = values.host
   if (values['log-level'] !== undefined) overrides.log = { level: values['log-level'] as never }
   if (values['admin-port'] !== undefined) overrides.admin = { port: toNumber('--admin-port', values['admin-port']) }
-  return { configFile: values.config, overrides }
+  return { configFile: values.config, overrides, keeper: values['no-keeper'] !== true, runtimeArgs: argv.filter((arg) => arg !== '--no-keeper') }
 }
 
 function toNumber(flag: string, value: string): number {

@@ -1,15 +1,26 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadConfig } from '../config/index.js'
+import { IN_FLIGHT_DIR_ENV, Keeper, RUNTIME_ENV } from '../keeper/index.js'
 import { createLogger } from '../log.js'
-import { createRuntime } from '../runtime/index.js'
+import { createRuntime, serveUnderKeeper } from '../runtime/index.js'
 import { parseRunArgs } from './parse-run-args.js'
 
 /**
- * `crashless run`: load config, start the runtime, and stop it cleanly on SIGTERM/SIGINT
- * (stop accepting, drain in-flight requests within `timeouts.drainMs`, exit 0).
- * Resolves with the process exit code.
+ * `crashless run`: by default a keeper that owns the sockets and runs the service in runtime
+ * processes it replaces when one dies; with `--no-keeper`, the runtime in this process. Either
+ * way SIGTERM/SIGINT stop accepting, drain in-flight requests within `timeouts.drainMs` and
+ * exit 0. Resolves with the process exit code.
  */
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv)
+  if (process.env[RUNTIME_ENV] === '1' && process.send) {
+    const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
+    return serveUnderKeeper(config, createLogger(config.log.level))
+  }
+  if (args.keeper) return runKeeper(args.runtimeArgs, args.overrides.log?.level ?? 'info')
   const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
   const log = createLogger(config.log.level)
   const runtime = await createRuntime(config, log)
@@ -31,4 +42,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       void runtime.close().then(() => resolve(1))
     })
   })
+}
+
+async function runKeeper(runtimeArgs: string[], logLevel: string): Promise<number> {
+  // tmpfs when there is one: the in-flight files are written twice per request.
+  const inFlightDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'crashless-keeper-'))
+  process.env[IN_FLIGHT_DIR_ENV] = inFlightDir
+  try {
+    return await new Keeper({ args: runtimeArgs, log: createLogger(logLevel).child({ role: 'keeper' }), inFlightDir }).run()
+  } finally {
+    rmSync(inFlightDir, { recursive: true, force: true })
+  }
 }

@@ -110,6 +110,14 @@ export const defaults: ConfigDefaults = deepFreeze({
     maxAgeMs: 0,
     maxRequests: 0,
   },
+  keeper: {
+    standby: true,
+    // A main thread blocked this long is not a GC pause; three missed beats at least.
+    leaseMs: 3_000,
+    // OTP's advice: bursts pass, a loop does not. 5 in a minute is a runtime that cannot live.
+    intensity: 5,
+    periodMs: 60_000,
+  },
   admin: {
     enabled: true,
     port: 9300,

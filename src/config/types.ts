@@ -210,6 +210,24 @@ export interface CrashlessConfig {
     /** Replace an instance once it has been given this many requests; 0 never does. Default: 0. */
     maxRequests?: number
   }
+  /**
+   * The keeper (Otherworld's crash kernel): the outer process of `crashless run` that owns the
+   * listening sockets and replaces a runtime process that dies. Read when the runtime is ready;
+   * `crashless run --no-keeper` runs without one.
+   */
+  keeper?: {
+    /** Keep a warm standby runtime (app loaded, stores open) to promote at once. Default: true. */
+    standby?: boolean
+    /**
+     * A runtime whose main thread sends no heartbeat for this long is killed and replaced (its
+     * event loop is blocked: a bug in crashless, or native code gone astray). Default: 3000.
+     */
+    leaseMs?: number
+    /** More than this many runtime deaths within `periodMs` stop the keeper (exit 1). Default: 5. */
+    intensity?: number
+    /** The window of `intensity`. Default: 60000. */
+    periodMs?: number
+  }
   log?: {
     /** pino level. Default: `info`. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -239,6 +257,7 @@ export interface ResolvedConfig {
   }
   recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number }
   rejuvenate: { heapPercent: number; maxAgeMs: number; maxRequests: number }
+  keeper: { standby: boolean; leaseMs: number; intensity: number; periodMs: number }
   admin: { enabled: boolean; port: number; host: string; token?: string }
   state: {
     backend: 'sqlite' | 'memory' | 'redis'

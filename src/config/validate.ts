@@ -90,6 +90,13 @@ const schema: Schema = {
     maxAgeMs: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
     maxRequests: integer({ min: 0 }),
   },
+  keeper: {
+    standby: boolean,
+    // Below ~500 ms a long GC pause of a loaded main thread would pass for a dead runtime.
+    leaseMs: integer({ min: 500, max: MAX_TIMER_MS }),
+    intensity: positive,
+    periodMs: timer,
+  },
   admin: {
     enabled: boolean,
     port: integer({ min: 0, max: 65535, expected: 'a port number from 0 to 65535 (0 picks a free port)' }),

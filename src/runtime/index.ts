@@ -1,1 +1,2 @@
 export { createRuntime, type Runtime } from './create-runtime.js'
+export { serveUnderKeeper } from './keeper-link.js'

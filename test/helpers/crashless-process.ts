@@ -24,6 +24,8 @@ export interface LogLine {
 /** A `crashless run` child process under test. */
 export interface CrashlessProcess {
   child: ChildProcess
+  /** The process serving: the runtime the keeper promoted (the child itself with --no-keeper). */
+  runtimePid: number
   port: number
   /** http://127.0.0.1:<port> */
   url: string
@@ -114,6 +116,7 @@ export async function startCrashless(entry: string, args: string[] = [], options
   const port = listening.port as number
   return {
     child,
+    runtimePid: listening.pid as number,
     cwd: (options.cwd ?? ownCwd)!,
     port,
     url: `http://127.0.0.1:${port}`,

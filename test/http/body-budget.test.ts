@@ -36,9 +36,9 @@ after(async () => {
   config?.cleanup()
 })
 
-/** The runtime's resident memory in MiB (the process `crashless run` starts serves requests itself). */
+/** The resident memory in MiB of the runtime process serving requests. */
 function rssMb(): number {
-  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8')
+  const status = readFileSync(`/proc/${server.runtimePid}/status`, 'utf8')
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]) / 1024
 }
 

@@ -79,7 +79,7 @@ test('SIGTERM with a request in flight: it completes, new connections are refuse
 
   const [code] = (await withTimeout(exited, 10_000, 'crashless did not exit after draining')) as [number | null]
   assert.equal(code, 0)
-  const stopped = await patient.waitForLog((l) => l.event === 'stopped')
+  const stopped = await patient.waitForLog((l) => l.event === 'stopped' && l.pid === patient.runtimePid)
   assert.equal(stopped.drained, true)
   assert.equal(stopped.abandoned, 0)
 })
@@ -96,7 +96,7 @@ test('SIGTERM with a request that never completes: exit 0 after timeouts.drainMs
   assert.equal(code, 0)
   assert.ok(elapsed >= DRAIN_MS - 20, `exited after ${elapsed.toFixed(0)} ms, before drainMs`)
   assert.ok(elapsed < DRAIN_MS + 3_000, `exited after ${elapsed.toFixed(0)} ms`)
-  const stopped = await impatient.waitForLog((l) => l.event === 'stopped')
+  const stopped = await impatient.waitForLog((l) => l.event === 'stopped' && l.pid === impatient.runtimePid)
   assert.equal(stopped.drained, false)
   assert.equal(stopped.abandoned, 1)
   // The abandoned client sees its connection end, not a success.

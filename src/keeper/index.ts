@@ -1,0 +1,16 @@
+/**
+ * The keeper room (ladder level 4, Otherworld's crash kernel): the outer process of `crashless
+ * run` that owns the listening sockets, keeps an active runtime and a warm standby, promotes the
+ * standby when the active one dies, and stops when runtimes die too often.
+ *
+ * @example
+ * ```ts
+ * import { Keeper } from '../keeper/index.js'
+ * process.exitCode = await new Keeper({ args, log, inFlightDir }).run()
+ * ```
+ */
+export { Keeper, type KeeperOptions } from './keeper.js'
+export { InFlightFile, IN_FLIGHT_DIR_ENV, readInFlight } from './in-flight-file.js'
+export { isIntensityExceeded, forgetOldRestarts, type IntensityPolicy } from './restart-intensity.js'
+export { SuspectBook } from './suspect-book.js'
+export * from './keeper-protocol.js'

@@ -1,0 +1,123 @@
+/**
+ * Every message between the keeper and a runtime process it started, over the Node IPC channel
+ * of `child_process.fork` (JSON serialization). Listening sockets and accepted connections
+ * travel as the channel's handles beside `listener` and `connection` messages: Node passes the
+ * file descriptor (SCM_RIGHTS) and the receiving side gets a `net.Server` / `net.Socket`.
+ * https://nodejs.org/api/child_process.html#subprocesssendmessage-sendhandle-options-callback
+ */
+
+/** Set to '1' in the environment of a runtime started by a keeper: `crashless run` then serves under it. */
+export const RUNTIME_ENV = 'CRASHLESS_UNDER_KEEPER'
+
+/** The sockets a keeper owns for its runtimes. */
+export type ListenerName = 'service' | 'admin'
+
+/** Where a runtime wants a socket bound (its config, or where its app asked to listen). */
+export interface BindRequest {
+  readonly port: number
+  readonly host: string | undefined
+}
+
+/** The `keeper` section of the runtime's resolved config. */
+export interface KeeperSettings {
+  readonly standby: boolean
+  readonly leaseMs: number
+  readonly intensity: number
+  readonly periodMs: number
+}
+
+/** runtime -> keeper: instances started, stores open, immunity table loaded; nothing accepted yet. */
+export interface ReadyMessage {
+  readonly type: 'ready'
+  readonly service: BindRequest
+  /** Null when `admin.enabled` is false. */
+  readonly admin: BindRequest | null
+  readonly keeper: KeeperSettings
+  /** `timeouts.drainMs`: how long the keeper waits for a draining runtime (plus a margin). */
+  readonly drainMs: number
+  /** `log.level`, which the keeper adopts (it reads no config file itself). */
+  readonly logLevel: string
+}
+
+/** runtime -> keeper, every quarter of `keeper.leaseMs`: its main thread's event loop turns. */
+export interface BeatMessage {
+  readonly type: 'beat'
+}
+
+/** runtime -> keeper: the runtime cannot go on (its instances keep failing to start); do not replace it. */
+export interface GaveUpMessage {
+  readonly type: 'gave-up'
+  readonly message: string
+}
+
+/** runtime -> keeper: a reload was asked for (admin endpoint). */
+export interface ReloadRequest {
+  readonly type: 'reload'
+}
+
+/** runtime -> keeper: a suspect signature completed a request, so it is innocent of the deaths. */
+export interface SuspectClearedMessage {
+  readonly type: 'suspect-cleared'
+  readonly signature: string
+}
+
+/** runtime -> keeper: it has connection `id` (its own descriptor); the keeper may close its copy. */
+export interface ConnectionTakenMessage {
+  readonly type: 'connection-taken'
+  readonly id: number
+}
+
+export type RuntimeToKeeper = ReadyMessage | BeatMessage | GaveUpMessage | ReloadRequest | SuspectClearedMessage | ConnectionTakenMessage
+
+/** keeper -> runtime, with a `net.Server` handle: accept connections on it from now on. */
+export interface ListenerMessage {
+  readonly type: 'listener'
+  readonly name: ListenerName
+  readonly port: number
+  readonly address: string
+}
+
+/** keeper -> runtime, with a `net.Socket` handle: a connection the keeper accepted (paused, nothing read). */
+export interface ConnectionMessage {
+  readonly type: 'connection'
+  readonly name: ListenerName
+  /** Acknowledged with `connection-taken`: until then the keeper keeps its copy, to re-route it if the runtime dies first. */
+  readonly id: number
+}
+
+/** A signature that was in flight when a runtime died. */
+export interface SuspectRecord {
+  readonly signature: string
+  /** Runtime deaths it was in flight at, without completing a request in between. */
+  readonly deaths: number
+}
+
+/** keeper -> runtime: you are the active runtime now (after its `listener` messages). */
+export interface PromoteMessage {
+  readonly type: 'promote'
+  /** No runtime served before this one: log `listening`, not `promoted`. */
+  readonly first: boolean
+  /** Why it is promoted, for its log line. */
+  readonly reason: 'start' | 'death' | 'reload'
+  /** Signatures in flight at earlier deaths; run apart, cleared by one success. */
+  readonly suspects: readonly SuspectRecord[]
+  /** Signatures in flight at `maxDeaths` runtime deaths: quarantine them. */
+  readonly poison: readonly SuspectRecord[]
+}
+
+/** keeper -> runtime: stop accepting, finish what is in flight (bounded by `timeouts.drainMs`), exit 0. */
+export interface DrainMessage {
+  readonly type: 'drain'
+}
+
+export type KeeperToRuntime = ListenerMessage | ConnectionMessage | PromoteMessage | DrainMessage
+
+/** Type guard for messages arriving on a runtime's IPC channel. */
+export function isKeeperMessage(value: unknown): value is KeeperToRuntime {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
+}
+
+/** Type guard for messages arriving on the keeper's side of the channel. */
+export function isRuntimeMessage(value: unknown): value is RuntimeToKeeper {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
+}

@@ -1,0 +1,279 @@
+import { defaults } from '../config/index.js'
+import type { Logger } from '../log.js'
+import type { KeeperSettings, ListenerName, PromoteMessage, RuntimeToKeeper } from './keeper-protocol.js'
+import { OwnedListener } from './owned-listener.js'
+import { forgetOldRestarts, isIntensityExceeded } from './restart-intensity.js'
+import { RuntimeProcess, type RuntimeExit } from './runtime-process.js'
+import { SuspectBook } from './suspect-book.js'
+import { readInFlight } from './in-flight-file.js'
+
+/** How often the keeper looks at its runtimes' heartbeats. */
+const WATCH_EVERY_MS = 100
+/** Past `timeouts.drainMs`, what a draining runtime gets to close its stores before SIGKILL. */
+const DRAIN_MARGIN_MS = 5_000
+
+/** What starts a keeper: the `crashless run` arguments its runtimes get, and its log. */
+export interface KeeperOptions {
+  readonly args: readonly string[]
+  readonly log: Logger
+  /** Where runtimes write the signatures they have in flight (one file each). */
+  readonly inFlightDir: string
+}
+
+type Promotion = PromoteMessage['reason']
+
+/**
+ * The keeper (Otherworld's crash kernel, ladder level 4): owns the listening sockets, starts the
+ * active runtime and a warm standby, and when the active one dies for any reason promotes the
+ * standby at once while the sockets stay open, so new connections wait in the backlog. It runs
+ * no user code and parses no HTTP; everything it decides is in this file.
+ *
+ * @example
+ * ```ts
+ * const code = await new Keeper({ args: ['app.mjs', '--port', '3000'], log, inFlightDir }).run()
+ * process.exitCode = code
+ * ```
+ */
+export class Keeper {
+  private readonly listeners = new Map<ListenerName, OwnedListener>()
+  private readonly draining = new Set<RuntimeProcess>()
+  private readonly suspects = new SuspectBook(2)
+  private active: RuntimeProcess | null = null
+  private standby: RuntimeProcess | null = null
+  /** Started to become active when ready: the first, a replacement with no standby ready, a reload. */
+  private next: { runtime: RuntimeProcess; reason: Promotion } | null = null
+  private settings: KeeperSettings = defaults.keeper
+  private drainMs: number = defaults.timeouts.drainMs
+  private deaths: number[] = []
+  private lastFailures: string[] = []
+  private poison: PromoteMessage['poison'] = []
+  private lostAt = 0
+  private served = false
+  private stopping = false
+  private watch: NodeJS.Timeout | null = null
+  private finish: (code: number) => void = () => {}
+
+  constructor(private readonly options: KeeperOptions) {}
+
+  /** Starts the first runtime; resolves with the exit code once the keeper stops. */
+  run(): Promise<number> {
+    const done = new Promise<number>((resolve) => (this.finish = resolve))
+    this.next = { runtime: this.start(), reason: 'start' }
+    this.watch = setInterval(() => this.checkLeases(), WATCH_EVERY_MS)
+    process.on('SIGTERM', () => this.stop('SIGTERM'))
+    process.on('SIGINT', () => this.stop('SIGINT'))
+    process.on('SIGHUP', () => this.reload('SIGHUP'))
+    return done.finally(() => clearInterval(this.watch!))
+  }
+
+  /** `crashless reload` / SIGHUP: start the new code, promote it once ready, drain the old. */
+  reload(from: string): void {
+    if (this.stopping) return
+    if (this.next) {
+      this.options.log.warn({ event: 'reload-ignored', from }, 'a runtime is already starting; reload ignored')
+      return
+    }
+    this.options.log.info({ event: 'reload', from }, `reload (${from}): starting a runtime with the new code and config`)
+    this.next = { runtime: this.start(), reason: 'reload' }
+  }
+
+  /** SIGTERM/SIGINT: stop accepting, let every runtime drain, exit 0 once all are gone. */
+  stop(signal: string): void {
+    if (this.stopping) return
+    this.stopping = true
+    this.options.log.info({ event: 'shutdown', signal, drainMs: this.drainMs }, `received ${signal}; draining`)
+    void this.closeListeners()
+    const all = this.alive()
+    for (const runtime of all) runtime.send({ type: 'drain' })
+    if (all.length === 0) return this.finish(0)
+    setTimeout(() => this.alive().forEach((r) => r.kill('did not drain in time')), this.drainMs + DRAIN_MARGIN_MS).unref()
+  }
+
+  private start(): RuntimeProcess {
+    return RuntimeProcess.start(this.options.args, {
+      message: (runtime, message) => this.heard(runtime, message),
+      exit: (runtime, exit) => this.exited(runtime, exit),
+    })
+  }
+
+  private heard(runtime: RuntimeProcess, message: RuntimeToKeeper): void {
+    switch (message.type) {
+      case 'ready':
+        this.settings = message.keeper
+        this.drainMs = message.drainMs
+        this.options.log.level = message.logLevel
+        if (this.stopping) runtime.send({ type: 'drain' })
+        else if (this.next?.runtime === runtime) void this.promote(runtime, this.next.reason)
+        else if (this.standby === runtime) {
+          runtime.state = 'standby'
+          this.options.log.info({ event: 'standby-ready', pid: runtime.pid, startMs: Math.round(performance.now() - runtime.startedAt) }, `standby runtime ${runtime.pid} ready`)
+        }
+        return
+      case 'gave-up':
+        return this.giveUp(`the runtime gave up: ${message.message}`)
+      case 'reload':
+        return this.reload('admin endpoint')
+      case 'suspect-cleared':
+        return this.suspects.clear(message.signature)
+      case 'beat':
+        return
+    }
+  }
+
+  private async promote(runtime: RuntimeProcess, reason: Promotion): Promise<void> {
+    this.next = null
+    if (this.listeners.size === 0 && !(await this.bind(runtime))) return
+    const previous = this.active
+    runtime.state = 'active'
+    runtime.activeSince = performance.now()
+    this.active = runtime
+    for (const listener of this.listeners.values()) {
+      runtime.send({ type: 'listener', name: listener.name, port: listener.address.port, address: listener.address.address }, listener.server)
+    }
+    runtime.send({ type: 'promote', first: !this.served, reason, suspects: this.suspects.list(), poison: this.poison })
+    this.poison = []
+    this.served = true
+    for (const listener of this.listeners.values()) {
+      const name = listener.name
+      listener.forwardTo((socket) => runtime.sendConnection(name, socket))
+    }
+    if (reason === 'death') {
+      this.options.log.warn({ event: 'runtime-promoted', pid: runtime.pid, ms: Math.round(performance.now() - this.lostAt) }, `standby runtime ${runtime.pid} promoted`)
+    }
+    if (reason === 'reload') {
+      this.options.log.info({ event: 'reloaded', pid: runtime.pid, previous: previous?.pid }, `runtime ${runtime.pid} serves the new version; draining ${previous?.pid}`)
+      // The standby runs the old code too.
+      for (const old of [previous, this.standby]) if (old) this.retire(old)
+      this.standby = null
+    }
+    this.ensureStandby()
+  }
+
+  /** Binds the sockets where the first ready runtime asked; false (and the keeper stops) when the service cannot. */
+  private async bind(runtime: RuntimeProcess): Promise<boolean> {
+    const { service, admin } = runtime.ready!
+    try {
+      this.listeners.set('service', await OwnedListener.bind('service', service.port, service.host))
+    } catch (err) {
+      const where = service.host === undefined ? `port ${service.port}` : `${service.host}:${service.port}`
+      process.stderr.write(`crashless: invalid config: port: cannot listen on ${where}: ${(err as Error).message}\n`)
+      this.stopping = true
+      for (const r of [runtime, ...this.alive()]) r.kill('the keeper cannot bind')
+      this.finish(1)
+      return false
+    }
+    if (admin) {
+      try {
+        this.listeners.set('admin', await OwnedListener.bind('admin', admin.port, admin.host))
+      } catch (err) {
+        const message = (err as Error).message
+        this.options.log.error({ event: 'admin-unavailable', host: admin.host, port: admin.port, error: message }, `the admin endpoint cannot listen on ${admin.host}:${admin.port} (${message}); serving without it. Set admin.port (0 picks a free port) or admin.enabled: false`)
+      }
+    }
+    return true
+  }
+
+  private exited(runtime: RuntimeProcess, exit: RuntimeExit): void {
+    this.draining.delete(runtime)
+    this.replace(runtime, exit)
+    // After the replacement is decided: these go to the promoted runtime, or wait for the next.
+    for (const { name, socket } of runtime.unclaimed()) {
+      if (this.stopping) socket.destroy()
+      else this.listeners.get(name)?.requeue(socket)
+    }
+  }
+
+  private replace(runtime: RuntimeProcess, exit: RuntimeExit): void {
+    if (this.stopping) {
+      if (this.alive().length === 0) void this.closeListeners().then(() => this.finish(0))
+      return
+    }
+    const what = exit.killedFor ?? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`)
+    if (runtime === this.active) return this.activeDied(runtime, what)
+    if (runtime === this.standby) {
+      this.standby = null
+      this.options.log.error({ event: 'standby-died', pid: runtime.pid, code: exit.code, signal: exit.signal }, `the standby runtime ${runtime.pid} died (${what})`)
+      if (this.countDeath(`standby ${runtime.pid}: ${what}`)) this.ensureStandby()
+      return
+    }
+    if (this.next?.runtime === runtime) {
+      const { reason } = this.next
+      this.next = null
+      // The first runtime could not start (a broken app, a bad config): it said why on stderr.
+      if (!this.served) return this.finish(exit.code === 0 || exit.code === null ? 1 : exit.code)
+      if (reason === 'reload') {
+        this.options.log.error({ event: 'reload-failed', pid: runtime.pid, code: exit.code }, `the new version failed to start (${what}); the running one keeps serving`)
+        return
+      }
+      if (this.countDeath(`replacement ${runtime.pid}: ${what}`)) this.next = { runtime: this.start(), reason }
+    }
+  }
+
+  private activeDied(runtime: RuntimeProcess, what: string): void {
+    this.active = null
+    this.lostAt = performance.now()
+    for (const listener of this.listeners.values()) listener.forwardTo(null)
+    const inFlight = readInFlight(this.options.inFlightDir, runtime.pid)
+    this.poison = [...this.poison, ...this.suspects.died(inFlight)]
+    this.options.log.error(
+      { event: 'runtime-died', code: 'CRASHLESS_ERR_RUNTIME_LOST', pid: runtime.pid, cause: what, uptimeMs: Math.round(performance.now() - runtime.activeSince), inFlight: inFlight.length, poison: this.poison.map((p) => p.signature) },
+      `runtime ${runtime.pid} died (${what}) with ${inFlight.length} signature(s) in flight`,
+    )
+    if (!this.countDeath(`runtime ${runtime.pid}: ${what}`)) return
+    const standby = this.standby
+    this.standby = null
+    if (standby?.state === 'standby') void this.promote(standby, 'death')
+    else this.next = { runtime: standby ?? this.start(), reason: 'death' }
+  }
+
+  /** Records a death; false (and the keeper gives up) when the restart intensity is exceeded. */
+  private countDeath(what: string): boolean {
+    const now = performance.now()
+    this.deaths = [...forgetOldRestarts(this.deaths, now, this.settings), now]
+    this.lastFailures = [...this.lastFailures.slice(-4), what]
+    if (!isIntensityExceeded(this.deaths, now, this.settings)) return true
+    this.giveUp(`${this.deaths.length} runtime deaths within ${this.settings.periodMs} ms (keeper.intensity is ${this.settings.intensity}); last: ${this.lastFailures.join('; ')}`)
+    return false
+  }
+
+  private giveUp(why: string): void {
+    if (this.stopping) return
+    this.stopping = true
+    this.options.log.fatal({ event: 'keeper-gave-up', code: 'CRASHLESS_ERR_RESTART_INTENSITY', why }, `giving up: ${why}`)
+    process.stderr.write(`crashless: giving up: ${why}\n`)
+    for (const runtime of this.alive()) runtime.kill('the keeper gave up')
+    void this.closeListeners().then(() => this.finish(1))
+  }
+
+  private ensureStandby(): void {
+    if (this.stopping || !this.settings.standby || this.standby || this.next) return
+    this.standby = this.start()
+  }
+
+  private retire(runtime: RuntimeProcess): void {
+    runtime.state = 'draining'
+    this.draining.add(runtime)
+    runtime.send({ type: 'drain' })
+    setTimeout(() => runtime.kill('did not drain in time'), this.drainMs + DRAIN_MARGIN_MS).unref()
+  }
+
+  private checkLeases(): void {
+    // Stopping, a runtime that hangs is ended by the drain timer instead.
+    if (this.stopping) return
+    const now = performance.now()
+    for (const runtime of [this.active, this.standby]) {
+      if (!runtime?.ready || runtime.state === 'dead' || now - runtime.lastBeat <= this.settings.leaseMs) continue
+      this.options.log.error({ event: 'runtime-unresponsive', pid: runtime.pid, silentMs: Math.round(now - runtime.lastBeat) }, `runtime ${runtime.pid} sent no heartbeat for ${Math.round(now - runtime.lastBeat)} ms; killing it`)
+      runtime.kill(`no heartbeat for ${this.settings.leaseMs} ms`)
+    }
+  }
+
+  private alive(): RuntimeProcess[] {
+    return [this.active, this.standby, this.next?.runtime, ...this.draining].filter((r): r is RuntimeProcess => r != null && r.state !== 'dead')
+  }
+
+  private async closeListeners(): Promise<void> {
+    await Promise.all([...this.listeners.values()].map((l) => l.close()))
+    this.listeners.clear()
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The keeper's bounds and its own death, with real processes: restart intensity exhausted, a
+ * reload whose new version cannot start, a keeper killed with SIGKILL, and --no-keeper.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { fixture, repoRoot, startCrashless, type CrashlessProcess } from '../helpers/crashless-process.js'
+import { get, until, writeConfig } from './harness.js'
+
+const started: CrashlessProcess[] = []
+const cleanups: (() => void)[] = []
+after(async () => {
+  await Promise.all(started.map((s) => s.stop()))
+  for (const cleanup of cleanups) cleanup()
+})
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+test('more runtime deaths than keeper.intensity within keeper.periodMs: the keeper exits 1 and names them', async () => {
+  const config = writeConfig({ keeper: { intensity: 1, periodMs: 60_000 } })
+  cleanups.push(config.cleanup)
+  const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1', '--config', config.file])
+  started.push(server)
+  const exited = once(server.child, 'exit')
+  await server.waitForLog((l) => l.event === 'standby-ready')
+  process.kill(server.runtimePid, 'SIGKILL')
+  const promoted = await server.waitForLog((l) => l.event === 'runtime-promoted')
+  process.kill(promoted.pid as number, 'SIGKILL')
+  const [code] = (await exited) as [number | null]
+  assert.equal(code, 1)
+  assert.match(server.output(), /giving up: 2 runtime deaths within 60000 ms \(keeper\.intensity is 1\); last: runtime \d+: signal SIGKILL; runtime \d+: signal SIGKILL/)
+  const gaveUp = server.logs.find((l) => l.event === 'keeper-gave-up')
+  assert.equal(gaveUp?.code, 'CRASHLESS_ERR_RESTART_INTENSITY')
+  for (const line of server.logs.filter((l) => l.event === 'listening' || l.event === 'standby-ready')) {
+    await until(() => !isAlive(line.pid as number), `runtime ${line.pid} exits with its keeper`, 5_000)
+  }
+})
+
+test('a reload whose new version cannot load leaves the running one serving, and says why', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crashless-reload-'))
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const app = join(dir, 'app.mjs')
+  copyFileSync(fixture('keeper-app.mjs'), app)
+  const server = await startCrashless(app, ['--instances', '1'])
+  started.push(server)
+  const before = Number((await get(`${server.url}/pid`)).body)
+  writeFileSync(app, 'export default {{ broken\n')
+  const admin = server.logs.find((l) => l.event === 'admin-listening')!.port as number
+  const cli = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'reload', '--admin', `http://127.0.0.1:${admin}`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  cli.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
+  const [cliCode] = (await once(cli, 'exit')) as [number | null]
+  assert.equal(cliCode, 0, out)
+  assert.match(out, /reload started/)
+  const failed = await server.waitForLog((l) => l.event === 'reload-failed')
+  assert.match(server.output(), /cannot load app .*app\.mjs: SyntaxError/)
+  assert.ok(typeof failed.pid === 'number')
+  const after = await get(`${server.url}/pid`)
+  assert.equal(after.status, 200)
+  assert.equal(Number(after.body), before, 'the running version still serves')
+})
+
+test('a keeper killed with SIGKILL takes its runtimes with it: no orphan keeps the port', async () => {
+  const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1'])
+  started.push(server)
+  const standby = await server.waitForLog((l) => l.event === 'standby-ready')
+  server.child.kill('SIGKILL')
+  for (const pid of [server.runtimePid, standby.pid as number]) {
+    await until(() => !isAlive(pid), `runtime ${pid} exits once its keeper is gone`, 10_000)
+  }
+  await assert.rejects(get(`${server.url}/ok`), /ECONNREFUSED/)
+})
+
+test('--no-keeper: one process serves, as embedded', async () => {
+  const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1', '--no-keeper'])
+  started.push(server)
+  assert.equal(server.runtimePid, server.child.pid)
+  assert.equal(Number((await get(`${server.url}/pid`)).body), server.child.pid)
+  assert.equal(server.logs.some((l) => l.role === 'keeper'), false)
+})
