@@ -13,6 +13,7 @@ import { createJob, requestMessageOf, type Job } from './job.js'
 import { JobQueue } from './job-queue.js'
 import { OutputCommit } from './output-commit.js'
 import { PoisonGuard, type GuardHost } from './poison-guard.js'
+import type { RuntimeDeaths } from './runtime-deaths.js'
 import { isReplayable } from './replayable.js'
 import { respondError } from './respond-error.js'
 import { SacrificialQueue } from './sacrificial-queue.js'
@@ -103,6 +104,11 @@ export class Dispatcher {
   /** The immunity table (persisted and served by the control plane). */
   get immunity(): ImmunityTable {
     return this.guard.immunity
+  }
+
+  /** Under a keeper, once promoted: what it learned from earlier runtime deaths (issue 10.3). */
+  adoptRuntimeDeaths(deaths: RuntimeDeaths, onCleared: (records: string[]) => void): void {
+    this.guard.adoptRuntimeDeaths(deaths, onCleared)
   }
 
   /**

@@ -9,6 +9,8 @@ import { evacuate } from './evacuate.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, type LadderHost } from './recovery-ladder.js'
 import { respondQuarantined } from './respond-error.js'
+import { DeathSuspects } from './death-suspects.js'
+import { adoptRuntimeDeaths, type RuntimeDeaths } from './runtime-deaths.js'
 import { Suspects } from './suspects.js'
 import type { RunFailure } from './trial.js'
 
@@ -55,6 +57,9 @@ export class PoisonGuard {
   private readonly ladder: RecoveryLadder
   /** Where the ladder's incidents are written. */
   readonly incidents: IncidentWriter
+  /** Signatures in flight when an earlier runtime died (the keeper's suspects): one at a time. */
+  private readonly deathSuspects: DeathSuspects
+  private onDeathCleared: (records: string[]) => void = () => {}
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -66,11 +71,18 @@ export class PoisonGuard {
     this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
     this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.suspects.take(signature))
     this.suspects = new Suspects(config, log, host, this.ladder, this.immunity, (job) => this.signatureOf(job))
+    this.deathSuspects = new DeathSuspects(host, config.timeouts.leaseMs, (records) => this.onDeathCleared(records))
+  }
+
+  /** What the keeper learned from runtime deaths, adopted by the runtime it promoted (see runtime-deaths.ts). */
+  adoptRuntimeDeaths(deaths: RuntimeDeaths, onCleared: (records: string[]) => void): void {
+    this.onDeathCleared = onCleared
+    adoptRuntimeDeaths(deaths, this.config, this.immunity, this.incidents, this.deathSuspects, this.log)
   }
 
   /** Signatures cost a hash, so they are only computed once something has failed. */
   get active(): boolean {
-    return this.immunity.size > 0 || this.suspects.size > 0 || this.ladder.size > 0 || this.bulkhead.active
+    return this.immunity.size > 0 || this.suspects.size > 0 || this.ladder.size > 0 || this.bulkhead.active || this.deathSuspects.size > 0
   }
 
   /** Routes running apart now (for health reports). */
@@ -109,6 +121,7 @@ export class PoisonGuard {
   /** A job was answered with the app's response (a ladder run that succeeded cures its signature). */
   succeeded(job: Job): void {
     this.ladder.succeeded(job)
+    if (this.deathSuspects.size > 0) this.deathSuspects.succeeded(this.signatureOf(job))
   }
 
   /**
@@ -123,6 +136,10 @@ export class PoisonGuard {
     if (!this.active || job.env) return false
     const signature = this.signatureOf(job)
     const entry = this.immunity.isQuarantined(signature)
+    if (entry === null && this.deathSuspects.holds(job, signature)) {
+      if (!tracked) this.host.track(job)
+      return true
+    }
     const action = screen(this.screenFacts(job, signature, entry !== null))
     switch (action.do) {
       case 'run':
@@ -240,6 +257,7 @@ export class PoisonGuard {
   /** A job ended; a suspect that completed was not stuck for good: release the others. */
   finished(job: Job): void {
     this.ladder.finished(job)
+    this.deathSuspects.finished(job)
     if (!job.suspectOf) return
     const signature = job.suspectOf
     job.suspectOf = null

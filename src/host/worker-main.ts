@@ -6,6 +6,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { Outbox } from '../outbox.js'
 import { LeaseSlot, serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
+import { InFlightRecorder } from './in-flight-recorder.js'
 import { Inbox } from './inbox.js'
 import { lowerPriority } from './lower-priority.js'
 import { reportHeap } from './heap-report.js'
@@ -123,6 +124,7 @@ function handleRequest(msg: RequestMessage): void {
   // a heap that runs out before the handler returns is blamed on it, not on its neighbours.
   Atomics.store(heartbeat, LeaseSlot.Running, msg.id)
   progress()
+  inFlight?.started(msg)
   let abort: () => void
   try {
     abort = requestStorage.run({ id: msg.id, state }, () =>
@@ -137,10 +139,12 @@ function handleRequest(msg: RequestMessage): void {
 }
 
 function forget(id: number): void {
+  inFlight?.ended(id)
   active.delete(id)
   progress()
 }
 
+const inFlight = InFlightRecorder.open()
 const inbox = new Inbox(heartbeat, handleRequest)
 
 parentPort!.on('message', (batch: ToInstance[]) => {

@@ -37,6 +37,8 @@ export interface SignatureInput {
   method: string
   url: string
   body: SharedArrayBuffer | null
+  /** The body's hash when only that is known (a request recorded in flight before its runtime died). */
+  bodyHash?: string
 }
 
 /**
@@ -55,7 +57,7 @@ export interface SignatureInput {
  */
 export function computeSignature(input: SignatureInput, spec: SignatureSpec = DEFAULT_SPEC): string {
   const { path, query } = splitUrl(input.url, spec.query)
-  const bodyHash = !spec.body ? '*' : input.body && input.body.byteLength > 0 ? createHash('sha256').update(new Uint8Array(input.body)).digest('hex').slice(0, 16) : '-'
+  const bodyHash = !spec.body ? '*' : input.bodyHash !== undefined ? input.bodyHash : input.body && input.body.byteLength > 0 ? createHash('sha256').update(new Uint8Array(input.body)).digest('hex').slice(0, 16) : '-'
   const parts: SignatureParts = { method: input.method.toUpperCase(), path: normalisePath(path), query, bodyHash }
   if (spec.key) {
     const custom = callKey(spec.key, parts)

@@ -55,10 +55,11 @@ export interface ReloadRequest {
   readonly type: 'reload'
 }
 
-/** runtime -> keeper: a suspect signature completed a request, so it is innocent of the deaths. */
+/** runtime -> keeper: a request of a suspect completed, so it is innocent of the deaths. */
 export interface SuspectClearedMessage {
   readonly type: 'suspect-cleared'
-  readonly signature: string
+  /** The in-flight record (see in-flight-record.ts) the keeper knows the suspect by. */
+  readonly record: string
 }
 
 /** runtime -> keeper: it has connection `id` (its own descriptor); the keeper may close its copy. */
@@ -85,9 +86,9 @@ export interface ConnectionMessage {
   readonly id: number
 }
 
-/** A signature that was in flight when a runtime died. */
+/** A request that was in flight when a runtime died, by its in-flight record (`METHOD URL #bodyhash`). */
 export interface SuspectRecord {
-  readonly signature: string
+  readonly record: string
   /** Runtime deaths it was in flight at, without completing a request in between. */
   readonly deaths: number
 }
@@ -99,9 +100,9 @@ export interface PromoteMessage {
   readonly first: boolean
   /** Why it is promoted, for its log line. */
   readonly reason: 'start' | 'death' | 'reload'
-  /** Signatures in flight at earlier deaths; run apart, cleared by one success. */
+  /** In flight at earlier deaths; run one at a time, cleared by one success. */
   readonly suspects: readonly SuspectRecord[]
-  /** Signatures in flight at `maxDeaths` runtime deaths: quarantine them. */
+  /** In flight at two runtime deaths: quarantine their signatures. */
   readonly poison: readonly SuspectRecord[]
 }
 

@@ -114,7 +114,7 @@ export class Keeper {
       case 'reload':
         return this.reload('admin endpoint')
       case 'suspect-cleared':
-        return this.suspects.clear(message.signature)
+        return this.suspects.clear(message.record)
       case 'beat':
         return
     }
@@ -175,7 +175,9 @@ export class Keeper {
 
   private exited(runtime: RuntimeProcess, exit: RuntimeExit): void {
     this.draining.delete(runtime)
-    this.replace(runtime, exit)
+    // Read (and removed) for every runtime that ends; only an active one's matter.
+    const inFlight = readInFlight(this.options.inFlightDir, runtime.pid)
+    this.replace(runtime, exit, inFlight)
     // After the replacement is decided: these go to the promoted runtime, or wait for the next.
     for (const { name, socket } of runtime.unclaimed()) {
       if (this.stopping) socket.destroy()
@@ -183,13 +185,13 @@ export class Keeper {
     }
   }
 
-  private replace(runtime: RuntimeProcess, exit: RuntimeExit): void {
+  private replace(runtime: RuntimeProcess, exit: RuntimeExit, inFlight: string[]): void {
     if (this.stopping) {
       if (this.alive().length === 0) void this.closeListeners().then(() => this.finish(0))
       return
     }
     const what = exit.killedFor ?? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`)
-    if (runtime === this.active) return this.activeDied(runtime, what)
+    if (runtime === this.active) return this.activeDied(runtime, what, inFlight)
     if (runtime === this.standby) {
       this.standby = null
       this.options.log.error({ event: 'standby-died', pid: runtime.pid, code: exit.code, signal: exit.signal }, `the standby runtime ${runtime.pid} died (${what})`)
@@ -209,14 +211,13 @@ export class Keeper {
     }
   }
 
-  private activeDied(runtime: RuntimeProcess, what: string): void {
+  private activeDied(runtime: RuntimeProcess, what: string, inFlight: string[]): void {
     this.active = null
     this.lostAt = performance.now()
     for (const listener of this.listeners.values()) listener.forwardTo(null)
-    const inFlight = readInFlight(this.options.inFlightDir, runtime.pid)
     this.poison = [...this.poison, ...this.suspects.died(inFlight)]
     this.options.log.error(
-      { event: 'runtime-died', code: 'CRASHLESS_ERR_RUNTIME_LOST', pid: runtime.pid, cause: what, uptimeMs: Math.round(performance.now() - runtime.activeSince), inFlight: inFlight.length, poison: this.poison.map((p) => p.signature) },
+      { event: 'runtime-died', code: 'CRASHLESS_ERR_RUNTIME_LOST', pid: runtime.pid, cause: what, uptimeMs: Math.round(performance.now() - runtime.activeSince), inFlight: inFlight.length, poison: this.poison.map((p) => p.record) },
       `runtime ${runtime.pid} died (${what}) with ${inFlight.length} signature(s) in flight`,
     )
     if (!this.countDeath(`runtime ${runtime.pid}: ${what}`)) return

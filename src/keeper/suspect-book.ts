@@ -31,7 +31,7 @@ export class SuspectBook {
       const deaths = (this.deaths.get(signature) ?? 0) + 1
       if (deaths >= this.maxDeaths) {
         this.deaths.delete(signature)
-        poison.push({ signature, deaths })
+        poison.push({ record: signature, deaths })
         continue
       }
       // Oldest first out when full: a map iterates in insertion order.
@@ -48,6 +48,6 @@ export class SuspectBook {
 
   /** Current suspects, for the runtime about to be promoted. */
   list(): SuspectRecord[] {
-    return [...this.deaths].map(([signature, deaths]) => ({ signature, deaths }))
+    return [...this.deaths].map(([record, deaths]) => ({ record, deaths }))
   }
 }

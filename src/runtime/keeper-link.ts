@@ -79,6 +79,9 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger): Pro
           send({ type: 'connection-taken', id: message.id })
           return
         case 'promote':
+          started.dispatcher.adoptRuntimeDeaths(message, (records) => {
+            for (const record of records) send({ type: 'suspect-cleared', record })
+          })
           // Logged by every promoted runtime: `listening` is the line operators and tests wait for.
           if (serviceAddress) started.announce(serviceAddress, { promoted: message.reason })
           else log.error({ event: 'promoted-without-socket' }, 'promoted before the service socket arrived')

@@ -7,12 +7,12 @@ test('a signature in flight at two deaths is poison; the others are suspects', (
   const book = new SuspectBook(2)
   assert.deepEqual(book.died(['GET /kill', 'GET /']), [])
   assert.deepEqual(book.list(), [
-    { signature: 'GET /kill', deaths: 1 },
-    { signature: 'GET /', deaths: 1 },
+    { record: 'GET /kill', deaths: 1 },
+    { record: 'GET /', deaths: 1 },
   ])
   assert.deepEqual(book.died(['GET /kill', 'GET /']), [
-    { signature: 'GET /kill', deaths: 2 },
-    { signature: 'GET /', deaths: 2 },
+    { record: 'GET /kill', deaths: 2 },
+    { record: 'GET /', deaths: 2 },
   ])
   assert.deepEqual(book.list(), [], 'a verdict takes the signature out of the book')
 })
@@ -21,14 +21,14 @@ test('a suspect that completed a request in between starts again from zero', () 
   const book = new SuspectBook(2)
   book.died(['GET /kill', 'GET /'])
   book.clear('GET /')
-  assert.deepEqual(book.died(['GET /kill', 'GET /']), [{ signature: 'GET /kill', deaths: 2 }])
-  assert.deepEqual(book.list(), [{ signature: 'GET /', deaths: 1 }])
+  assert.deepEqual(book.died(['GET /kill', 'GET /']), [{ record: 'GET /kill', deaths: 2 }])
+  assert.deepEqual(book.list(), [{ record: 'GET /', deaths: 1 }])
 })
 
 test('copies of one signature in flight at one death count once', () => {
   const book = new SuspectBook(2)
   assert.deepEqual(book.died(['GET /kill', 'GET /kill', 'GET /kill']), [])
-  assert.deepEqual(book.list(), [{ signature: 'GET /kill', deaths: 1 }])
+  assert.deepEqual(book.list(), [{ record: 'GET /kill', deaths: 1 }])
 })
 
 test('the book stays bounded under a flood of distinct signatures, oldest out first', () => {
@@ -36,5 +36,5 @@ test('the book stays bounded under a flood of distinct signatures, oldest out fi
   book.died(Array.from({ length: 10_005 }, (_, i) => `GET /${i}`))
   const listed = book.list()
   assert.equal(listed.length, 10_000)
-  assert.equal(listed[0]!.signature, 'GET /5')
+  assert.equal(listed[0]!.record, 'GET /5')
 })
