@@ -42,23 +42,37 @@ export class ImmunityStore {
   /** Loads every stored entry into `table`, then persists the table's changes from now on. */
   static async attach(table: ImmunityTable, backend: StateBackend, log: Logger): Promise<ImmunityStore> {
     const store = new ImmunityStore(table, backend, log)
-    let loaded = 0
-    let after: string | undefined
-    for (;;) {
-      const page: StoredEntry[] = await backend.list(PREFIX, { limit: PAGE, after })
-      for (const stored of page) {
-        const entry = decode(stored)
-        if (entry) {
-          table.restore(entry)
-          loaded++
-        }
-      }
-      if (page.length < PAGE) break
-      after = page[page.length - 1]!.key
-    }
+    const loaded = await store.read((entry) => table.restore(entry))
     table.onChange((signature) => store.mark(signature))
     log.info({ event: 'immunity-loaded', store: backend.kind, entries: loaded, quarantined: table.list().filter((e) => e.quarantinedUntil > 0).length }, `immunity table loaded (${loaded} entries)`)
     return store
+  }
+
+  /**
+   * Reads the store again and adopts what other runtimes wrote since this table was loaded: a
+   * standby runtime promoted by its keeper learns the quarantines of the one that died.
+   */
+  async refresh(): Promise<number> {
+    const adopted = await this.read((entry) => this.table.adopt(entry))
+    this.log.info({ event: 'immunity-refreshed', entries: adopted }, `immunity table refreshed from its store (${adopted} entries)`)
+    return adopted
+  }
+
+  private async read(take: (entry: ImmunityEntry) => void): Promise<number> {
+    let count = 0
+    let after: string | undefined
+    for (;;) {
+      const page: StoredEntry[] = await this.backend.list(PREFIX, { limit: PAGE, after })
+      for (const stored of page) {
+        const entry = decode(stored)
+        if (entry) {
+          take(entry)
+          count++
+        }
+      }
+      if (page.length < PAGE) return count
+      after = page[page.length - 1]!.key
+    }
   }
 
   /** Writes what is pending now (also what changes meanwhile, once). */
@@ -114,6 +128,7 @@ export class ImmunityStore {
     )
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ signature: signatures[i]!, reason: r.reason as Error }] : []))
     if (failed.length === 0) {
+      this.log.debug({ event: 'immunity-persisted', entries: signatures.length }, 'immunity changes written to the store')
       if (this.failing) this.log.info({ event: 'immunity-persist-recovered' }, 'the immunity store accepts writes again')
       this.failing = false
       return

@@ -113,6 +113,30 @@ export class ImmunityTable {
   }
 
   /**
+   * Takes an entry another runtime stored after this table was loaded (under a keeper, the
+   * runtime that died or was reloaded learned it while this one stood by): a signature this
+   * table does not know is restored; one it knows less about (no quarantine, or a shorter one;
+   * no cure) takes the stored verdict. Calls no listener: the entry is in the store already.
+   */
+  adopt(entry: ImmunityEntry): void {
+    const now = this.now()
+    const known = this.live(entry.signature, now)
+    if (!known) return this.restore(entry)
+    if (entry.quarantinedUntil <= known.quarantinedUntil && entry.curedUntil <= known.curedUntil) return
+    known.failures = Math.max(known.failures, entry.failures)
+    known.lastFailure = entry.lastFailure
+    if (entry.quarantinedUntil > known.quarantinedUntil) {
+      known.quarantinedUntil = entry.quarantinedUntil
+      known.incidentId = entry.incidentId ?? known.incidentId
+    }
+    if (entry.curedUntil > known.curedUntil) {
+      known.cure = entry.cure
+      known.curedUntil = entry.curedUntil
+    }
+    this.settle(known, now)
+  }
+
+  /**
    * Records a failure attributed to a request; returns true when this failure quarantines the
    * signature. With `mayQuarantine` false the failure counts towards the threshold but cannot by
    * itself cross it: evidence too weak on its own (a stall on a busy serving instance) that a

@@ -79,6 +79,8 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger): Pro
           send({ type: 'connection-taken', id: message.id })
           return
         case 'promote':
+          // What the runtime before it learned while this one stood by (kill -9 loses the last 100 ms).
+          void started.immunity?.refresh().catch((err: Error) => log.warn({ event: 'immunity-refresh-failed', error: err.message }, 'could not re-read the immunity table on promotion'))
           started.dispatcher.adoptRuntimeDeaths(message, (records) => {
             for (const record of records) send({ type: 'suspect-cleared', record })
           })
