@@ -102,6 +102,10 @@ export const defaults: ConfigDefaults = deepFreeze({
     stackFactor: 4,
     timeFactor: 3,
     budgetMs: 60_000,
+    // Instances lost with nobody to blame: a few are a GC pause too long or a native fault; ten a
+    // minute is a runtime in trouble, which a fresh one (the keeper's standby) may not be.
+    intensity: 10,
+    periodMs: 60_000,
   },
   rejuvenate: {
     // A quarter of the heap left: room for what the requests it still holds allocate while they

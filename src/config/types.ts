@@ -144,6 +144,14 @@ export interface CrashlessConfig {
     timeFactor?: number
     /** How long one request may spend on the ladder in all, in ms. Default: 60000. */
     budgetMs?: number
+    /**
+     * Restart intensity of the instances (OTP's): more than this many serving instances lost
+     * with no request to blame within `periodMs` escalate to ladder level 4, a swap to the
+     * keeper's standby runtime (the old one drains). Default: 10.
+     */
+    intensity?: number
+    /** The window of `intensity`, ms. Default: 60000. */
+    periodMs?: number
   }
   /** The admin HTTP endpoint (`crashless immunity ls|release`, health). Never runs app code. */
   admin?: {
@@ -255,7 +263,7 @@ export interface ResolvedConfig {
     maxCrashes: number
     bulkhead: number
   }
-  recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number }
+  recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number; intensity: number; periodMs: number }
   rejuvenate: { heapPercent: number; maxAgeMs: number; maxRequests: number }
   keeper: { standby: boolean; leaseMs: number; intensity: number; periodMs: number }
   admin: { enabled: boolean; port: number; host: string; token?: string }

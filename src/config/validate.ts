@@ -83,6 +83,8 @@ const schema: Schema = {
     stackFactor: factor,
     timeFactor: factor,
     budgetMs: timer,
+    intensity: positive,
+    periodMs: timer,
   },
   rejuvenate: {
     heapPercent: integer({ min: 10, max: 99, expected: 'a percentage from 10 to 99' }),

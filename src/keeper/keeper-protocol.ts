@@ -68,7 +68,13 @@ export interface ConnectionTakenMessage {
   readonly id: number
 }
 
-export type RuntimeToKeeper = ReadyMessage | BeatMessage | GaveUpMessage | ReloadRequest | SuspectClearedMessage | ConnectionTakenMessage
+/** runtime -> keeper: its instances keep dying with nobody to blame (`recovery.intensity`): swap it for the standby. */
+export interface EscalateMessage {
+  readonly type: 'escalate'
+  readonly why: string
+}
+
+export type RuntimeToKeeper = ReadyMessage | BeatMessage | GaveUpMessage | ReloadRequest | SuspectClearedMessage | ConnectionTakenMessage | EscalateMessage
 
 /** keeper -> runtime, with a `net.Server` handle: accept connections on it from now on. */
 export interface ListenerMessage {
@@ -99,7 +105,7 @@ export interface PromoteMessage {
   /** No runtime served before this one: log `listening`, not `promoted`. */
   readonly first: boolean
   /** Why it is promoted, for its log line. */
-  readonly reason: 'start' | 'death' | 'reload'
+  readonly reason: 'start' | 'death' | 'reload' | 'escalation'
   /** In flight at earlier deaths; run one at a time, cleared by one success. */
   readonly suspects: readonly SuspectRecord[]
   /** In flight at two runtime deaths: quarantine their signatures. */

@@ -113,11 +113,30 @@ export class Keeper {
         return this.giveUp(`the runtime gave up: ${message.message}`)
       case 'reload':
         return this.reload('admin endpoint')
+      case 'escalate':
+        return this.escalate(runtime, message.why)
       case 'suspect-cleared':
         return this.suspects.clear(message.record)
       case 'beat':
         return
     }
+  }
+
+  /**
+   * Ladder level 3 escalating to 4: the active runtime's instances keep dying with nobody to
+   * blame. Its standby (same code) takes over and it drains, losing nothing; this counts as a
+   * runtime death for the keeper's own intensity. Without a ready standby it goes on as it is.
+   */
+  private escalate(runtime: RuntimeProcess, why: string): void {
+    if (runtime !== this.active || this.stopping) return
+    const standby = this.standby
+    if (standby?.state !== 'standby') {
+      this.options.log.error({ event: 'escalation-deferred', pid: runtime.pid, why }, 'a runtime asked to be replaced, but no standby is ready')
+      return
+    }
+    if (!this.countDeath(`runtime ${runtime.pid} escalated: ${why}`)) return
+    this.standby = null
+    void this.promote(standby, 'escalation')
   }
 
   private async promote(runtime: RuntimeProcess, reason: Promotion): Promise<void> {
@@ -145,6 +164,10 @@ export class Keeper {
       // The standby runs the old code too.
       for (const old of [previous, this.standby]) if (old) this.retire(old)
       this.standby = null
+    }
+    if (reason === 'escalation' && previous) {
+      this.options.log.warn({ event: 'runtime-replaced', pid: runtime.pid, previous: previous.pid }, `standby runtime ${runtime.pid} took over; draining ${previous.pid}`)
+      this.retire(previous)
     }
     this.ensureStandby()
   }

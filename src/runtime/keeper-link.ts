@@ -23,7 +23,7 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger): Pro
   const send = (message: RuntimeToKeeper): void => {
     if (process.connected) process.send!(message)
   }
-  const started = await startRuntime(config, log, () => send({ type: 'reload' }))
+  const started = await startRuntime(config, log, () => send({ type: 'reload' }), (why) => send({ type: 'escalate', why }))
   let serviceAddress: AddressInfo | null = null
   return new Promise<number>((resolve) => {
     let closing: Promise<void> | null = null

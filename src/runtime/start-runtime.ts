@@ -42,7 +42,7 @@ export interface StartedRuntime {
  * started.front.listen(started.wants.port, () => started.announce(started.front.address() as AddressInfo))
  * ```
  */
-export async function startRuntime(config: ResolvedConfig, log: Logger, requestReload: (() => void) | null): Promise<StartedRuntime> {
+export async function startRuntime(config: ResolvedConfig, log: Logger, requestReload: (() => void) | null, escalate?: (why: string) => void): Promise<StartedRuntime> {
   // Before any instance: a store that cannot open is a config error, not a failed request later.
   const backend = await openState(config.state, log)
   let secrets: string[] | null
@@ -73,6 +73,8 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
     onStretch: (instance, requestId, ms) => dispatcher.stalls.learn(instance, requestId, ms),
     onRetired: (instance) => upgrades.closeInstance(instance, { reason: 'retired', error: null, culprit: null, fatal: null, exitCode: null }),
     onStartFailures: (error) => fail(new AppLoadError(config.entry, describe(error))),
+    // Ladder level 4 needs a keeper; without one the log line is all there is.
+    onEscalate: escalate,
   })
   dispatcher.attach(pool)
   upgrades.attach(pool)

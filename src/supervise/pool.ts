@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js'
 import { Instance, type InstanceLoss } from './instance.js'
+import { LossIntensity } from './loss-intensity.js'
 import { MemoryGuard, type MemoryStep } from './memory-guard.js'
 import { rejuvenationDue, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
@@ -34,6 +35,8 @@ export interface PoolHooks {
   onRetired: (instance: Instance) => void
   /** Spares keep failing to start after the service was up: escalate. */
   onStartFailures: (error: SerializedError) => void
+  /** Instances keep being lost with nobody to blame (`recovery.intensity`): this runtime should be replaced. */
+  onEscalate?: (why: string) => void
 }
 
 /** Consecutive failed starts (after the service was up) before the pool gives up. */
@@ -66,6 +69,7 @@ export class Pool {
   private starting = 0
   private nextId = 1
   private startFailures = 0
+  private readonly losses: LossIntensity
   private retryTimer: NodeJS.Timeout | null = null
   private leaseTimer: NodeJS.Timeout | null = null
   private stopped = false
@@ -84,6 +88,7 @@ export class Pool {
   ) {
     this.advertisedPort = config.port
     this.backlogBudgetMs = config.timeouts.leaseMs / 4
+    this.losses = new LossIntensity(config.recovery)
     this.memory = new MemoryGuard({ heapPercent: config.rejuvenate.heapPercent, externalMb: config.limits.externalMb }, config.limits.rssMb)
     const ordinary = shapeKey({ heapMb: config.limits.heapMb, stackMb: config.limits.stackMb, leaseMs: config.timeouts.leaseMs })
     this.sacrificial = new SacrificialSet(
@@ -321,6 +326,11 @@ export class Pool {
     const crashLooping = loss.culprit === null && instance.inflight.size === 0 && lostAt - instance.readyAt < MIN_HEALTHY_UPTIME_MS && instance.role === 'serving' && !this.draining.has(instance)
     if (crashLooping && ++this.startFailures >= MAX_START_FAILURES && !this.stopped) {
       this.hooks.onStartFailures(loss.error ?? { name: 'Error', message: `instances keep dying right after start (${loss.reason})`, code: undefined, stack: undefined })
+    }
+    if (!crashLooping && LossIntensity.counts(loss, instance.role === 'serving' && !this.draining.has(instance)) && this.losses.record(lostAt)) {
+      const why = `more than ${this.config.recovery.intensity} instances lost with no request to blame within ${this.config.recovery.periodMs} ms (recovery.intensity); last: ${loss.reason}${loss.error ? ` ${loss.error.name}: ${loss.error.message}` : ''}`
+      this.log.error({ event: 'escalate', why }, `escalating to a runtime replacement: ${why}`)
+      this.hooks.onEscalate?.(why)
     }
     const activeIndex = this.active.indexOf(instance)
     if (activeIndex >= 0) this.active.splice(activeIndex, 1)

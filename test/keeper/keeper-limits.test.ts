@@ -48,6 +48,22 @@ test('more runtime deaths than keeper.intensity within keeper.periodMs: the keep
   }
 })
 
+test('instances lost with nobody to blame past recovery.intensity: the standby takes over, the old runtime drains', async () => {
+  const config = writeConfig({ recovery: { intensity: 2, periodMs: 60_000 } })
+  cleanups.push(config.cleanup)
+  const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1', '--config', config.file], { env: { BACKGROUND_CRASH_MS: '1200' } })
+  started.push(server)
+  const first = server.runtimePid
+  const escalated = await server.waitForLog((l) => l.event === 'escalate' && l.pid === undefined)
+  assert.match(escalated.why as string, /more than 2 instances lost with no request to blame within 60000 ms \(recovery\.intensity\); last: crash Error: background job failed/)
+  const replaced = await server.waitForLog((l) => l.event === 'runtime-replaced')
+  assert.equal(replaced.previous, first)
+  await server.waitForLog((l) => l.event === 'stopped' && l.pid === first)
+  const answer = await get(`${server.url}/pid`)
+  assert.equal(answer.status, 200)
+  assert.notEqual(Number(answer.body), first)
+})
+
 test('a reload whose new version cannot load leaves the running one serving, and says why', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'crashless-reload-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
