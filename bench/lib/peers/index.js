@@ -17,15 +17,16 @@ const starters = { node: startNodePeer, cluster: startClusterPeer, pm2: startPm2
 
 /**
  * Starts `kind` serving `app` and resolves once `readyPath` answers 2xx (plus settleMs).
- * opts: { app, readyPath, tag, pm2 (daemon, for kind pm2), heapMb?, settleMs?, env? (added to the app's environment) }.
- * PM2 gets `-i max`, cluster one worker per core and crashless `--instances <cores>`: all use every core.
+ * opts: { app, readyPath, tag, pm2 (daemon, for kind pm2), heapMb?, settleMs?, env? (added to the app's environment),
+ * instances? }. PM2 gets `-i max`, cluster one worker per core and crashless `--instances <cores>`:
+ * all use every core. `instances` overrides that (resilience.js gives PM2 and crashless the same count).
  * Returns { kind, port, origin, instances, info(), stop() }.
  */
 export async function startPeer(kind, opts) {
   const start = starters[kind]
   if (!start) throw new Error(`unknown peer ${kind}`)
   const port = await freePort()
-  const instances = kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'cluster' ? cores() : 1
+  const instances = opts.instances ?? (kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'cluster' ? cores() : 1)
   const t0 = performance.now()
   const peer = await start({ ...opts, port, instances })
   const startMs = performance.now() - t0
