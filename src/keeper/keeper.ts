@@ -37,6 +37,8 @@ type Promotion = PromoteMessage['reason']
 export class Keeper {
   private readonly listeners = new Map<ListenerName, OwnedListener>()
   private readonly draining = new Set<RuntimeProcess>()
+  /** Every runtime started and not yet exited, whatever its role: none can be forgotten at stop. */
+  private readonly started = new Set<RuntimeProcess>()
   private readonly suspects = new SuspectBook(2)
   private active: RuntimeProcess | null = null
   private standby: RuntimeProcess | null = null
@@ -90,10 +92,12 @@ export class Keeper {
   }
 
   private start(): RuntimeProcess {
-    return RuntimeProcess.start(this.options.args, {
+    const runtime = RuntimeProcess.start(this.options.args, {
       message: (runtime, message) => this.heard(runtime, message),
       exit: (runtime, exit) => this.exited(runtime, exit),
     })
+    this.started.add(runtime)
+    return runtime
   }
 
   private heard(runtime: RuntimeProcess, message: RuntimeToKeeper): void {
@@ -107,6 +111,9 @@ export class Keeper {
         else if (this.standby === runtime) {
           runtime.state = 'standby'
           this.options.log.info({ event: 'standby-ready', pid: runtime.pid, startMs: Math.round(performance.now() - runtime.startedAt) }, `standby runtime ${runtime.pid} ready`)
+        } else {
+          // Started for a role another runtime took meanwhile: not needed.
+          this.retire(runtime)
         }
         return
       case 'gave-up':
@@ -198,6 +205,7 @@ export class Keeper {
 
   private exited(runtime: RuntimeProcess, exit: RuntimeExit): void {
     this.draining.delete(runtime)
+    this.started.delete(runtime)
     // Read (and removed) for every runtime that ends; only an active one's matter.
     const inFlight = readInFlight(this.options.inFlightDir, runtime.pid)
     this.replace(runtime, exit, inFlight)
@@ -244,6 +252,8 @@ export class Keeper {
       `runtime ${runtime.pid} died (${what}) with ${inFlight.length} signature(s) in flight`,
     )
     if (!this.countDeath(`runtime ${runtime.pid}: ${what}`)) return
+    // A runtime already starting to take over (a reload, a replacement) is promoted when ready.
+    if (this.next) return
     const standby = this.standby
     this.standby = null
     if (standby?.state === 'standby') void this.promote(standby, 'death')
@@ -293,8 +303,9 @@ export class Keeper {
   }
 
   private alive(): RuntimeProcess[] {
-    return [this.active, this.standby, this.next?.runtime, ...this.draining].filter((r): r is RuntimeProcess => r != null && r.state !== 'dead')
+    return [...this.started].filter((r) => r.state !== 'dead')
   }
+
 
   private async closeListeners(): Promise<void> {
     await Promise.all([...this.listeners.values()].map((l) => l.close()))

@@ -42,9 +42,11 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger): Pro
       if (!isKeeperMessage(message)) return
       handleMessage(message, handle as Server | Socket | undefined)
     })
-    // Ctrl-C reaches the whole process group: the keeper decides, and tells each runtime.
+    // Ctrl-C (SIGINT) and a closed terminal (SIGHUP) reach the whole process group: the keeper
+    // decides, and tells each runtime.
     process.on('SIGINT', () => {})
     process.on('SIGTERM', () => {})
+    process.on('SIGHUP', () => {})
     process.once('disconnect', () => {
       if (closing) return
       log.warn({ event: 'keeper-gone' }, 'the keeper is gone; draining and exiting')

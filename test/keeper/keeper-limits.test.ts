@@ -88,6 +88,37 @@ test('a reload whose new version cannot load leaves the running one serving, and
   assert.equal(Number(after.body), before, 'the running version still serves')
 })
 
+test('SIGHUP to the whole process group (a closed terminal) reloads; no runtime dies of it; SIGTERM then stops all', async () => {
+  const child = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'run', fixture('keeper-app.mjs'), '--port', '0', '--admin-port', '0', '--instances', '1'], {
+    cwd: mkdtempSync(join(tmpdir(), 'crashless-cwd-')),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const events: { event?: string }[] = []
+  const waiters: (() => void)[] = []
+  let buffered = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl)
+      buffered = buffered.slice(nl + 1)
+      if (line.startsWith('{')) events.push(JSON.parse(line) as { event?: string })
+      for (const wake of waiters.splice(0)) wake()
+    }
+  })
+  const exited = once(child, 'exit')
+  const seen = async (event: string): Promise<void> => {
+    while (!events.some((e) => e.event === event)) await new Promise<void>((resolve) => waiters.push(resolve))
+  }
+  await seen('standby-ready')
+  process.kill(-child.pid!, 'SIGHUP')
+  await seen('reloaded')
+  child.kill('SIGTERM')
+  const [code] = (await exited) as [number | null]
+  assert.equal(code, 0)
+  assert.equal(events.filter((e) => e.event === 'runtime-died' || e.event === 'standby-died').length, 0)
+})
+
 test('a keeper killed with SIGKILL takes its runtimes with it: no orphan keeps the port', async () => {
   const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1'])
   started.push(server)
