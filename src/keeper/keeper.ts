@@ -9,6 +9,8 @@ import { readInFlight } from './in-flight-file.js'
 
 /** How often the keeper looks at its runtimes' heartbeats. */
 const WATCH_EVERY_MS = 100
+/** How long after a death-promotion the next standby starts (see promote). */
+const STANDBY_AFTER_DEATH_MS = 1_000
 /** Past `timeouts.drainMs`, what a draining runtime gets to close its stores before SIGKILL. */
 const DRAIN_MARGIN_MS = 5_000
 
@@ -53,6 +55,7 @@ export class Keeper {
   private served = false
   private stopping = false
   private watch: NodeJS.Timeout | null = null
+  private standbyTimer: NodeJS.Timeout | null = null
   private finish: (code: number) => void = () => {}
 
   constructor(private readonly options: KeeperOptions) {}
@@ -176,7 +179,10 @@ export class Keeper {
       this.options.log.warn({ event: 'runtime-replaced', pid: runtime.pid, previous: previous.pid }, `standby runtime ${runtime.pid} took over; draining ${previous.pid}`)
       this.retire(previous)
     }
-    this.ensureStandby()
+    // After a death the promoted runtime has a backlog to serve, and a standby starting beside
+    // it (loading the app in every instance) would take half of 2 cores from it: wait a moment.
+    if (reason === 'death') this.standbyTimer = setTimeout(() => this.ensureStandby(), STANDBY_AFTER_DEATH_MS).unref()
+    else this.ensureStandby()
   }
 
   /** Binds the sockets where the first ready runtime asked; false (and the keeper stops) when the service cannot. */
@@ -280,6 +286,8 @@ export class Keeper {
   }
 
   private ensureStandby(): void {
+    if (this.standbyTimer) clearTimeout(this.standbyTimer)
+    this.standbyTimer = null
     if (this.stopping || !this.settings.standby || this.standby || this.next) return
     this.standby = this.start()
   }
