@@ -16,9 +16,16 @@ import { parseRunArgs } from './parse-run-args.js'
  */
 export async function runCommand(argv: string[]): Promise<number> {
   const args = parseRunArgs(argv)
-  if (process.env[RUNTIME_ENV] === '1' && process.send) {
+  // Started by a keeper that died before this process could even open its channel: it must
+  // not go on as a crashless of its own (a keeper, binding the port), nor serve anything.
+  if (process.env[RUNTIME_ENV] === '1' && !process.send) return 1
+  if (process.env[RUNTIME_ENV] === '1') {
+    // A keeper that dies while this runtime starts must not leave it running on its own: nothing
+    // was accepted yet, so there is nothing to drain.
+    const orphaned = (): never => process.exit(1)
+    process.once('disconnect', orphaned)
     const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
-    return serveUnderKeeper(config, createLogger(config.log.level))
+    return serveUnderKeeper(config, createLogger(config.log.level), () => process.off('disconnect', orphaned))
   }
   if (args.keeper) return runKeeper(args.runtimeArgs, args.overrides.log?.level ?? 'info')
   const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })

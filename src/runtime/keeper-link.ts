@@ -12,18 +12,25 @@ const ORPHAN_DRAIN_MS = 1_000
  * wait. Promoted, it serves the sockets the keeper hands over (the listening sockets, and any
  * connection the keeper accepted itself); told to drain, it stops accepting, finishes what is
  * in flight and exits 0. It exits too when the keeper's IPC channel closes, so a dead keeper
- * leaves no orphan behind. Resolves with the exit code.
+ * leaves no orphan behind (`onStarted` is called once the runtime is up, for the caller to stop
+ * watching the channel itself while it started). Resolves with the exit code.
  *
  * @example
  * ```ts
  * if (process.env[RUNTIME_ENV] === '1') process.exitCode = await serveUnderKeeper(config, log)
  * ```
  */
-export async function serveUnderKeeper(config: ResolvedConfig, log: Logger): Promise<number> {
+export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onStarted: () => void = () => {}): Promise<number> {
   const send = (message: RuntimeToKeeper): void => {
     if (process.connected) process.send!(message)
   }
   const started = await startRuntime(config, log, () => send({ type: 'reload' }), (why) => send({ type: 'escalate', why }))
+  onStarted()
+  // The keeper died while this runtime started: nobody will hand it a socket.
+  if (!process.connected) {
+    await started.close()
+    return 1
+  }
   let serviceAddress: AddressInfo | null = null
   return new Promise<number>((resolve) => {
     let closing: Promise<void> | null = null

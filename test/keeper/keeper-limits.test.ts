@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -119,14 +119,31 @@ test('SIGHUP to the whole process group (a closed terminal) reloads; no runtime 
   assert.equal(events.filter((e) => e.event === 'runtime-died' || e.event === 'standby-died').length, 0)
 })
 
-test('a keeper killed with SIGKILL takes its runtimes with it: no orphan keeps the port', async () => {
+/** The pids whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        // The command may hold spaces and parentheses: the fields after its closing ')' are fixed.
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+test('a keeper killed with SIGKILL takes its runtimes with it, one still starting too: no orphan', async () => {
   const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1'])
   started.push(server)
-  const standby = await server.waitForLog((l) => l.event === 'standby-ready')
+  // Right after `listening` the standby is still loading the app: the case that once leaked.
+  const runtimes = childrenOf(server.child.pid!)
+  assert.ok(runtimes.includes(server.runtimePid))
+  assert.equal(runtimes.length, 2, 'the active runtime and the standby starting')
   server.child.kill('SIGKILL')
-  for (const pid of [server.runtimePid, standby.pid as number]) {
-    await until(() => !isAlive(pid), `runtime ${pid} exits once its keeper is gone`, 10_000)
-  }
+  for (const pid of runtimes) await until(() => !isAlive(pid), `runtime ${pid} exits once its keeper is gone`, 10_000)
   await assert.rejects(get(`${server.url}/ok`), /ECONNREFUSED/)
 })
 
