@@ -24,8 +24,15 @@ export async function runCommand(argv: string[]): Promise<number> {
     // was accepted yet, so there is nothing to drain.
     const orphaned = (): never => process.exit(1)
     process.once('disconnect', orphaned)
-    const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
-    return serveUnderKeeper(config, createLogger(config.log.level), () => process.off('disconnect', orphaned))
+    try {
+      const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
+      return await serveUnderKeeper(config, createLogger(config.log.level), () => process.off('disconnect', orphaned))
+    } catch (err) {
+      // A listener on the channel keeps this process alive: the error must end it (exit 1).
+      process.off('disconnect', orphaned)
+      if (process.connected) process.disconnect()
+      throw err
+    }
   }
   if (args.keeper) return runKeeper(args.runtimeArgs, args.overrides.log?.level ?? 'info')
   const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })

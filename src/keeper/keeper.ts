@@ -56,6 +56,8 @@ export class Keeper {
   private stopping = false
   private watch: NodeJS.Timeout | null = null
   private standbyTimer: NodeJS.Timeout | null = null
+  /** Standby starts failed in a row (exit before ready), for the retry's backoff. */
+  private standbyFailures = 0
   private finish: (code: number) => void = () => {}
 
   constructor(private readonly options: KeeperOptions) {}
@@ -113,6 +115,7 @@ export class Keeper {
         else if (this.next?.runtime === runtime) void this.promote(runtime, this.next.reason)
         else if (this.standby === runtime) {
           runtime.state = 'standby'
+          this.standbyFailures = 0
           this.options.log.info({ event: 'standby-ready', pid: runtime.pid, startMs: Math.round(performance.now() - runtime.startedAt) }, `standby runtime ${runtime.pid} ready`)
         } else {
           // Started for a role another runtime took meanwhile: not needed.
@@ -231,8 +234,17 @@ export class Keeper {
     if (runtime === this.active) return this.activeDied(runtime, what, inFlight)
     if (runtime === this.standby) {
       this.standby = null
-      this.options.log.error({ event: 'standby-died', pid: runtime.pid, code: exit.code, signal: exit.signal }, `the standby runtime ${runtime.pid} died (${what})`)
-      if (this.countDeath(`standby ${runtime.pid}: ${what}`)) this.ensureStandby()
+      if (runtime.ready) {
+        this.standbyFailures = 0
+        this.options.log.error({ event: 'standby-died', pid: runtime.pid, code: exit.code, signal: exit.signal }, `the standby runtime ${runtime.pid} died (${what})`)
+        if (this.countDeath(`standby ${runtime.pid}: ${what}`)) this.ensureStandby()
+        return
+      }
+      // It could not start (the code on disk no longer loads, say): the active runtime serves on,
+      // so this is no reason to stop, only to try again later, less and less often.
+      const delayMs = Math.min(60_000, 1_000 * 2 ** this.standbyFailures++)
+      this.options.log.error({ event: 'standby-start-failed', pid: runtime.pid, code: exit.code, retryMs: delayMs }, `a standby runtime could not start (${what}; its error is above); retrying in ${delayMs} ms`)
+      this.standbyTimer = setTimeout(() => this.ensureStandby(), delayMs).unref()
       return
     }
     if (this.next?.runtime === runtime) {

@@ -72,6 +72,7 @@ test('a reload whose new version cannot load leaves the running one serving, and
   const server = await startCrashless(app, ['--instances', '1'])
   started.push(server)
   const before = Number((await get(`${server.url}/pid`)).body)
+  await server.waitForLog((l) => l.event === 'standby-ready')
   writeFileSync(app, 'export default {{ broken\n')
   const admin = server.logs.find((l) => l.event === 'admin-listening')!.port as number
   const cli = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'reload', '--admin', `http://127.0.0.1:${admin}`], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -86,6 +87,14 @@ test('a reload whose new version cannot load leaves the running one serving, and
   const after = await get(`${server.url}/pid`)
   assert.equal(after.status, 200)
   assert.equal(Number(after.body), before, 'the running version still serves')
+  // Its standby dies too: the next cannot load the code on disk, and that is retried later, not
+  // counted as a death (which would end a service that is serving fine).
+  const standby = server.logs.find((l) => l.event === 'standby-ready')!.pid as number
+  process.kill(standby, 'SIGKILL')
+  const retry = await server.waitForLog((l) => l.event === 'standby-start-failed')
+  assert.equal(retry.retryMs, 1_000)
+  assert.equal(Number((await get(`${server.url}/pid`)).body), before)
+  assert.equal(server.child.exitCode, null)
 })
 
 test('SIGHUP to the whole process group (a closed terminal) reloads; no runtime dies of it; SIGTERM then stops all', async () => {
