@@ -73,8 +73,8 @@ test('a runtime whose main thread stops is killed after keeper.leaseMs and repla
   const stuck = await servingPid()
   // SIGSTOP: its event loop stands still (as a dispatcher in a loop would), its process lives.
   process.kill(stuck, 'SIGSTOP')
-  const line = (await nth('runtime-unresponsive', 1)) as { pid: number }
-  assert.equal(line.pid, stuck)
+  // On a starved machine a standby may miss its beats too: the line that matters is the stuck one's.
+  await server.waitForLog((l) => l.event === 'runtime-unresponsive' && l.pid === stuck)
   await nth('runtime-promoted', 2)
   assert.notEqual(await servingPid(), stuck)
 })
