@@ -8,4 +8,5 @@
  * ```
  */
 export { createAdmin, type AdminHttp } from './admin-server.js'
+export { logAdminUnavailable } from './admin-unavailable.js'
 export type { AdminDeps, HealthReport } from './admin-routes.js'

@@ -1,3 +1,4 @@
+import { logAdminUnavailable } from '../admin/index.js'
 import { defaults } from '../config/index.js'
 import type { Logger } from '../log.js'
 import type { KeeperSettings, ListenerName, PromoteMessage, RuntimeToKeeper } from './keeper-protocol.js'
@@ -205,8 +206,7 @@ export class Keeper {
       try {
         this.listeners.set('admin', await OwnedListener.bind('admin', admin.port, admin.host))
       } catch (err) {
-        const message = (err as Error).message
-        this.options.log.error({ event: 'admin-unavailable', host: admin.host, port: admin.port, error: message }, `the admin endpoint cannot listen on ${admin.host}:${admin.port} (${message}); serving without it. Set admin.port (0 picks a free port) or admin.enabled: false`)
+        logAdminUnavailable(this.options.log, admin.host, admin.port, err as Error)
       }
     }
     return true

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { logAdminUnavailable } from '../admin/index.js'
 import type { ResolvedConfig } from '../config/index.js'
 import { ConfigError, CrashlessError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -34,11 +35,7 @@ export async function createRuntime(config: ResolvedConfig, log: Logger): Promis
       await listen(started.admin.server, admin.port, admin.host)
       started.admin.announce(started.admin.server.address() as AddressInfo)
     } catch (err) {
-      // The service matters more than its control panel: say so and serve without it.
-      log.error(
-        { event: 'admin-unavailable', host: admin.host, port: admin.port, error: (err as Error).message },
-        `the admin endpoint cannot listen on ${admin.host}:${admin.port} (${(err as Error).message}); serving without it. Set admin.port (0 picks a free port) or admin.enabled: false`,
-      )
+      logAdminUnavailable(log, admin.host, admin.port, err as Error)
     }
   }
   const { port, host } = started.wants
