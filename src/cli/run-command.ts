@@ -26,7 +26,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.once('disconnect', orphaned)
     try {
       const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
-      return await serveUnderKeeper(config, createLogger(config.log.level), () => process.off('disconnect', orphaned))
+      // Every line says which runtime wrote it: under a keeper, two or three log to one stream.
+      return await serveUnderKeeper(config, createLogger(config.log.level).child({ pid: process.pid }), () => process.off('disconnect', orphaned))
     } catch (err) {
       // A listener on the channel keeps this process alive: the error must end it (exit 1).
       process.off('disconnect', orphaned)
@@ -36,7 +37,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (args.keeper) return runKeeper(args.runtimeArgs, args.overrides.log?.level ?? 'info')
   const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
-  const log = createLogger(config.log.level)
+  const log = createLogger(config.log.level).child({ pid: process.pid })
   const runtime = await createRuntime(config, log)
   return new Promise<number>((resolve) => {
     let stopping = false

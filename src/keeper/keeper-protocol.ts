@@ -115,6 +115,12 @@ export interface PromoteMessage {
 /** keeper -> runtime: stop accepting, finish what is in flight (bounded by `timeouts.drainMs`), exit 0. */
 export interface DrainMessage {
   readonly type: 'drain'
+  /**
+   * Another runtime serves now (a reload, a swap): keep-alive connections idle at the start may
+   * wait out their keep-alive timeout rather than be closed after a second (see shutdown in
+   * start-runtime.ts). False when the whole service stops.
+   */
+  readonly handover: boolean
 }
 
 export type KeeperToRuntime = ListenerMessage | ConnectionMessage | PromoteMessage | DrainMessage

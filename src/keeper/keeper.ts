@@ -92,7 +92,7 @@ export class Keeper {
     this.options.log.info({ event: 'shutdown', signal, drainMs: this.drainMs }, `received ${signal}; draining`)
     void this.closeListeners()
     const all = this.alive()
-    for (const runtime of all) runtime.send({ type: 'drain' })
+    for (const runtime of all) runtime.send({ type: 'drain', handover: false })
     if (all.length === 0) return this.finish(0)
     setTimeout(() => this.alive().forEach((r) => r.kill('did not drain in time')), this.drainMs + DRAIN_MARGIN_MS).unref()
   }
@@ -112,7 +112,7 @@ export class Keeper {
         this.settings = message.keeper
         this.drainMs = message.drainMs
         this.options.log.level = message.logLevel
-        if (this.stopping) runtime.send({ type: 'drain' })
+        if (this.stopping) runtime.send({ type: 'drain', handover: false })
         else if (this.next?.runtime === runtime) void this.promote(runtime, this.next.reason)
         else if (this.standby === runtime) {
           runtime.state = 'standby'
@@ -307,7 +307,7 @@ export class Keeper {
   private retire(runtime: RuntimeProcess): void {
     runtime.state = 'draining'
     this.draining.add(runtime)
-    runtime.send({ type: 'drain' })
+    runtime.send({ type: 'drain', handover: true })
     setTimeout(() => runtime.kill('did not drain in time'), this.drainMs + DRAIN_MARGIN_MS).unref()
   }
 

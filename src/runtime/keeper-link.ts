@@ -34,12 +34,12 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
   let serviceAddress: AddressInfo | null = null
   return new Promise<number>((resolve) => {
     let closing: Promise<void> | null = null
-    const close = (code: number, drainMs?: number): Promise<void> =>
+    const close = (code: number, options: { drainMs?: number; handover?: boolean } = {}): Promise<void> =>
       (closing ??= (async () => {
         clearInterval(beat)
-        if (drainMs !== undefined) config.timeouts.drainMs = Math.min(config.timeouts.drainMs, drainMs)
-        const { drained, abandoned } = await started.close()
-        log.info({ event: 'stopped', pid: process.pid, drained, abandoned }, drained ? 'drained; bye' : `stopped with ${abandoned} request(s) still in flight`)
+        if (options.drainMs !== undefined) config.timeouts.drainMs = Math.min(config.timeouts.drainMs, options.drainMs)
+        const { drained, abandoned } = await started.close({ handover: options.handover })
+        log.info({ event: 'stopped', drained, abandoned }, drained ? 'drained; bye' : `stopped with ${abandoned} request(s) still in flight`)
         // The channel alone would keep this process alive.
         if (process.connected) process.disconnect()
         resolve(code)
@@ -57,7 +57,7 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
     process.once('disconnect', () => {
       if (closing) return
       log.warn({ event: 'keeper-gone' }, 'the keeper is gone; draining and exiting')
-      void close(0, ORPHAN_DRAIN_MS)
+      void close(0, { drainMs: ORPHAN_DRAIN_MS })
     })
     void started.failed.then((err) => {
       log.fatal({ event: 'gave-up', error: err.message }, 'instances keep failing to start; exiting')
@@ -88,17 +88,18 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
           send({ type: 'connection-taken', id: message.id })
           return
         case 'promote':
-          // What the runtime before it learned while this one stood by (kill -9 loses the last 100 ms).
-          void started.immunity?.refresh().catch((err: Error) => log.warn({ event: 'immunity-refresh-failed', error: err.message }, 'could not re-read the immunity table on promotion'))
+          // `listening` first (every promoted runtime logs it: the line operators and tests wait
+          // for); all of this runs before any request is read.
+          if (serviceAddress) started.announce(serviceAddress, { promoted: message.reason })
+          else log.error({ event: 'promoted-without-socket' }, 'promoted before the service socket arrived')
           started.dispatcher.adoptRuntimeDeaths(message, (records) => {
             for (const record of records) send({ type: 'suspect-cleared', record })
           })
-          // Logged by every promoted runtime: `listening` is the line operators and tests wait for.
-          if (serviceAddress) started.announce(serviceAddress, { promoted: message.reason })
-          else log.error({ event: 'promoted-without-socket' }, 'promoted before the service socket arrived')
+          // What the runtime before it learned while this one stood by (kill -9 loses the last 100 ms).
+          void started.immunity?.refresh().catch((err: Error) => log.warn({ event: 'immunity-refresh-failed', error: err.message }, 'could not re-read the immunity table on promotion'))
           return
         case 'drain':
-          return void close(0)
+          return void close(0, { handover: message.handover })
       }
     }
   })

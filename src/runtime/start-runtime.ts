@@ -26,8 +26,12 @@ export interface StartedRuntime {
   announce(address: AddressInfo, extra?: Record<string, unknown>): void
   /** Resolves when the runtime gives up (spares keep failing to start). */
   readonly failed: Promise<CrashlessError>
-  /** Stops accepting, drains in-flight requests (bounded by `timeouts.drainMs`), stops instances, closes stores. */
-  close(): Promise<{ drained: boolean; abandoned: number }>
+  /**
+   * Stops accepting, drains in-flight requests (bounded by `timeouts.drainMs`), stops instances,
+   * closes stores. With `handover` (another runtime serves now) idle keep-alive connections are
+   * left their keep-alive timeout instead of a second.
+   */
+  close(options?: { handover?: boolean }): Promise<{ drained: boolean; abandoned: number }>
 }
 
 /**
@@ -115,19 +119,20 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
     announce: (address, extra) => {
       pool.setAdvertisedPort(address.port)
       log.info(
-        { event: 'listening', address: address.address, port: address.port, pid: process.pid, style: ready.style, instances: config.instances, spares: config.spares, startMs: Math.round(performance.now() - startedAt), ...extra },
+        { event: 'listening', address: address.address, port: address.port, style: ready.style, instances: config.instances, spares: config.spares, startMs: Math.round(performance.now() - startedAt), ...extra },
         `crashless serving ${config.entry} on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
       )
     },
     // The store closes last: commits of drained requests finish before it does.
-    close: () => (closing ??= shutdown(front, dispatcher, upgrades, pool, config.timeouts.drainMs).then(async (result) => (await control.close(), await backend.close(), result))),
+    close: (options) => (closing ??= shutdown(front, dispatcher, upgrades, pool, config.timeouts.drainMs, options?.handover === true).then(async (result) => (await control.close(), await backend.close(), result))),
   }
 }
 
-/** How long keep-alive connections idle at the start of a drain are left open (see shutdown). */
+
+/** How long keep-alive connections idle at the start of a drain stay open when the service stops. */
 const IDLE_GRACE_MS = 1_000
 
-async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: UpgradeDispatcher, pool: Pool, drainMs: number): Promise<{ drained: boolean; abandoned: number }> {
+async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: UpgradeDispatcher, pool: Pool, drainMs: number, handover: boolean): Promise<{ drained: boolean; abandoned: number }> {
   dispatcher.beginClosing()
   upgrades.beginClosing()
   const startedAt = performance.now()
@@ -139,14 +144,24 @@ async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: Upgrade
   // A keep-alive connection idle right now may be a client between two requests, about to send
   // the next: closed now, that request would be reset (the reload failures of PM2,
   // Unitech/pm2#2573). Each request such a connection still carries is answered with
-  // `connection: close`, so within a moment busy clients have moved to the new runtime by
-  // themselves, and only then are the really idle connections closed.
-  const graceEnd = startedAt + Math.min(drainMs, IDLE_GRACE_MS)
+  // `connection: close`, so busy clients move on by themselves, and idle ones are closed after a
+  // grace. When another runtime serves (a reload), that grace is the keep-alive timeout the
+  // server announced (`Keep-Alive: timeout=5`), after which it would have closed them anyway: a
+  // client slower than that to send its next request was told not to reuse the connection (1 s
+  // was not enough on a starved machine: later requests were reset). When the service stops
+  // there is nowhere else to go: a second.
+  const graceEnd = startedAt + Math.min(drainMs, handover ? front.keepAliveTimeout : IDLE_GRACE_MS)
   const open = openConnections.get(front) ?? { count: 0 }
+  // HTTP connections still open (upgraded ones are closed below, whatever they do).
+  const openHttp = (): number => open.count - upgrades.size
   // Polling is simpler than threading a "drained" event through every completion path, and
   // shutdown is rare.
-  while (performance.now() < deadline && (dispatcher.pending > 0 || (open.count > 0 && performance.now() < graceEnd))) {
+  while (performance.now() < deadline && (dispatcher.pending > 0 || openHttp() > 0)) {
     await new Promise((resolve) => setTimeout(resolve, 20))
+    // Timers run before the event loop reads sockets: let it read what arrived meanwhile, or a
+    // request already sent would look idle to the check below and be reset with it (seen on a
+    // starved machine, where a whole grace can pass between two turns).
+    await new Promise((resolve) => setImmediate(resolve))
     if (performance.now() >= graceEnd) front.closeIdleConnections()
   }
   const abandoned = dispatcher.pending

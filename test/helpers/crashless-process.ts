@@ -31,8 +31,14 @@ export interface CrashlessProcess {
   url: string
   /** Its working directory (where `.crashless/` is). */
   cwd: string
-  /** Every JSON log line seen so far. */
+  /**
+   * Every JSON log line seen so far from the keeper and the runtimes that served, but not from a
+   * standby while it stands by (under a keeper a warm standby logs to the same stream, and its
+   * events, e.g. an idle instance lost on a starved machine, are not the service's).
+   */
   logs: LogLine[]
+  /** Every JSON log line, the standby's too. */
+  allLogs: LogLine[]
   /** Non-JSON stdout and all stderr, for failure messages. */
   output: () => string
   /** Resolves with the first log line (already seen or future) matching the predicate. */
@@ -59,6 +65,9 @@ export async function startCrashless(entry: string, args: string[] = [], options
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const logs: LogLine[] = []
+  const allLogs: LogLine[] = []
+  // Pids the keeper announced as standby, until they log `listening` (promoted).
+  const standing = new Set<number>()
   let text = ''
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = []
   let buffered = ''
@@ -79,6 +88,10 @@ export async function startCrashless(entry: string, args: string[] = [], options
         text += raw + '\n'
         continue
       }
+      allLogs.push(line)
+      if (line.event === 'standby-ready' && typeof line.pid === 'number') standing.add(line.pid)
+      if (line.event === 'listening' && typeof line.pid === 'number') standing.delete(line.pid)
+      if (line.role !== 'keeper' && typeof line.pid === 'number' && standing.has(line.pid)) continue
       logs.push(line)
       for (const waiter of [...waiters]) {
         if (waiter.match(line)) {
@@ -121,6 +134,7 @@ export async function startCrashless(entry: string, args: string[] = [], options
     port,
     url: `http://127.0.0.1:${port}`,
     logs,
+    allLogs,
     output: () => text,
     waitForLog,
     stop: async (timeoutMs = 15_000) => {

@@ -54,7 +54,7 @@ test('instances lost with nobody to blame past recovery.intensity: the standby t
   const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1', '--config', config.file], { env: { BACKGROUND_CRASH_MS: '1200' } })
   started.push(server)
   const first = server.runtimePid
-  const escalated = await server.waitForLog((l) => l.event === 'escalate' && l.pid === undefined)
+  const escalated = await server.waitForLog((l) => l.event === 'escalate' && l.pid === first)
   assert.match(escalated.why as string, /more than 2 instances lost with no request to blame within 60000 ms \(recovery\.intensity\); last: crash Error: background job failed/)
   const replaced = await server.waitForLog((l) => l.event === 'runtime-replaced')
   assert.equal(replaced.previous, first)
