@@ -60,6 +60,8 @@ export class PoisonGuard {
   /** Signatures in flight when an earlier runtime died (the keeper's suspects): one at a time. */
   private readonly deathSuspects: DeathSuspects
   private onDeathCleared: (records: string[]) => void = () => {}
+  /** The last request whose client left while a serving instance still ran it, per instance. */
+  private readonly leftRunning = new WeakMap<Instance, { id: number; signature: string }>()
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -239,7 +241,11 @@ export class PoisonGuard {
    */
   afterLoss(instance: Instance, culprit: string | null, loss: InstanceLoss): void {
     this.ladder.instanceLost(instance, loss)
-    const stalledSignature = this.suspects.release(instance)
+    const left = this.leftRunning.get(instance)
+    this.leftRunning.delete(instance)
+    // Suspected before its client left, or (on a starved machine, where the stall is noticed
+    // later) killed inside the request whose client had left: either way that signature's.
+    const stalledSignature = this.suspects.release(instance) ?? (left && instance.slotAtKill === (left.id | 0) ? left.signature : null)
     if (!stalledSignature || culprit !== null || loss.reason !== 'lease-expired') return
     // Its client left, so nothing is left to re-run. Alone on a sacrificial instance, the stall
     // was its own; on a serving one, the suspicion stays for the next copy to test alone.
@@ -269,6 +275,9 @@ export class PoisonGuard {
    * comes from stalledBy when the instance is killed); only completion clears it.
    */
   abandoned(job: Job): void {
+    // Its instance may still be running it (a loop does not stop for an abort); if that
+    // instance is then killed inside it, the stall is this request's, client or not.
+    if (job.instance?.role === 'serving') this.leftRunning.set(job.instance, { id: job.id, signature: this.signatureOf(job) })
     const probeOf = job.env?.tweak === 'isolate' ? job.suspectOf : null
     job.suspectOf = null
     if (probeOf) {

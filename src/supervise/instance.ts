@@ -268,6 +268,12 @@ export class Instance {
   }
 
   /**
+   * The request id whose code ran synchronously when it was killed, as the instance published it,
+   * whether or not that request is still the dispatcher's (its client may have left): 0 for none.
+   */
+  slotAtKill = 0
+
+  /**
    * Ends the instance for a reason found outside it (lease, drain, memory); `onLost` follows.
    * `error` says why, for a memory limit (the default: its heap). `blameRunning`: the request
    * running synchronously now caused it (memory grown inside one stretch of its handler).
@@ -278,6 +284,7 @@ export class Instance {
     this.killError = why.error ?? null
     this.blameRunning = why.blameRunning ?? false
     this.runningAtKill = this.runningRequest()
+    this.slotAtKill = Atomics.load(this.heartbeat, LeaseSlot.Running)
     this.heapAtKill = this.heapMb
     // No new requests while termination is under way.
     this.state = 'draining'
