@@ -56,8 +56,11 @@ export class RuntimeProcess {
   ) {
     child.on('message', (message: unknown) => {
       if (!isRuntimeMessage(message)) return
-      if (message.type === 'beat') this.lastBeat = performance.now()
-      else if (message.type === 'ready') this.ready = message
+      // Any message is a sign of life. `ready` above all: the lease is watched from then on, and
+      // a runtime that took longer than a lease to start (a loaded machine) must not be judged
+      // silent for its start-up (it was: a reload's new runtime was killed 68 ms after promotion).
+      this.lastBeat = performance.now()
+      if (message.type === 'ready') this.ready = message
       else if (message.type === 'connection-taken') return this.taken(message.id)
       events.message(this, message)
     })

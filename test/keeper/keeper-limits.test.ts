@@ -64,6 +64,19 @@ test('instances lost with nobody to blame past recovery.intensity: the standby t
   assert.notEqual(Number(answer.body), first)
 })
 
+test('a runtime that takes longer than keeper.leaseMs to start is not judged silent once ready', async () => {
+  const config = writeConfig({ keeper: { leaseMs: 500 } })
+  cleanups.push(config.cleanup)
+  const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1', '--config', config.file], { env: { START_DELAY_MS: '1500' } })
+  started.push(server)
+  await server.waitForLog((l) => l.event === 'standby-ready')
+  // Two leases after both became ready: a keeper still counting from the spawn would have
+  // killed them by now (it once killed a reload's new runtime right after promoting it).
+  await get(`${server.url}/slow?ms=1000`)
+  assert.equal(Number((await get(`${server.url}/pid`)).body), server.runtimePid)
+  assert.deepEqual(server.allLogs.filter((l) => l.event === 'runtime-unresponsive'), [])
+})
+
 test('a reload whose new version cannot load leaves the running one serving, and says why', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'crashless-reload-'))
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }))

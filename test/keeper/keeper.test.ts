@@ -85,7 +85,7 @@ test('reload under load (SIGHUP): a new runtime takes over and no request fails'
   const load = startLoad(`${server.url}/ok`, 20)
   await until(() => load.completions.length > 300, '300 requests done')
   server.child.kill('SIGHUP')
-  const reloaded = (await nth('reloaded', 1)) as { pid: number; previous: number }
+  const reloaded = (await nth('reloaded', 1)) as { pid: number; previous: number; time: string }
   assert.equal(reloaded.previous, before)
   const reloadedAt = performance.now()
   // The old runtime drains: it must be gone, and the load must have gone on, before counting.
@@ -95,7 +95,9 @@ test('reload under load (SIGHUP): a new runtime takes over and no request fails'
   const counts = summarize(completions)
   const failures = completions.filter((c) => c.status !== 200).map((c) => `${c.error ?? c.status} at ${Math.round(c.at - reloadedAt)} ms`)
   t.diagnostic(JSON.stringify(counts))
-  assert.equal(counts.failed, 0, `failed, relative to the reloaded line: ${failures.slice(0, 10).join(', ')}`)
+  const since = Date.parse(reloaded.time as string) - 2_000
+  const story = server.allLogs.filter((l) => l.event && Date.parse(l.time as string) >= since).map((l) => `${Date.parse(l.time as string) - since - 2_000} ${l.event} ${l.pid ?? ''}${l.drained === undefined ? '' : ` drained=${l.drained}`}`)
+  assert.equal(counts.failed, 0, `failed, relative to the reloaded line: ${failures.slice(0, 10).join(', ')}; log (ms from reloaded): ${story.join(' | ')}`)
   assert.equal(await servingPid(), reloaded.pid)
 })
 
