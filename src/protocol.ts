@@ -9,6 +9,13 @@ import type { ReadVersion, StoredEntry, WriteOp } from './state/index.js'
 /** Raw header pairs as Node gives them in `req.rawHeaders`: [name, value, name, value, ...]. */
 export type RawHeaders = string[]
 
+/**
+ * Response headers that describe one hop (RFC 9110 section 7.6.1): the dispatcher's own
+ * connection to the client sets its own, so an instance never sends them and the dispatcher
+ * drops any a fetch handler set.
+ */
+export const HOP_BY_HOP_HEADERS: readonly string[] = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']
+
 /** Response headers: lower-case names; multi-valued headers (set-cookie) as arrays. */
 export type ResponseHeaders = Record<string, string | string[]>
 

