@@ -18,7 +18,8 @@ export type Refusal = { status: 401 | 403; code: string; message: string } | nul
  * ```
  */
 export function authorize(req: IncomingMessage, options: { token: string | undefined; loopbackOnly: boolean }): Refusal {
-  if (options.loopbackOnly && !isLoopbackHost(hostName(req.headers.host ?? ''))) {
+  const name = hostName(req.headers.host ?? '')
+  if (options.loopbackOnly && (name === null || !isLoopbackHost(name))) {
     return { status: 403, code: 'CRASHLESS_ERR_FORBIDDEN', message: 'the admin endpoint only answers requests addressed to a loopback host (Host: 127.0.0.1, localhost or [::1])' }
   }
   if (options.token === undefined) return null
@@ -40,12 +41,21 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b)
 }
 
-/** The host part of a Host header: `127.0.0.1:9300` → `127.0.0.1`, `[::1]:9300` → `[::1]`. */
-function hostName(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']')
-    return end < 0 ? host : host.slice(0, end + 1)
-  }
-  const colon = host.lastIndexOf(':')
-  return colon < 0 ? host : host.slice(0, colon)
+/**
+ * The host part of a Host header (RFC 9110 §7.2: `uri-host [ ":" port ]`), or null when the
+ * header is anything else. Strict on purpose: taking the text before the last colon read
+ * `127.0.0.1:80@evil.example` (a crafted header) as
+ * `127.0.0.1`. Only an IP literal in brackets, or a name or IPv4 address made of
+ * letters, digits, dots and hyphens, then an optional all-digit port, is a host here.
+ *
+ * @example
+ * ```ts
+ * hostName('127.0.0.1:9300')             // '127.0.0.1'
+ * hostName('[::1]:9300')                 // '[::1]'
+ * hostName('127.0.0.1:80@evil.example')  // null
+ * ```
+ */
+export function hostName(host: string): string | null {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{0,5})?$/.exec(host)
+  return match ? match[1]! : null
 }

@@ -18,9 +18,14 @@ export const CONFIG_FILE_NAMES = ['crashless.config.ts', 'crashless.config.mts',
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 const JAVASCRIPT = new Set(['.js', '.mjs', '.cjs'])
 
+/** The environment variable the CLI sends as the admin token, which the server honours too. */
+export const ADMIN_TOKEN_ENV = 'CRASHLESS_ADMIN_TOKEN'
+
 /**
  * Resolves the configuration crashless runs with: defaults, overlaid by the config file,
- * overlaid by `overrides` (the command-line flags). Each layer is validated on its own so an
+ * overlaid by `$CRASHLESS_ADMIN_TOKEN` (as `admin.token`, when set and not empty: the CLI
+ * sends the same variable, so a server started beside it must require it), overlaid by
+ * `overrides` (the command-line flags). Each layer is validated on its own so an
  * error says whether the bad value is in the file or on the command line.
  *
  * `configFile` (relative to `cwd`) must exist when given; otherwise the first of
@@ -42,15 +47,21 @@ export async function loadConfig(options: {
   configFile?: string
   cwd: string
   overrides: CrashlessConfig
+  /** Where `CRASHLESS_ADMIN_TOKEN` is read. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv
 }): Promise<ResolvedConfig> {
   const cwd = resolve(options.cwd)
   const { file, config: fromFile } = await loadConfigFile({ configFile: options.configFile, cwd })
   const fromFlags = anchorEntry(validateConfig(options.overrides, 'command line'), cwd)
+  const envToken = (options.env ?? process.env)[ADMIN_TOKEN_ENV]
+  // The same precedence as the CLI's (--token, then the variable, then the file), so both
+  // sides agree on which token is in force. A bad value is named as the variable.
+  const fromEnv = envToken ? validateConfig({ admin: { token: envToken } }, `$${ADMIN_TOKEN_ENV}`) : {}
 
   const where = file === undefined
     ? `not given on the command line, and no ${CONFIG_FILE_NAMES.join(' / ')} in ${cwd}`
     : `not set in ${file} nor on the command line`
-  return completeConfig(mergeConfig(fromFile, fromFlags), where)
+  return completeConfig(mergeConfig(mergeConfig(fromFile, fromEnv), fromFlags), where)
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EvictionOrder, type Standing } from './eviction-order.js'
+import { firstAfter } from './first-after.js'
 import { routeOfSignature } from './signature.js'
 import type { Tweak } from './tweaks.js'
 
@@ -209,6 +210,40 @@ export class ImmunityTable {
   list(): ImmunityEntry[] {
     const now = this.now()
     return [...this.entries.values()].filter((e) => this.live(e.signature, now)).sort((a, b) => b.quarantinedUntil - a.quarantinedUntil)
+  }
+
+  /**
+   * One page of live entries in signature order: the first `limit` whose signature sorts after
+   * `after` (null: from the start), and `next`, the cursor for the following page (null after
+   * the last). What `GET /immunity?limit=&after=` serves.
+   *
+   * @example
+   * ```ts
+   * const { entries, next } = table.page(null, 100)
+   * if (next !== null) table.page(next, 100)
+   * ```
+   */
+  page(after: string | null, limit: number): { entries: ImmunityEntry[]; next: string | null } {
+    this.sweep(this.now())
+    const keys = firstAfter(this.entries.keys(), after, limit + 1)
+    const more = keys.length > limit
+    const entries = keys.slice(0, limit).map((key) => this.entries.get(key)!)
+    return { entries, next: more ? entries[entries.length - 1]!.signature : null }
+  }
+
+  /** How many live entries there are, quarantined and cured, counted without copying any (for `/health` and `/metrics`). */
+  summary(): { entries: number; quarantined: number; cured: number } {
+    const now = this.now()
+    let entries = 0
+    let quarantined = 0
+    let cured = 0
+    for (const entry of this.entries.values()) {
+      if (this.expiresAt(entry) <= now) continue
+      entries++
+      if (entry.quarantinedUntil > 0) quarantined++
+      else if (entry.cure !== null && entry.curedUntil > now) cured++
+    }
+    return { entries, quarantined, cured }
   }
 
   /** Lifts a quarantine and forgets the failures; false when the signature was unknown. */

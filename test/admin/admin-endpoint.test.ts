@@ -64,7 +64,7 @@ test('GET /immunity lists nothing on a fresh start', async () => {
   const { status, headers, json } = await call('GET', '/immunity')
   assert.equal(status, 200)
   assert.match(String(headers['content-type']), /^application\/json/)
-  assert.deepEqual(json, { entries: [] })
+  assert.deepEqual(json, { entries: [], next: null })
 })
 
 test('mistakes get JSON errors: unknown route 404, unknown signature 404, bad encoding 400, wrong method 405', async () => {
@@ -94,6 +94,25 @@ test('a Host header that is not loopback is refused (DNS rebinding)', async () =
   assert.equal((rebound.json as { error: { code: string } }).error.code, 'CRASHLESS_ERR_FORBIDDEN')
   const local = await call('GET', '/health', { host: `localhost:${new URL(server.adminUrl).port}` })
   assert.equal(local.status, 200)
+})
+
+test('the Host header is parsed strictly: userinfo, paths and other shapes around a loopback name are refused', async () => {
+  for (const host of ['127.0.0.1:80@evil.example', '127.0.0.1@evil.example', 'evil.example#127.0.0.1', '127.0.0.1:80/x', 'localhost:9300:1', '[::1]x']) {
+    const { status, json } = await call('GET', '/health', { host })
+    assert.equal(status, 403, `Host: ${host}`)
+    assert.equal((json as { error: { code: string } }).error.code, 'CRASHLESS_ERR_FORBIDDEN')
+  }
+  for (const host of ['127.0.0.1', `127.0.0.1:${new URL(server.adminUrl).port}`, '[::1]:9300', 'LOCALHOST']) {
+    assert.equal((await call('GET', '/health', { host })).status, 200, `Host: ${host}`)
+  }
+})
+
+test('GET /immunity rejects a limit outside 1 to 1000', async () => {
+  for (const limit of ['0', '1001', 'x', '1.5']) {
+    const { status, json } = await call('GET', `/immunity?limit=${limit}`)
+    assert.equal(status, 400, `limit=${limit}`)
+    assert.equal((json as { error: { code: string } }).error.code, 'CRASHLESS_ERR_BAD_REQUEST')
+  }
 })
 
 test('the service keeps serving on its own port', async () => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { runCrashlessToExit, type CrashlessProcess } from '../helpers/crashless-process.js'
+import { fixture, runCrashlessToExit, startCrashless, type CrashlessProcess } from '../helpers/crashless-process.js'
 import { freePort } from '../helpers/redis-server.js'
 import { removeTempDirs, runCli, startIn, tempDir, writeConfig } from './run-cli.js'
 
@@ -51,7 +51,7 @@ test('every route answers 401 without the token, or with a wrong one', async () 
 test('the right token is let in', async () => {
   const ok = await status('/immunity', `Bearer ${TOKEN}`)
   assert.equal(ok.status, 200)
-  assert.deepEqual(JSON.parse(ok.body), { entries: [] })
+  assert.deepEqual(JSON.parse(ok.body), { entries: [], next: null })
   assert.equal((await status('/health', `bearer ${TOKEN}`)).status, 200, 'the scheme is case-insensitive')
 })
 
@@ -103,4 +103,29 @@ test('an admin endpoint nobody listens on: the CLI says so and how to enable it'
   assert.equal(result.code, 1)
   assert.ok(result.stderr.includes(`cannot reach the crashless admin endpoint at http://127.0.0.1:${port} (ECONNREFUSED)`), result.stderr)
   assert.match(result.stderr, /admin\.enabled, admin\.host, admin\.port/)
+})
+
+test('$CRASHLESS_ADMIN_TOKEN protects a server started without a config file, as the CLI expects', async () => {
+  const plain = await startCrashless(fixture('faults-app.mjs'), ['--instances', '1'], { env: { CRASHLESS_ADMIN_TOKEN: TOKEN }, cwd: tempDir() })
+  try {
+    const listening = await plain.waitForLog((l) => l.event === 'admin-listening', 5_000)
+    assert.equal(listening.token, true)
+    const adminUrl = `http://127.0.0.1:${listening.port as number}`
+    const none = await fetch(`${adminUrl}/health`, { signal: AbortSignal.timeout(5_000) })
+    assert.equal(none.status, 401)
+    const withToken = await fetch(`${adminUrl}/health`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5_000) })
+    assert.equal(withToken.status, 200)
+    // The CLI, given the same variable, gets in.
+    const cli = await runCli(['status', '--admin', adminUrl, '--json'], { env: { CRASHLESS_ADMIN_TOKEN: TOKEN } })
+    assert.equal(cli.code, 0, cli.stderr)
+  } finally {
+    await plain.stop()
+  }
+})
+
+test('a $CRASHLESS_ADMIN_TOKEN too short to be a token stops crashless, naming admin.token and the variable', async () => {
+  const { code, stderr } = await runCli(['run', fixture('faults-app.mjs'), '--port', '0', '--admin-port', '0', '--no-keeper'], { env: { CRASHLESS_ADMIN_TOKEN: 'tiny-secret' } })
+  assert.equal(code, 1)
+  assert.match(stderr, /admin\.token: expected a token of at least 16 visible ASCII characters.*\$CRASHLESS_ADMIN_TOKEN/)
+  assert.ok(!stderr.includes('tiny-secret'), 'the rejected value is not echoed')
 })
