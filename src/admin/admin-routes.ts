@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ImmunityTable } from '../immunity/index.js'
+import type { InstanceFigures } from '../metrics/index.js'
+import { sendProbe, type Probes } from './probes.js'
 
 /** What `GET /health` reports. */
 export interface HealthReport {
@@ -10,44 +12,80 @@ export interface HealthReport {
   quarantined: number
 }
 
+/** What `GET /instances` reports (and `crashless status` shows). */
+export interface InstancesReport {
+  /** The runtime process serving (under a keeper: the active one). */
+  pid: number
+  uptimeMs: number
+  instances: InstanceFigures[]
+  /** Instances starting, not yet ready. */
+  starting: number
+  inFlight: number
+  queued: number
+  /** Recovery actions since this runtime started, by name (suppressed, reserved, …). */
+  recoveries: Record<string, number>
+}
+
 /** What the admin routes read and change; nothing else of the runtime is reachable from them. */
 export interface AdminDeps {
   immunity: ImmunityTable
   health: () => Omit<HealthReport, 'quarantined'>
+  probes: Probes
+  instances: () => InstancesReport
+  /** The Prometheus text of `/metrics`. */
+  metrics: () => Promise<{ contentType: string; text: string }>
   /** Asks the keeper for a zero-downtime reload; null when the runtime runs without a keeper. */
   reload?: (() => void) | null
 }
 
 const IMMUNITY_ENTRY = '/immunity/'
+/** A page of `GET /immunity` when `limit` is not given, and the most one page may hold. */
+export const IMMUNITY_PAGE = { default: 100, max: 1_000 }
+const ROUTES = 'GET /health, /livez, /readyz, /metrics, /instances, /immunity; DELETE /immunity/<signature>; POST /reload'
 
 /**
- * Answers one authorised admin request. Only the path and the method are looked at; nothing
- * from the request is evaluated: a signature is decoded from the path and used as a map key.
+ * Answers one authorised admin request. Only the path, the query and the method are looked
+ * at; nothing from the request is evaluated: a signature is decoded from the path and used as
+ * a map key. Every answer is small and bounded (the immunity table comes in pages), since this
+ * runs on the thread that serves traffic.
  *
  * @example
  * ```ts
- * http.createServer((req, res) => route(req, res, { immunity, health }))
+ * http.createServer((req, res) => route(req, res, deps))
  * ```
  */
 export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): void {
-  const path = pathOf(req.url ?? '/')
+  const target = req.url ?? '/'
+  const path = pathOf(target)
   if (path === null) return sendError(res, 400, 'CRASHLESS_ERR_BAD_REQUEST', 'malformed request target')
   const method = req.method ?? 'GET'
-  if (path === '/health') {
-    if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET, HEAD')
-    const quarantined = deps.immunity.list().filter((e) => e.quarantinedUntil > 0).length
-    return sendJson(res, 200, { ...deps.health(), quarantined } satisfies HealthReport)
-  }
-  if (path === '/immunity') {
-    if (method !== 'GET' && method !== 'HEAD') return notAllowed(res, 'GET, HEAD')
-    return sendJson(res, 200, { entries: deps.immunity.list() })
-  }
-  if (path === '/reload') {
-    if (method !== 'POST') return notAllowed(res, 'POST')
-    if (!deps.reload) return sendError(res, 409, 'CRASHLESS_ERR_NO_KEEPER', 'this crashless runs without a keeper (--no-keeper): nothing can reload it; restart it instead')
-    deps.reload()
-    // Accepted, not done: the new runtime starts, then takes over; the log says when.
-    return sendJson(res, 202, { reload: 'started' })
+  const readOnly = method === 'GET' || method === 'HEAD'
+  switch (path) {
+    case '/health':
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      return sendJson(res, 200, { ...deps.health(), quarantined: deps.immunity.summary().quarantined } satisfies HealthReport)
+    case '/livez':
+    case '/readyz':
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      return sendProbe(res, path === '/livez' ? deps.probes.live() : deps.probes.ready())
+    case '/instances':
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      return sendJson(res, 200, deps.instances())
+    case '/metrics':
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      return void deps.metrics().then(
+        ({ contentType, text }) => sendText(res, contentType, text),
+        (err: Error) => sendError(res, 500, 'CRASHLESS_ERR_ADMIN', `the metrics could not be collected: ${err.message}`),
+      )
+    case '/immunity':
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      return listImmunity(res, deps.immunity, new URLSearchParams(queryOf(target)))
+    case '/reload':
+      if (method !== 'POST') return notAllowed(res, 'POST')
+      if (!deps.reload) return sendError(res, 409, 'CRASHLESS_ERR_NO_KEEPER', 'this crashless runs without a keeper (--no-keeper): nothing can reload it; restart it instead')
+      deps.reload()
+      // Accepted, not done: the new runtime starts, then takes over; the log says when.
+      return sendJson(res, 202, { reload: 'started' })
   }
   if (path.startsWith(IMMUNITY_ENTRY)) {
     if (method !== 'DELETE') return notAllowed(res, 'DELETE')
@@ -62,7 +100,18 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     if (!deps.immunity.release(signature)) return sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no immunity entry with this signature (it may have expired)')
     return sendJson(res, 200, { released: entry ?? { signature } })
   }
-  sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no such admin route (GET /health, GET /immunity, DELETE /immunity/<signature>, POST /reload)')
+  sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', `no such admin route (${ROUTES})`)
+}
+
+/** `GET /immunity?limit=&after=`: one page in signature order, and the cursor of the next (null after the last). */
+function listImmunity(res: ServerResponse, immunity: ImmunityTable, query: URLSearchParams): void {
+  const rawLimit = query.get('limit')
+  const limit = rawLimit === null ? IMMUNITY_PAGE.default : Number(rawLimit)
+  if (!Number.isInteger(limit) || limit < 1 || limit > IMMUNITY_PAGE.max) {
+    return sendError(res, 400, 'CRASHLESS_ERR_BAD_REQUEST', `limit must be an integer from 1 to ${IMMUNITY_PAGE.max}`)
+  }
+  const { entries, next } = immunity.page(query.get('after'), limit)
+  sendJson(res, 200, { entries, next })
 }
 
 /** The raw path of a request target, without its query; null when it is not origin-form. */
@@ -70,6 +119,19 @@ function pathOf(target: string): string | null {
   if (!target.startsWith('/')) return null
   const end = target.search(/[?#]/)
   return end < 0 ? target : target.slice(0, end)
+}
+
+/** The query of a request target, without `?` (empty when there is none). */
+function queryOf(target: string): string {
+  const start = target.indexOf('?')
+  if (start < 0) return ''
+  const end = target.indexOf('#', start)
+  return target.slice(start + 1, end < 0 ? undefined : end)
+}
+
+function sendText(res: ServerResponse, contentType: string, text: string): void {
+  res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+  res.end(res.req.method === 'HEAD' ? undefined : text)
 }
 
 function notAllowed(res: ServerResponse, allow: string): void {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
 import { AdminCallError, callAdmin } from './admin-client.js'
-import { formatImmunityTable, parseEntries, printable } from './format-immunity.js'
+import { formatImmunityTable, parseEntries, printable, type ListedEntry } from './format-immunity.js'
 import { resolveAdminTarget } from './resolve-admin-target.js'
 
 /**
@@ -51,10 +51,26 @@ export async function immunityCommand(argv: string[]): Promise<number> {
   }
 }
 
+/** Pages the endpoint serves at most; the table holds 10,000 entries at most, so 10 pages of 1,000 cover it. */
+const PAGE = 1_000
+const MAX_PAGES = 20
+
 async function list(target: Parameters<typeof callAdmin>[0], json: boolean): Promise<number> {
-  const { status, body } = await callAdmin(target, 'GET', '/immunity')
-  const entries = status === 200 ? parseEntries(body) : null
-  if (!entries) throw new AdminCallError(`unexpected answer from ${target.url}/immunity (${status}): is it a crashless admin endpoint?`)
+  // The endpoint serves the table in pages, in signature order (so it never builds all of it
+  // at once on the thread serving traffic); this puts them back together.
+  const entries: ListedEntry[] = []
+  let after: string | null = null
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const query: string = `?limit=${PAGE}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`
+    const { status, body } = await callAdmin(target, 'GET', `/immunity${query}`)
+    const got = status === 200 ? parseEntries(body) : null
+    if (!got) throw new AdminCallError(`unexpected answer from ${target.url}/immunity (${status}): is it a crashless admin endpoint?`)
+    entries.push(...got)
+    after = (body as { next?: unknown }).next as string | null
+    if (typeof after !== 'string') break
+  }
+  // Quarantined first, latest verdict first, as people read it.
+  entries.sort((a, b) => b.quarantinedUntil - a.quarantinedUntil)
   process.stdout.write(json ? `${JSON.stringify(entries, null, 2)}\n` : `${formatImmunityTable(entries)}\n`)
   return 0
 }

@@ -86,6 +86,22 @@ export const cookiePath: Check = (value) =>
     ? { ok: true, value }
     : { ok: false, expected: 'a path starting with / (no ; or control characters)', got: value }
 
+/**
+ * A path on the service port that crashless keeps for itself (`probes.path`): `/` and one or
+ * more segments of RFC 3986 path characters, no trailing `/`, no query or fragment, no `.` or
+ * `..` segment (a client could not reach it as written).
+ *
+ * @example
+ * ```ts
+ * probePath('/.crashless') // { ok: true, value: '/.crashless' }
+ * probePath('/')           // { ok: false, … }
+ * ```
+ */
+export const probePath: Check = (value) =>
+  typeof value === 'string' && /^(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%]+)+$/.test(value) && !/\/\.\.?(\/|$)/.test(value)
+    ? { ok: true, value }
+    : { ok: false, expected: 'a path such as "/.crashless": starting with /, no trailing /, no query, fragment or dot segments', got: value }
+
 /** One of a fixed set of strings, matched exactly so `'Fetch'` is not silently accepted. */
 export function oneOf(choices: readonly string[]): Check {
   const expected = `one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`

@@ -150,6 +150,8 @@ export const defaults: ConfigDefaults = deepFreeze({
     sameSite: 'lax',
     path: '/',
   },
+  // Off: the service's paths are the app's unless the user gives crashless one.
+  probes: {},
   log: {
     level: 'info',
   },

@@ -236,6 +236,16 @@ export interface CrashlessConfig {
     /** The window of `intensity`. Default: 60000. */
     periodMs?: number
   }
+  /** Health probes on the service port (the admin endpoint always has `/livez` and `/readyz`). */
+  probes?: {
+    /**
+     * When set, crashless itself answers `<path>/livez` and `<path>/readyz` on the service port
+     * (GET or HEAD; never the app), without a token: for probes that can only reach the service
+     * port. A path starting with `/`, without a trailing `/`, query or fragment, e.g.
+     * `/.crashless`. Default: unset (off).
+     */
+    path?: string
+  }
   log?: {
     /** pino level. Default: `info`. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -284,5 +294,6 @@ export interface ResolvedConfig {
     sameSite: 'lax' | 'strict' | 'none'
     path: string
   }
+  probes: { path?: string }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
 }

@@ -8,7 +8,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList } from './checks.js'
+import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, probePath, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList } from './checks.js'
 import { checkAdminExposure } from './check-admin.js'
 import { checkSessionCookie } from './check-session.js'
 import { withDefaults } from './defaults.js'
@@ -121,6 +121,9 @@ const schema: Schema = {
     secure: boolean,
     sameSite: oneOf(['lax', 'strict', 'none']),
     path: cookiePath,
+  },
+  probes: {
+    path: probePath,
   },
   log: {
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -5,6 +5,7 @@ import type { Instance } from '../supervise/index.js'
 import { ConflictLanes } from './conflict-lanes.js'
 import type { Job } from './job.js'
 import { answerStoreRead } from './store-reads.js'
+import { storeSeconds } from '../metrics/index.js'
 
 /** What became of a request's transaction. */
 export type CommitOutcome =
@@ -62,7 +63,11 @@ export class Committer {
    * simply not validated), so refusing them would only turn harmless code into errors.
    */
   read(instance: Instance, msg: StoreReadMessage): void {
-    void answerStoreRead(this.backend, msg).then((answer) => instance.post(answer))
+    const startedAt = performance.now()
+    void answerStoreRead(this.backend, msg).then((answer) => {
+      storeSeconds.read.observe((performance.now() - startedAt) / 1000)
+      instance.post(answer)
+    })
   }
 
   /**
@@ -78,7 +83,9 @@ export class Committer {
     let result: CommitResult
     try {
       if (!this.backend) throw new Error('no state backend is configured')
+      const startedAt = performance.now()
       result = held === null ? await this.backend.commit(reads, writes) : { ok: false, conflicts: [held] }
+      if (held === null) storeSeconds.commit.observe((performance.now() - startedAt) / 1000)
     } catch (err) {
       this.counters.failures++
       this.log.error({ event: 'commit-failed', requestId: job.requestId, method: job.method, url: job.url, writes: tx.writes.length, err }, 'the state store failed to commit a request; answered 503')

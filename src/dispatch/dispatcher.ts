@@ -6,6 +6,7 @@ import type { ImmunityTable } from '../immunity/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { limitsOf } from '../recovery/index.js'
+import { recordResponse } from '../metrics/index.js'
 import { InstanceFailures } from './instance-failures.js'
 import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
@@ -136,6 +137,11 @@ export class Dispatcher {
     return this.jobs.size
   }
 
+  /** Requests waiting for an instance (ordinary or sacrificial), for metrics. */
+  get queued(): number {
+    return this.queue.size + this.sacrificial.size
+  }
+
   /** After this, responses ask clients to close their connection. */
   beginClosing(): void {
     this.closing = true
@@ -211,6 +217,7 @@ export class Dispatcher {
     this.setDeadline(job, this.config.timeouts.requestMs)
     job.res.on('close', () => {
       if (!job.done) this.abandon(job)
+      recordResponse(job.res, job.receivedAt)
     })
   }
 

@@ -5,6 +5,7 @@ import { historyOf, type Job } from './job.js'
 import type { GuardHost, PoisonGuard } from './poison-guard.js'
 import { actionName, decideCrash, decideDeadline, decideLost, unreachable, type LadderLimits } from '../recovery/index.js'
 import { respondError } from './respond-error.js'
+import { bump, tallies } from '../metrics/index.js'
 
 /**
  * Carries out what happens to the requests of an instance that failed (ladder levels 0 and 1 of
@@ -45,6 +46,8 @@ export class InstanceFailures {
       this.limits,
     )
     if (action.do === 'extend') return this.host.setDeadline(job, action.ms)
+    tallies.deadlines++
+    if (instance) instance.recoveries++
     if (action.do === 'answer' && action.why === 'no capacity apart') {
       // It waited for the capacity set apart for a route under attack, and all of it is taken
       // (by stuck poison, say): shed rather than left to wait out its deadline.
@@ -85,6 +88,8 @@ export class InstanceFailures {
     const job = this.host.jobs.get(msg.id)
     const mine = job !== undefined && job.instance === instance && !job.done
     const action = decideCrash(mine ? historyOf(job) : null, this.limits)
+    tallies.suppressed++
+    instance.recoveries++
     this.log.warn(
       {
         event: 'request-crashed',
@@ -153,6 +158,7 @@ export class InstanceFailures {
           break
         case 'isolate':
           isolated++
+          tallies.isolated++
           this.guard.isolate(job, failure)
           break
         case 're-serve':
@@ -161,6 +167,7 @@ export class InstanceFailures {
             job.attempts--
           }
           reserved++
+          tallies.reserved++
           this.host.dispatch(job)
           break
         case 'answer': {
@@ -182,6 +189,7 @@ export class InstanceFailures {
       }
     }
     this.guard.afterLoss(instance, culprit, loss)
+    bump(tallies.instancesLost, loss.reason)
     this.log.warn(
       {
         event: 'instance-lost',

@@ -9,6 +9,7 @@ import { evacuate } from './evacuate.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, type LadderHost } from './recovery-ladder.js'
 import { respondQuarantined } from './respond-error.js'
+import { bump, tallies } from '../metrics/index.js'
 import { DeathSuspects } from './death-suspects.js'
 import { adoptRuntimeDeaths, type RuntimeDeaths } from './runtime-deaths.js'
 import { Suspects } from './suspects.js'
@@ -160,6 +161,7 @@ export class PoisonGuard {
         return true
       case 'answer':
         if (tracked) this.host.finish(job)
+        tallies.quarantineHits++
         this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
         respondQuarantined(job, entry!)
         return true
@@ -321,6 +323,7 @@ export class PoisonGuard {
     const quarantined = this.immunity.recordFailure(signature, failure)
     if (suspectOf) this.suspects.judge(suspectOf, quarantined || this.immunity.isQuarantined(signature) ? 'quarantined' : 'failed')
     if (quarantined) {
+      bump(tallies.quarantines, 'threshold')
       const entry = this.immunity.isQuarantined(signature)!
       this.log.warn(
         { event: 'quarantined', signature, failures: entry.failures, lastFailure: failure, until: new Date(entry.quarantinedUntil).toISOString(), requestId },

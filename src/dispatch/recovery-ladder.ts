@@ -5,6 +5,7 @@ import type { IncidentWriter } from '../incidents/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
+import { bump, tallies } from '../metrics/index.js'
 import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
 
 /** What the ladder needs from the dispatcher. */
@@ -277,6 +278,7 @@ export class RecoveryLadder {
   private rerun(trial: Trial, probe: Job, next: Tweak, elapsed: number): void {
     trial.tried.push(next)
     trial.rung++
+    bump(tallies.reruns, next)
     trial.rungFailed = false
     trial.running.clear()
     const env = { ...this.environment(next, this.config.recovery.budgetMs - elapsed), ...(next === 'fresh' ? { group: `${trial.incidentId}/${trial.rung}` } : {}) }
@@ -347,6 +349,7 @@ export class RecoveryLadder {
       this.incidents.write(toIncident(trial, 'cleared', null))
     } else {
       this.immunity.recordCure(trial.signature, tweak, trial.lastFailure)
+      tallies.cures++
       this.log.info({ event: 'cured', ...fields }, `tweak "${tweak}" cured ${trial.signature}; requests like it run that way from now on`)
       this.incidents.write(toIncident(trial, 'cured', tweak))
     }
@@ -361,6 +364,7 @@ export class RecoveryLadder {
     this.end(trial)
     if (trial.orphan) clearTimeout(trial.orphan.timer)
     const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
+    bump(tallies.quarantines, 'ladder')
     this.log.warn(
       {
         event: 'quarantined',
@@ -384,6 +388,7 @@ export class RecoveryLadder {
     for (const held of trial.held) {
       if (held.done) continue
       this.host.finish(held)
+      tallies.quarantineHits++
       respondQuarantined(held, entry)
     }
   }

@@ -4,6 +4,7 @@ import { computeSignature, type ImmunityTable } from '../immunity/index.js'
 import { createIncidentId, type IncidentWriter } from '../incidents/index.js'
 import { parseInFlight, type SuspectRecord } from '../keeper/index.js'
 import type { DeathSuspects } from './death-suspects.js'
+import { bump, tallies } from '../metrics/index.js'
 
 /** What a runtime promoted after a death adopts: the keeper's verdicts and suspects. */
 export interface RuntimeDeaths {
@@ -33,6 +34,7 @@ export function adoptRuntimeDeaths(deaths: RuntimeDeaths, config: ResolvedConfig
     if (!known) continue
     const incidentId = createIncidentId()
     immunity.quarantine(known.signature, 'runtime-lost', count, incidentId)
+    bump(tallies.quarantines, 'runtime-deaths')
     incidents.write({
       id: incidentId,
       at: new Date().toISOString(),

@@ -7,6 +7,7 @@ import type { Job } from './job.js'
 import type { GuardHost } from './poison-guard.js'
 import type { RecoveryLadder } from './recovery-ladder.js'
 import { respondQuarantined } from './respond-error.js'
+import { tallies } from '../metrics/index.js'
 import { Suspicions, type Suspicion } from './suspicions.js'
 
 /**
@@ -171,6 +172,7 @@ export class Suspects {
           job.heldFor = null
           if (entry) {
             this.host.finish(job)
+            tallies.quarantineHits++
             respondQuarantined(job, entry)
           } else {
             this.host.requeue(job)

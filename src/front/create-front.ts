@@ -13,6 +13,8 @@ const MiB = 1024 * 1024
 export interface FrontTarget {
   submit(req: http.IncomingMessage, res: http.ServerResponse, body: SharedArrayBuffer | null): void
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Answers the health probes of `probes.path` (true when it did); null when they are off. */
+  probe?: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | null
 }
 
 /**
@@ -34,7 +36,9 @@ export function createFront(config: ResolvedConfig, log: Logger, target: FrontTa
     log.warn({ event: 'body-budget-full', usedBytes: used, budgetBytes: budget.totalBytes }, 'request bodies wait for room (limits.bufferedBodyMb)'),
   )
   const limits: BodyLimits = { maxBytes: maxBodyBytes, budget, timeoutMs: bodyMs, onWait: () => log.debug({ event: 'body-wait', usedBytes: budget.usedBytes, waiting: budget.waiting }, 'a request body waits for room') }
+  const probe = target.probe ?? null
   const server = http.createServer(serverOptions(headersMs), (req, res) => {
+    if (probe !== null && probe(req, res)) return
     readBody(req, limits, (result) => {
       if (result.ok) {
         // The dispatcher lets go of the body when the response is over or its client gone (an

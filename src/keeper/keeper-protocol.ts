@@ -123,7 +123,27 @@ export interface DrainMessage {
   readonly handover: boolean
 }
 
-export type KeeperToRuntime = ListenerMessage | ConnectionMessage | PromoteMessage | DrainMessage
+/** What the keeper counted since it started; the active runtime shows them on `/metrics`. */
+export interface KeeperCounts {
+  /** Runtime deaths, by which runtime died: `active`, `standby`, `replacement`, `escalation` (an active one swapped for its standby). */
+  readonly runtimeDeaths: Record<string, number>
+  /** Runtimes promoted to active, by reason (PromoteMessage.reason). */
+  readonly promotions: Record<string, number>
+  /** Reloads, by outcome: `started`, `succeeded`, `failed`. */
+  readonly reloads: Record<string, number>
+}
+
+/**
+ * keeper -> runtime: the keeper's counts, sent to the active runtime after its promotion and
+ * whenever they change, so one scrape of the admin endpoint (which the active runtime serves)
+ * covers the keeper too.
+ */
+export interface CountsMessage {
+  readonly type: 'keeper-counts'
+  readonly counts: KeeperCounts
+}
+
+export type KeeperToRuntime = ListenerMessage | ConnectionMessage | PromoteMessage | DrainMessage | CountsMessage
 
 /** Type guard for messages arriving on a runtime's IPC channel. */
 export function isKeeperMessage(value: unknown): value is KeeperToRuntime {

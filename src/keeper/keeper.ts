@@ -1,7 +1,7 @@
 import { logAdminUnavailable } from '../admin/index.js'
 import { defaults } from '../config/index.js'
 import type { Logger } from '../log.js'
-import type { KeeperSettings, ListenerName, PromoteMessage, RuntimeToKeeper } from './keeper-protocol.js'
+import type { KeeperCounts, KeeperSettings, ListenerName, PromoteMessage, RuntimeToKeeper } from './keeper-protocol.js'
 import { OwnedListener } from './owned-listener.js'
 import { forgetOldRestarts, isIntensityExceeded } from './restart-intensity.js'
 import { RuntimeProcess, type RuntimeExit } from './runtime-process.js'
@@ -60,6 +60,12 @@ export class Keeper {
   /** Standby starts failed in a row (exit before ready), for the retry's backoff. */
   private standbyFailures = 0
   private finish: (code: number) => void = () => {}
+  /** For `/metrics`: relayed to the active runtime (see `tell`). */
+  private readonly counts: KeeperCounts = {
+    runtimeDeaths: { active: 0, standby: 0, replacement: 0, escalation: 0 },
+    promotions: { start: 0, death: 0, reload: 0, escalation: 0 },
+    reloads: { started: 0, succeeded: 0, failed: 0 },
+  }
 
   constructor(private readonly options: KeeperOptions) {}
 
@@ -82,6 +88,7 @@ export class Keeper {
       return
     }
     this.options.log.info({ event: 'reload', from }, `reload (${from}): starting a runtime with the new code and config`)
+    this.count('reloads', 'started')
     this.next = { runtime: this.start(), reason: 'reload' }
   }
 
@@ -148,7 +155,7 @@ export class Keeper {
       this.options.log.error({ event: 'escalation-deferred', pid: runtime.pid, why }, 'a runtime asked to be replaced, but no standby is ready')
       return
     }
-    if (!this.countDeath(`runtime ${runtime.pid} escalated: ${why}`)) return
+    if (!this.countDeath(`runtime ${runtime.pid} escalated: ${why}`, 'escalation')) return
     this.standby = null
     void this.promote(standby, 'escalation')
   }
@@ -164,6 +171,9 @@ export class Keeper {
       runtime.send({ type: 'listener', name: listener.name, port: listener.address.port, address: listener.address.address }, listener.server)
     }
     runtime.send({ type: 'promote', first: !this.served, reason, suspects: this.suspects.list(), poison: this.poison })
+    this.counts.promotions[reason] = (this.counts.promotions[reason] ?? 0) + 1
+    if (reason === 'reload') this.counts.reloads.succeeded = (this.counts.reloads.succeeded ?? 0) + 1
+    this.tell()
     this.poison = []
     this.served = true
     for (const listener of this.listeners.values()) {
@@ -237,7 +247,7 @@ export class Keeper {
       if (runtime.ready) {
         this.standbyFailures = 0
         this.options.log.error({ event: 'standby-died', pid: runtime.pid, code: exit.code, signal: exit.signal }, `the standby runtime ${runtime.pid} died (${what})`)
-        if (this.countDeath(`standby ${runtime.pid}: ${what}`)) this.ensureStandby()
+        if (this.countDeath(`standby ${runtime.pid}: ${what}`, 'standby')) this.ensureStandby()
         return
       }
       // It could not start (the code on disk no longer loads, say): the active runtime serves on,
@@ -254,9 +264,10 @@ export class Keeper {
       if (!this.served) return this.finish(exit.code === 0 || exit.code === null ? 1 : exit.code)
       if (reason === 'reload') {
         this.options.log.error({ event: 'reload-failed', pid: runtime.pid, code: exit.code }, `the new version failed to start (${what}); the running one keeps serving`)
+        this.count('reloads', 'failed')
         return
       }
-      if (this.countDeath(`replacement ${runtime.pid}: ${what}`)) this.next = { runtime: this.start(), reason }
+      if (this.countDeath(`replacement ${runtime.pid}: ${what}`, 'replacement')) this.next = { runtime: this.start(), reason }
     }
   }
 
@@ -269,7 +280,7 @@ export class Keeper {
       { event: 'runtime-died', code: 'CRASHLESS_ERR_RUNTIME_LOST', pid: runtime.pid, cause: what, uptimeMs: Math.round(performance.now() - runtime.activeSince), inFlight: inFlight.length, poison: this.poison.map((p) => p.record) },
       `runtime ${runtime.pid} died (${what}) with ${inFlight.length} signature(s) in flight`,
     )
-    if (!this.countDeath(`runtime ${runtime.pid}: ${what}`)) return
+    if (!this.countDeath(`runtime ${runtime.pid}: ${what}`, 'active')) return
     // A runtime already starting to take over (a reload, a replacement) is promoted when ready.
     if (this.next) return
     const standby = this.standby
@@ -279,13 +290,24 @@ export class Keeper {
   }
 
   /** Records a death; false (and the keeper gives up) when the restart intensity is exceeded. */
-  private countDeath(what: string): boolean {
+  private countDeath(what: string, role: 'active' | 'standby' | 'replacement' | 'escalation'): boolean {
+    this.count('runtimeDeaths', role)
     const now = performance.now()
     this.deaths = [...forgetOldRestarts(this.deaths, now, this.settings), now]
     this.lastFailures = [...this.lastFailures.slice(-4), what]
     if (!isIntensityExceeded(this.deaths, now, this.settings)) return true
     this.giveUp(`${this.deaths.length} runtime deaths within ${this.settings.periodMs} ms (keeper.intensity is ${this.settings.intensity}); last: ${this.lastFailures.join('; ')}`)
     return false
+  }
+
+  private count(which: keyof KeeperCounts, key: string): void {
+    this.counts[which][key] = (this.counts[which][key] ?? 0) + 1
+    this.tell()
+  }
+
+  /** Relays the counts to the active runtime, the one serving `/metrics` (none between a death and a promotion: it gets them when promoted). */
+  private tell(): void {
+    this.active?.send({ type: 'keeper-counts', counts: this.counts })
   }
 
   private giveUp(why: string): void {

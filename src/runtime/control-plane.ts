@@ -1,9 +1,11 @@
-import { createAdmin, type AdminHttp } from '../admin/index.js'
+import { createAdmin, type AdminHttp, type Probes } from '../admin/index.js'
 import type { ResolvedConfig } from '../config/index.js'
 import type { Dispatcher } from '../dispatch/index.js'
 import { openImmunityStore, type ImmunityStore } from '../immunity/index.js'
 import type { Logger } from '../log.js'
+import { createMetricsRegistry, type KeeperFigures } from '../metrics/index.js'
 import type { Pool } from '../supervise/index.js'
+import { metricsSourceOf, recoveryTotals } from './metrics-source.js'
 
 /** The runtime's parts beside the request path: the persisted immunity table and the admin endpoint. */
 export interface ControlPlane {
@@ -11,6 +13,8 @@ export interface ControlPlane {
   readonly admin: AdminHttp | null
   /** The immunity table's store (null for `immunity.store: 'memory'`). */
   readonly immunity: ImmunityStore | null
+  /** Under a keeper: its latest counts, shown on `/metrics` from now on. */
+  setKeeperCounts(counts: KeeperFigures): void
   /** Closes the admin endpoint, then writes what the immunity table learned and closes its store. */
   close(): Promise<void>
 }
@@ -23,12 +27,17 @@ export interface ControlPlane {
  * @throws ConfigError naming `immunity.path` (store unreadable) or `admin.token` (exposed admin without a token).
  * @example
  * ```ts
- * const control = await startControlPlane(config, dispatcher, pool, log)
+ * const control = await startControlPlane(config, dispatcher, pool, probes, log, null)
  * await control.close()
  * ```
  */
-export async function startControlPlane(config: ResolvedConfig, dispatcher: Dispatcher, pool: Pool, log: Logger, requestReload: (() => void) | null): Promise<ControlPlane> {
+export async function startControlPlane(config: ResolvedConfig, dispatcher: Dispatcher, pool: Pool, probes: Probes, log: Logger, requestReload: (() => void) | null): Promise<ControlPlane> {
   const store: ImmunityStore | null = await openImmunityStore(config, dispatcher.immunity, log)
+  let keeperCounts: KeeperFigures | null = null
+  const source = metricsSourceOf(dispatcher, pool, () => keeperCounts)
+  const startedAt = performance.now()
+  // Made on the first scrape: a standby that is never promoted never pays for one.
+  let registry: ReturnType<typeof createMetricsRegistry> | null = null
   let admin: AdminHttp | null
   try {
     admin = createAdmin(
@@ -40,6 +49,20 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
           instances: { active: pool.active.length, ready: pool.active.filter((i) => i.state === 'ready').length, spares: pool.spareCount },
           pending: dispatcher.pending,
         }),
+        probes,
+        instances: () => ({
+          pid: process.pid,
+          uptimeMs: Math.round(performance.now() - startedAt),
+          instances: source.instances(),
+          starting: source.starting(),
+          inFlight: source.inFlight(),
+          queued: source.queued(),
+          recoveries: recoveryTotals(),
+        }),
+        metrics: async () => {
+          registry ??= createMetricsRegistry(source)
+          return { contentType: registry.contentType, text: await registry.metrics() }
+        },
         reload: requestReload,
       },
       log,
@@ -52,6 +75,9 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
   return {
     admin,
     immunity: store,
+    setKeeperCounts: (counts) => {
+      keeperCounts = counts
+    },
     close: () =>
       (closing ??= (async () => {
         await admin?.close()

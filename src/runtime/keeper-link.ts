@@ -100,6 +100,8 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
           return
         case 'drain':
           return void close(0, { handover: message.handover })
+        case 'keeper-counts':
+          return started.setKeeperCounts(message.counts)
       }
     }
   })

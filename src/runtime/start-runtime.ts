@@ -1,11 +1,12 @@
 import type { Server } from 'node:http'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
-import type { AdminHttp } from '../admin/index.js'
+import { createProbes, serviceProbe, type AdminHttp } from '../admin/index.js'
 import type { ResolvedConfig } from '../config/index.js'
 import { Dispatcher, UpgradeDispatcher } from '../dispatch/index.js'
 import { AppLoadError, CrashlessError } from '../errors.js'
 import { createFront } from '../front/index.js'
 import type { ImmunityStore } from '../immunity/index.js'
+import type { KeeperFigures } from '../metrics/index.js'
 import type { Logger } from '../log.js'
 import { isUpgradeTraffic, type SerializedError } from '../protocol.js'
 import { Pool } from '../supervise/index.js'
@@ -26,6 +27,8 @@ export interface StartedRuntime {
   announce(address: AddressInfo, extra?: Record<string, unknown>): void
   /** Resolves when the runtime gives up (spares keep failing to start). */
   readonly failed: Promise<CrashlessError>
+  /** Under a keeper: the keeper's counts, for `/metrics`. */
+  setKeeperCounts(counts: KeeperFigures): void
   /**
    * Stops accepting, drains in-flight requests (bounded by `timeouts.drainMs`), stops instances,
    * closes stores. With `handover` (another runtime serves now) idle keep-alive connections are
@@ -58,9 +61,11 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
   }
   const dispatcher = new Dispatcher(config, log, backend, secrets)
   let fail: (err: CrashlessError) => void = () => {}
+  let gaveUp = false
   const failed = new Promise<CrashlessError>((resolve) => {
     fail = resolve
   })
+  void failed.then(() => (gaveUp = true))
   const upgrades = new UpgradeDispatcher(log, (req, res) => dispatcher.submit(req, res, null))
   const pool = new Pool(config, log, {
     onMessage: (instance, msg) => (isUpgradeTraffic(msg) ? upgrades.handleMessage(instance, msg) : dispatcher.handleMessage(instance, msg)),
@@ -94,10 +99,16 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
     await backend.close()
     throw new AppLoadError(config.entry, describe(err as SerializedError), { cause: err })
   }
+  let closing: Promise<{ drained: boolean; abandoned: number }> | null = null
+  const probes = createProbes({
+    readyInstances: () => pool.active.filter((i) => i.state === 'ready').length,
+    draining: () => closing !== null,
+    gaveUp: () => gaveUp,
+  })
   // Known poison must be refused from the first request on: load it before anything is accepted.
   let control
   try {
-    control = await startControlPlane(config, dispatcher, pool, log, requestReload)
+    control = await startControlPlane(config, dispatcher, pool, probes, log, requestReload)
   } catch (err) {
     await pool.stop()
     await backend.close()
@@ -106,9 +117,9 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
   const front = createFront(config, log, {
     submit: (req, res, body) => dispatcher.submit(req, res, body),
     upgrade: (req, socket, head) => upgrades.accept(req, socket, head),
+    probe: config.probes.path === undefined ? null : serviceProbe(config.probes.path, probes),
   })
   countConnections(front)
-  let closing: Promise<{ drained: boolean; abandoned: number }> | null = null
   return {
     front,
     admin: control.admin,
@@ -116,6 +127,7 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
     immunity: control.immunity,
     wants: { port: config.port ?? ready.listen?.port ?? 3000, host: config.host ?? ready.listen?.host },
     failed,
+    setKeeperCounts: control.setKeeperCounts,
     announce: (address, extra) => {
       pool.setAdvertisedPort(address.port)
       log.info(

@@ -58,6 +58,8 @@ export class Instance {
   readonly shape: string
   /** Requests it has been given so far (a `fresh` environment wants an instance with none). */
   served = 0
+  /** Failures it lived through: requests crashed in it (suppressed), deadlines passed in it. */
+  recoveries = 0
   /** The `fresh` group whose runs it took first (see Environment.group). */
   group: string | null = null
   /** Set while an exclusive run holds it: nothing else may be sent meanwhile. */

@@ -6,6 +6,7 @@ import { LossIntensity } from './loss-intensity.js'
 import { MemoryGuard, type MemoryStep } from './memory-guard.js'
 import { rejuvenationDue, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
+import { bump, tallies, type InstanceRole } from '../metrics/index.js'
 
 export interface PoolHooks {
   onMessage: (instance: Instance, message: FromInstance) => void
@@ -126,6 +127,19 @@ export class Pool {
     return this.spares.length
   }
 
+  /** Instances starting (spares-to-be), not ready yet (for metrics and `crashless status`). */
+  get startingCount(): number {
+    return this.starting
+  }
+
+  /** Every instance the pool holds with its role, for metrics and `crashless status`; built on demand (a scrape), never per request. */
+  roster(): { instance: Instance; role: InstanceRole }[] {
+    const seen = new Map<Instance, InstanceRole>()
+    const lists: [Iterable<Instance>, InstanceRole][] = [[this.active, 'serving'], [this.spares, 'spare'], [this.sacrificial.all, 'sacrificial'], [this.retiring, 'retiring'], [this.draining, 'draining']]
+    for (const [list, role] of lists) for (const instance of list) if (!seen.has(instance) && instance.state !== 'dead') seen.set(instance, role)
+    return [...seen].map(([instance, role]) => ({ instance, role }))
+  }
+
   /** The port the dispatcher bound, reported by captured servers' address() from now on. */
   setAdvertisedPort(port: number): void {
     this.advertisedPort = port
@@ -215,6 +229,7 @@ export class Pool {
     const started = performance.now()
     this.taint(instance)
     const swapMs = performance.now() - started
+    bump(tallies.rejuvenations, why)
     this.log.info(
       { event: 'rejuvenated', instance: instance.id, why, heapMb, heapCapMb: instance.heapCapMb, externalMb: instance.externalMb, rssMb: this.memory.rss, ageMs: Math.round(now - instance.readyAt), served: instance.served, inflight: instance.inflight.size, swapMs: Number(swapMs.toFixed(3)) },
       `instance ${instance.id} rejuvenated (${why}); a spare took its place`,
@@ -329,6 +344,7 @@ export class Pool {
     }
     if (!crashLooping && LossIntensity.counts(loss, instance.role === 'serving' && !this.draining.has(instance)) && this.losses.record(lostAt)) {
       const why = `more than ${this.config.recovery.intensity} instances lost with no request to blame within ${this.config.recovery.periodMs} ms (recovery.intensity); last: ${loss.reason}${loss.error ? ` ${loss.error.name}: ${loss.error.message}` : ''}`
+      tallies.escalations++
       this.log.error({ event: 'escalate', why }, `escalating to a runtime replacement: ${why}`)
       this.hooks.onEscalate?.(why)
     }

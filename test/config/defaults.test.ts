@@ -33,6 +33,7 @@ test('defaults are the documented values', () => {
       maxCommitRetries: 5,
     },
     session: { enabled: false, cookieName: 'crashless.sid', ttlMs: 86_400_000, secure: false, sameSite: 'lax', path: '/' },
+    probes: {},
     log: { level: 'info' },
   })
 })
