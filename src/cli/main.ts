@@ -3,6 +3,7 @@ import { hasErrorCode } from '../errors.js'
 import { immunityCommand } from './immunity-command.js'
 import { reloadCommand } from './reload-command.js'
 import { runCommand } from './run-command.js'
+import { statusCommand } from './status-command.js'
 
 const USAGE = `Usage: crashless <command> [options]
 
@@ -20,12 +21,16 @@ Commands:
   reload             zero-downtime reload of a running crashless (same as SIGHUP to its
                      keeper): new code and config take over once ready, the old runtime drains
 
+  status             the instances of a running crashless: role, state, uptime, requests
+                     served, in flight, recoveries, heap (like pm2 ls)
+      --json               print JSON instead of a table
+
   immunity ls        list the immunity table of a running crashless (signature, failures,
                      last failure, quarantined until)
       --json               print JSON instead of a table
   immunity release <signature>
                      lift a quarantine (quote the signature: it contains spaces)
-    immunity and reload take:
+    status, immunity and reload take:
       --admin <url>        admin endpoint (default: admin.host/admin.port of the config file,
                            else http://127.0.0.1:9300)
       --token <token>      admin token (default: $CRASHLESS_ADMIN_TOKEN, else admin.token)
@@ -50,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'run') return await runCommand(rest)
     if (command === 'immunity') return await immunityCommand(rest)
     if (command === 'reload') return await reloadCommand(rest)
+    if (command === 'status') return await statusCommand(rest)
     process.stderr.write(`crashless: unknown command "${command}"\n\n${USAGE}\n`)
     return 2
   } catch (err) {
