@@ -16,7 +16,7 @@ export const storeSeconds = { read: new FixedHistogram(STORE_SECONDS), commit: n
 
 /**
  * Counts one finished request: its status class and its latency. The one per-request metrics
- * call: a few integer operations and a clock read (measured ~60 ns, see README "Metrics").
+ * call: a few integer operations and a clock read (measured ~50 ns with the clock read: .scratch microbenchmark, 5M calls, loop baseline subtracted).
  *
  * @example
  * ```ts
