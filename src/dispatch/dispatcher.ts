@@ -5,6 +5,7 @@ import type { FromInstance, ResponseHeaders, ResponseMessage } from '../protocol
 import type { ImmunityTable } from '../immunity/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import { IdMap } from '../id-map.js'
 import { limitsOf } from '../recovery/index.js'
 import { recordResponse } from '../metrics/index.js'
 import { InstanceFailures } from './instance-failures.js'
@@ -29,7 +30,8 @@ import { addContentLength, writeResponseHead } from './write-response.js'
  * poison to poison-guard.ts.
  */
 export class Dispatcher {
-  private readonly jobs = new Map<number, Job>()
+  /** The in-flight table (an IdMap, not a Map: see id-map.ts). */
+  private readonly jobs = new IdMap<Job>()
   private readonly queue: JobQueue
   /** Jobs waiting for a sacrificial instance (see sacrificial-queue.ts). */
   private readonly sacrificial: SacrificialQueue

@@ -4,6 +4,7 @@ import type { Environment } from '../immunity/index.js'
 import type { Instance } from '../supervise/index.js'
 import type { History } from '../recovery/index.js'
 import type { KeyedRequest } from './idempotency.js'
+import type { IdMap } from '../id-map.js'
 
 /** One client request as the dispatcher tracks it, across attempts on several instances. */
 export interface Job {
@@ -62,6 +63,9 @@ export interface Job {
   /** Set when the request carries an idempotency key and is deduplicated (see idempotency.ts). */
   idempotency: KeyedRequest | null
 }
+
+/** What the rooms beside the dispatcher read of its in-flight table (an IdMap of jobs by id). */
+export type JobsView = Pick<IdMap<Job>, 'size' | 'get' | 'has' | 'values'>
 
 /** What a job starts from; everything else starts empty. */
 export type JobInit = Pick<Job, 'id' | 'requestId' | 'method' | 'url' | 'rawHeaders' | 'body' | 'remoteAddress' | 'remotePort' | 'res' | 'replayable' | 'sessionId'>

@@ -7,10 +7,11 @@ import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
 import { bump, tallies } from '../metrics/index.js'
 import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
+import type { JobsView } from './job.js'
 
 /** What the ladder needs from the dispatcher. */
 export interface LadderHost {
-  readonly jobs: ReadonlyMap<number, Job>
+  readonly jobs: JobsView
   /** Ends a job's bookkeeping (the caller answers the client). */
   finish(job: Job): void
   /** Screens a job again and sends it where it belongs now (a cure's environment, say). */

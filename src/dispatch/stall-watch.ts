@@ -2,6 +2,7 @@ import { routeOf } from '../immunity/index.js'
 import type { Instance } from '../supervise/index.js'
 import type { Job } from './job.js'
 import { StretchNorms } from './stretch-norms.js'
+import type { JobsView } from './job.js'
 
 /** What a stall means beyond its instance: the suspicion and the bulkhead (see poison-guard.ts). */
 export interface StallJudge {
@@ -30,7 +31,7 @@ export class StallWatch {
   private readonly stretchRoute = new WeakMap<Instance, string>()
 
   constructor(
-    private readonly jobs: ReadonlyMap<number, Job>,
+    private readonly jobs: JobsView,
     private readonly lease: number,
     private readonly judge: StallJudge,
   ) {

@@ -1,5 +1,6 @@
 import { isTakenBack, type Instance } from '../supervise/index.js'
 import type { Job } from './job.js'
+import type { JobsView } from './job.js'
 
 /**
  * Takes back every request an instance was sent and has not started (it will skip them; see
@@ -11,7 +12,7 @@ import type { Job } from './job.js'
  * for (const job of takeBackUnstarted(instance, jobs)) queue.pushFront(job)
  * ```
  */
-export function takeBackUnstarted(instance: Instance, jobs: ReadonlyMap<number, Job>): Job[] {
+export function takeBackUnstarted(instance: Instance, jobs: JobsView): Job[] {
   const lastStarted = instance.takeBack()
   if (lastStarted === null) return []
   const moved: Job[] = []

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads'
 import { CrashlessError, type CrashlessErrorCode } from '../errors.js'
+import { IdMap } from '../id-map.js'
 import type { FromInstance, StoreReadOp, StoreResultMessage } from '../protocol.js'
 import type { StoredEntry } from '../state/index.js'
 
@@ -16,7 +17,7 @@ import type { StoredEntry } from '../state/index.js'
  */
 export class StoreClient {
   private seq = 0
-  private readonly pending = new Map<number, { resolve: (entries: StoredEntry[]) => void; reject: (err: Error) => void }>()
+  private readonly pending = new IdMap<{ resolve: (entries: StoredEntry[]) => void; reject: (err: Error) => void }>()
 
   constructor(private readonly port: MessagePort) {}
 

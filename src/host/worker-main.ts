@@ -4,6 +4,7 @@
  * with the request it belongs to before the thread dies.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { IdMap } from '../id-map.js'
 import { Outbox } from '../outbox.js'
 import { LeaseSlot, serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
 import { InFlightRecorder } from './in-flight-recorder.js'
@@ -27,7 +28,8 @@ const outbox = new Outbox<FromInstance>((batch, transfer) => parentPort!.postMes
 const port = {
   postMessage: (message: FromInstance, transfer?: readonly ArrayBuffer[]) => outbox.post(message, transfer),
 } as unknown as MessagePort
-const active = new Map<number, () => void>()
+// An IdMap, not a Map: an entry per async request would otherwise promote them all (see id-map.ts).
+const active = new IdMap<() => void>()
 let app: LoadedApp | null = null
 let dying = false
 const storeClient = new StoreClient(port)
