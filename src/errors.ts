@@ -25,6 +25,11 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_EXTERNAL_LIMIT'
   /** Logged, not sent: an instance ended from outside as the process's RSS neared its limit (cgroup or `limits.rssMb`). */
   | 'CRASHLESS_ERR_RSS_LIMIT'
+  /**
+   * Logged and in incidents: an instance running as a child process (`isolation: 'process'`)
+   * died of a signal it raised itself (an abort, a segfault in native code).
+   */
+  | 'CRASHLESS_ERR_NATIVE_CRASH'
   | 'CRASHLESS_ERR_SHUTTING_DOWN'
   /** Logged and in incidents: a runtime process died (signal, abort, its own bug) with requests in flight. */
   | 'CRASHLESS_ERR_RUNTIME_LOST'
@@ -81,6 +86,21 @@ export class AppLoadError extends CrashlessError {
   constructor(file: string, message: string, options?: { cause?: unknown }) {
     super('CRASHLESS_ERR_APP_LOAD', `cannot load app ${file}: ${message}`, options)
     this.file = file
+  }
+}
+
+/**
+ * A child-process instance died of a signal it raised itself: `process.abort()`, a segfault or
+ * an abort in a native addon, V8's own out-of-memory abort. Only that process dies; its loss
+ * reports this error.
+ */
+export class NativeCrashError extends CrashlessError {
+  override readonly name = 'NativeCrashError'
+  readonly signal: string
+
+  constructor(signal: string, message: string, options?: { cause?: unknown }) {
+    super('CRASHLESS_ERR_NATIVE_CRASH', message, options)
+    this.signal = signal
   }
 }
 

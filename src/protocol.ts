@@ -1,7 +1,9 @@
 /**
- * Every message between the dispatcher (main thread) and an instance (worker thread).
- * Kept in one file so both sides change together. Bodies travel as ArrayBuffers in the
- * transfer list, so they are moved, not copied.
+ * Every message between the dispatcher (main thread) and an instance (a worker thread, or a
+ * child process under `isolation: 'process'`). Kept in one file so both sides change together.
+ * Between threads, bodies travel as ArrayBuffers in the transfer list, so they are moved, not
+ * copied; to a child process every message is copied through its IPC channel (see
+ * supervise/process-channel.ts).
  */
 
 import type { ReadVersion, StoredEntry, WriteOp } from './state/index.js'
@@ -25,8 +27,12 @@ export interface InstanceInit {
   /** Absolute path of the app entry module. */
   entry: string
   style: 'auto' | 'fetch' | 'node' | 'listen'
-  /** Int32Array over a SharedArrayBuffer of `LEASE_SLOTS` slots; see {@link LeaseSlot}. */
-  heartbeat: SharedArrayBuffer
+  /**
+   * Int32Array over a SharedArrayBuffer of `LEASE_SLOTS` slots; see {@link LeaseSlot}. Null in a
+   * child process, which cannot share memory with the dispatcher: it keeps the block itself and
+   * mirrors it into the lease file it inherits as file descriptor {@link LEASE_FD}.
+   */
+  heartbeat: SharedArrayBuffer | null
   heartbeatIntervalMs: number
   /** How long the app may take to export a handler or call listen(). */
   startTimeoutMs: number
@@ -68,6 +74,16 @@ export const LeaseSlot = {
 /** How many Int32 slots the lease block has. */
 export const LEASE_SLOTS = 6
 
+/**
+ * Under `isolation: 'process'`, the file descriptor (in the child) of the lease file: the
+ * dispatcher reads the lease block there, at offset 0, as the child last wrote it (see
+ * host/process-link.ts for when it writes, supervise/lease-file.ts for the reads).
+ */
+export const LEASE_FD = 4
+
+/** Under `isolation: 'process'`, the environment variable carrying the child's InstanceInit (as JSON). */
+export const INSTANCE_ENV = 'CRASHLESS_INSTANCE'
+
 // ---- dispatcher -> instance ------------------------------------------------------------
 
 export interface RequestMessage {
@@ -85,9 +101,9 @@ export interface RequestMessage {
   headerBlock: string
   /**
    * Shared, not copied: the dispatcher keeps the same memory to re-serve the request on
-   * another instance if this one dies.
+   * another instance if this one dies. A child process receives a copy, as an ArrayBuffer.
    */
-  body: SharedArrayBuffer | null
+  body: SharedArrayBuffer | ArrayBuffer | null
   remoteAddress: string
   remotePort: number
   /** Local TLS is not terminated by crashless; the scheme the client used. */
@@ -184,8 +200,20 @@ export interface YieldMessage {
   type: 'yield'
 }
 
+/**
+ * A child process's stand-in for moving `LeaseSlot.Started` by compare-and-swap (it shares no
+ * memory with the dispatcher): requests posted up to `upTo` and not started yet are taken back.
+ * Messages arrive in order, so every one of them is in the child when this is; it answers with
+ * `taken-back`.
+ */
+export interface TakeBackMessage {
+  type: 'take-back'
+  upTo: number
+}
+
 export type ToInstance =
   | RequestMessage
+  | TakeBackMessage
   | AbortMessage
   | UpgradeMessage
   | SocketDataMessage
@@ -327,6 +355,16 @@ export interface RequestCrashedMessage {
   error: SerializedError
 }
 
+/**
+ * The answer to `take-back`: requests numbered after `after`, up to `upTo`, will not start
+ * there (see isTakenBack); `after: null` when every one had started.
+ */
+export interface TakenBackMessage {
+  type: 'taken-back'
+  after: number | null
+  upTo: number
+}
+
 export type FromInstance =
   | ReadyMessage
   | RequestCrashedMessage
@@ -342,6 +380,12 @@ export type FromInstance =
   | SocketCloseMessage
   | SocketAckMessage
   | StoreReadMessage
+
+/**
+ * Everything an instance sends: what reaches the dispatcher (FromInstance), and the answers
+ * its supervisor-side Instance keeps to itself.
+ */
+export type InstanceMessage = FromInstance | TakenBackMessage
 
 /** Messages about upgraded connections, which the upgrade relay handles instead of the dispatcher. */
 export type UpgradeTraffic = UpgradeAnswerMessage | SocketDataMessage | SocketCloseMessage | SocketAckMessage

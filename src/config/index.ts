@@ -3,7 +3,7 @@
  * The helpers behind it (checks, merging, suggestions) stay internal so they can change.
  */
 
-export type { CrashlessConfig, EntryStyle, ResolvedConfig } from './types.js'
+export type { CrashlessConfig, EntryStyle, Isolation, ResolvedConfig } from './types.js'
 export { defineConfig } from './define-config.js'
 export { defaults, type ConfigDefaults } from './defaults.js'
 export { loadConfig, loadConfigFile, CONFIG_FILE_NAMES } from './load-config.js'

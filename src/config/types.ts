@@ -5,6 +5,9 @@
 
 import type { SignatureKey, Tweak } from '../immunity/index.js'
 
+/** What instances run in: worker threads of the runtime, or child processes. */
+export type Isolation = 'worker' | 'process'
+
 /** How the app entry is hosted. `auto` detects it (see README, "Entry styles"). */
 export type EntryStyle = 'auto' | 'fetch' | 'node' | 'listen'
 
@@ -22,6 +25,13 @@ export interface CrashlessConfig {
   spares?: number
   /** How the entry is hosted. Default: `auto`. */
   style?: EntryStyle
+  /**
+   * What an instance runs in: `worker` threads of the runtime process, or child `process`es,
+   * for apps whose native code (addons) may segfault or abort: in a worker thread that takes
+   * the whole runtime down, in a child process only that instance. Everything else behaves the
+   * same; a request costs more CPU in a child process (README, "Isolation"). Default: `worker`.
+   */
+  isolation?: Isolation
   limits?: {
     /** Largest request body accepted, in bytes (larger: 413). Default: 10 MiB. */
     maxBodyBytes?: number
@@ -261,6 +271,7 @@ export interface ResolvedConfig {
   instances: number
   spares: number
   style: EntryStyle
+  isolation: Isolation
   limits: { maxBodyBytes: number; bufferedBodyMb: number; concurrency: number; queue: number; heapMb: number; stackMb: number; externalMb: number; rssMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number; headersMs: number; bodyMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string; idempotencyTtlMs: number }

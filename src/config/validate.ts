@@ -34,6 +34,7 @@ const schema: Schema = {
   instances: positive,
   spares: integer({ min: 0 }),
   style: oneOf(['auto', 'fetch', 'node', 'listen']),
+  isolation: oneOf(['worker', 'process']),
   limits: {
     maxBodyBytes: integer({ min: 0 }),
     // Up to 1 TiB: bytes must stay a safe integer, and more is surely a unit mistake.

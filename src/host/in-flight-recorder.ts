@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { threadId } from 'node:worker_threads'
+import { isMainThread, threadId } from 'node:worker_threads'
 import { formatInFlight, IN_FLIGHT_DIR_ENV, InFlightFile } from '../keeper/index.js'
 import type { RequestMessage } from '../protocol.js'
 
@@ -28,7 +28,9 @@ export class InFlightRecorder {
     const dir = process.env[IN_FLIGHT_DIR_ENV]
     if (!dir) return null
     try {
-      return new InFlightRecorder(InFlightFile.open(dir, process.pid, threadId))
+      // The keeper reads the files of its runtime's pid: a child-process instance (on its main
+      // thread) files under its parent's, numbered by its own pid, which no thread id reaches.
+      return new InFlightRecorder(isMainThread ? InFlightFile.open(dir, process.ppid, process.pid) : InFlightFile.open(dir, process.pid, threadId))
     } catch {
       // The folder went away (a keeper that stopped): serving matters more than suspects.
       return null

@@ -127,3 +127,22 @@ export class Inbox {
     }
   }
 }
+
+/**
+ * A child process's side of take-back (it shares no start gate with the dispatcher): moves the
+ * gate to `upTo` unless every request up to it started, so those not started are skipped.
+ * Returns the seq of the last one started, or null when none was left. Runs between event-loop
+ * turns, never inside `Inbox.run`, so no request starts meanwhile.
+ *
+ * @example
+ * ```ts
+ * post({ type: 'taken-back', after: takeBackLocally(lease, msg.upTo), upTo: msg.upTo })
+ * ```
+ */
+export function takeBackLocally(lease: Int32Array, upTo: number): number | null {
+  const started = Atomics.load(lease, LeaseSlot.Started)
+  // Seqs wrap: `upTo` not after `started` means everything up to it has started.
+  if (((upTo - started) | 0) <= 0) return null
+  Atomics.store(lease, LeaseSlot.Started, upTo)
+  return started
+}

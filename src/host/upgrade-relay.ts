@@ -34,7 +34,7 @@ export type OnConnectionThrow = (err: unknown, id: number) => void
  * upgrades.accept(msg, app.server)
  * ```
  */
-export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow, running?: Int32Array): UpgradeRelay {
+export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow, running?: Int32Array, publish: () => void = () => {}): UpgradeRelay {
   const sockets = new Map<number, RelayedSocket>()
   const answer = (id: number, accepted: boolean): void => port.postMessage({ type: 'upgrade-answer', id, accepted } satisfies UpgradeAnswerMessage)
 
@@ -42,7 +42,10 @@ export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow
   const within = (id: number, work: () => void): void => {
     // The Running slot of the lease names the connection while its code runs, so a loop in a message
     // handler that stalls the lease is blamed on this connection (see Instance.runningRequest).
-    if (running) Atomics.store(running, LeaseSlot.Running, id)
+    if (running) {
+      Atomics.store(running, LeaseSlot.Running, id)
+      publish()
+    }
     requestStorage.run({ id }, () => {
       try {
         work()
@@ -50,7 +53,10 @@ export function createUpgradeRelay(port: MessagePort, onThrow: OnConnectionThrow
         onThrow(err, id)
       }
     })
-    if (running) Atomics.store(running, LeaseSlot.Running, 0)
+    if (running) {
+      Atomics.store(running, LeaseSlot.Running, 0)
+      publish()
+    }
   }
 
   return {

@@ -1,14 +1,16 @@
 /**
- * The entry of an instance (a worker thread). It loads the user's app, advances the
- * heartbeat lease, runs each request inside its own async context, and reports a fatal error
- * with the request it belongs to before the thread dies.
+ * The entry of an instance (a worker thread, or a child process under `isolation: 'process'`:
+ * see instance-link.ts). It loads the user's app, advances the heartbeat lease, runs each
+ * request inside its own async context, and reports a fatal error with the request it belongs
+ * to before the thread dies.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
 import { IdMap } from '../id-map.js'
 import { Outbox } from '../outbox.js'
-import { LeaseSlot, serializeError, type FromInstance, type InstanceInit, type RequestMessage, type ToInstance } from '../protocol.js'
+import { LeaseSlot, serializeError, type FromInstance, type InstanceMessage, type RequestMessage, type ToInstance } from '../protocol.js'
 import { InFlightRecorder } from './in-flight-recorder.js'
-import { Inbox } from './inbox.js'
+import { Inbox, takeBackLocally } from './inbox.js'
+import { openLink } from './instance-link.js'
 import { lowerPriority } from './lower-priority.js'
 import { reportHeap } from './heap-report.js'
 import { threadId } from './thread-id.js'
@@ -22,8 +24,9 @@ import { serveNode } from './serve-node.js'
 import { StoreClient } from './store-client.js'
 import { createUpgradeRelay } from './upgrade-relay.js'
 
-const init = workerData as InstanceInit
-const outbox = new Outbox<FromInstance>((batch, transfer) => parentPort!.postMessage(batch, transfer))
+const link = openLink()
+const init = link.init
+const outbox = new Outbox<InstanceMessage>((batch, transfer) => link.send(batch, transfer))
 /** What the rest of the instance posts through: batched per event-loop turn. */
 const port = {
   postMessage: (message: FromInstance, transfer?: readonly ArrayBuffer[]) => outbox.post(message, transfer),
@@ -36,7 +39,7 @@ const storeClient = new StoreClient(port)
 // `import { store } from 'crashless'` finds the current request through this.
 registerRequestLookup(currentRequestState)
 
-function post(message: FromInstance): void {
+function post(message: InstanceMessage): void {
   outbox.post(message)
 }
 
@@ -110,12 +113,16 @@ process.on('unhandledRejection', (reason) => fail('unhandledRejection', reason))
 // what a blocked event loop (infinite loop, ReDoS, sync deadlock) looks like from outside. A
 // handler starting or a response finishing advances it too: that is progress, however late
 // the timer is.
-const heartbeat = new Int32Array(init.heartbeat)
+const heartbeat = link.lease
+const publish = link.publish
 const progress = (): void => void Atomics.add(heartbeat, LeaseSlot.Beat, 1)
-setInterval(progress, init.heartbeatIntervalMs).unref()
+setInterval(() => {
+  progress()
+  publish()
+}, init.heartbeatIntervalMs).unref()
 reportHeap(heartbeat)
 
-const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat)
+const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat, publish)
 
 function handleRequest(msg: RequestMessage): void {
   const loaded = app!
@@ -126,6 +133,7 @@ function handleRequest(msg: RequestMessage): void {
   // a heap that runs out before the handler returns is blamed on it, not on its neighbours.
   Atomics.store(heartbeat, LeaseSlot.Running, msg.id)
   progress()
+  publish()
   inFlight?.started(msg)
   let abort: () => void
   try {
@@ -136,6 +144,7 @@ function handleRequest(msg: RequestMessage): void {
     )
   } finally {
     Atomics.store(heartbeat, LeaseSlot.Running, 0)
+    publish()
   }
   if (!sink.done) active.set(msg.id, abort)
 }
@@ -149,7 +158,7 @@ function forget(id: number): void {
 const inFlight = InFlightRecorder.open()
 const inbox = new Inbox(heartbeat, handleRequest)
 
-parentPort!.on('message', (batch: ToInstance[]) => {
+link.onBatch((batch) => {
   for (const msg of batch) receive(msg)
   inbox.run()
 })
@@ -182,12 +191,15 @@ function receive(msg: ToInstance): void {
     case 'yield':
       lowerPriority()
       break
+    case 'take-back':
+      post({ type: 'taken-back', after: takeBackLocally(heartbeat, msg.upTo), upTo: msg.upTo })
+      break
     case 'drain':
       outbox.flush()
       // Nothing is in flight, but an aborted request's close handlers may still have work
       // queued: the thread ends once its event loop is idle, or after a grace period if the
       // app keeps handles open (a connection pool, an interval).
-      parentPort!.unref()
+      link.release()
       if (msg.graceMs === 0) realExit(0)
       setTimeout(() => realExit(0), msg.graceMs ?? DRAIN_GRACE_MS).unref()
   }

@@ -1,8 +1,9 @@
-import { Worker } from 'node:worker_threads'
-import { workerEntryUrl } from '../host/index.js'
 import { Outbox } from '../outbox.js'
 import { threadCpuMs, threadFaultsMb } from './thread-cpu.js'
-import { LEASE_SLOTS, LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
+import { LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type InstanceMessage, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
+import type { InstanceChannel, Isolation, TakenBack } from './instance-channel.js'
+import { openChannel } from './open-channel.js'
+import { signalLoss } from './signal-loss.js'
 
 /** An instance's beat may stand still this many leases of wall time, however little CPU it had. */
 const WALL_LEASES = 3
@@ -22,6 +23,8 @@ export interface InstanceLoss {
 
 export interface InstanceOptions {
   id: string
+  /** A worker thread, or a child process (`isolation`). */
+  isolation: Isolation
   entry: string
   style: InstanceInit['style']
   heapMb: number
@@ -34,11 +37,14 @@ export interface InstanceOptions {
   sessions: InstanceInit['sessions']
   onMessage: (instance: Instance, message: FromInstance) => void
   onLost: (instance: Instance, loss: InstanceLoss) => void
+  /** A child process answered a take-back with requests it will not start: take them (see takeBack). */
+  onTakenBack: (instance: Instance) => void
 }
 
 /**
- * One running copy of the app in a worker thread: its lifecycle, its heartbeat lease and the
- * requests it is serving. It reports its death exactly once through `onLost`.
+ * One running copy of the app in a worker thread or a child process (its channel,
+ * instance-channel.ts): its lifecycle, its heartbeat lease and the requests it is serving. It
+ * reports its death exactly once through `onLost`.
  */
 export class Instance {
   readonly id: string
@@ -73,7 +79,7 @@ export class Instance {
   idleSince = performance.now()
   readonly startedAt = performance.now()
   readyAt = 0
-  private readonly worker: Worker
+  private readonly channel: InstanceChannel
   private readonly outbox: Outbox<ToInstance>
   private readonly heartbeat: Int32Array
   /** Requests posted so far, as the Int32 `seq` the last one carried (see RequestMessage.seq). */
@@ -94,13 +100,10 @@ export class Instance {
   constructor(private readonly options: InstanceOptions) {
     this.id = options.id
     this.shape = `${options.heapMb}/${options.stackMb}/${options.leaseMs}`
-    const shared = new SharedArrayBuffer(LEASE_SLOTS * Int32Array.BYTES_PER_ELEMENT)
-    this.heartbeat = new Int32Array(shared)
-    const init: InstanceInit = {
+    const init: Omit<InstanceInit, 'heartbeat'> = {
       instanceId: options.id,
       entry: options.entry,
       style: options.style,
-      heartbeat: shared,
       // Well under the shortest stretch the supervisor may call abnormal (STRETCH_FLOOR_MS), so
       // an idle instance, or one whose requests all wait on I/O, never looks still.
       heartbeatIntervalMs: Math.max(5, Math.min(12, Math.floor(options.leaseMs / 4))),
@@ -114,18 +117,15 @@ export class Instance {
     })
     // Callers always attach their own handler; this one keeps a rejection from going unhandled.
     this.ready.catch(() => {})
-    this.worker = new Worker(workerEntryUrl, {
-      workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: options.heapMb, stackSizeMb: options.stackMb },
-      stdout: false,
-      stderr: false,
+    this.channel = openChannel(options.isolation, init, options, {
+      onBatch: (batch: InstanceMessage[]) => {
+        for (const msg of batch) this.handleMessage(msg)
+      },
+      onError: (err) => this.handleError(err),
+      onExit: (code, signal) => this.handleExit(code, signal),
     })
-    this.outbox = new Outbox<ToInstance>((batch, transfer) => this.worker.postMessage(batch, transfer))
-    this.worker.on('message', (batch: FromInstance[]) => {
-      for (const msg of batch) this.handleMessage(msg)
-    })
-    this.worker.on('error', (err) => this.handleError(err))
-    this.worker.on('exit', (code) => this.handleExit(code))
+    this.heartbeat = this.channel.lease
+    this.outbox = new Outbox<ToInstance>((batch, transfer) => this.channel.send(batch, transfer))
   }
 
   post(message: ToInstance, transfer?: ArrayBuffer[]): void {
@@ -163,7 +163,12 @@ export class Instance {
 
   /** Memory its thread has touched for the first time so far (MiB, see threadFaultsMb), or null (not Linux, not ready). */
   faultsMb(): number | null {
-    return this.tid === null ? null : threadFaultsMb(this.tid)
+    return this.tid === null ? null : threadFaultsMb(this.tid, this.channel.procPid)
+  }
+
+  /** Its own resident memory (MiB) as a child process; null in a worker thread (the runtime's is its). */
+  ownRssMb(): number | null {
+    return this.channel.ownRssMb()
   }
 
   /** True once `kill` was called: terminated, and its memory not returned yet. */
@@ -186,19 +191,13 @@ export class Instance {
   }
 
   /**
-   * Takes back every request posted and not started: the instance will skip them. Returns the
-   * `seq` of the last request it started: of the requests it holds, those numbered after it were
-   * taken back (see {@link isTakenBack}). Null when there was nothing to take back.
+   * Takes back every request posted and not started: the instance will skip them. Returns which
+   * (see {@link isTakenBack}), or null when there was nothing to take back. A child process
+   * answers later: null now, then `onTakenBack`, and the next call returns them.
    */
-  takeBack(): number | null {
-    for (;;) {
-      const started = Atomics.load(this.heartbeat, LeaseSlot.Started)
-      if (started === this.posted) return null
-      // Moving the gate to the last seq posted fails if the instance started one meanwhile.
-      if (Atomics.compareExchange(this.heartbeat, LeaseSlot.Started, started, this.posted) === started) return started
-    }
+  takeBack(): TakenBack | null {
+    return this.channel.takeBack(this.posted, (message) => this.post(message))
   }
-
 
   /**
    * Reads the lease's beat; called on every supervisor tick. When the beat moved after standing
@@ -206,12 +205,13 @@ export class Instance {
    * (null if none did): a synchronous stretch that ended, for learning what is normal.
    */
   observe(now: number): { ms: number; owner: number | null } | null {
+    this.channel.refresh()
     const beat = Atomics.load(this.heartbeat, LeaseSlot.Beat)
     if (beat === this.lastBeat && this.lastBeatAt !== 0) {
       // The beat cannot move while one handler runs on, so the first look names the stretch's owner.
       if (this.stillBy === undefined) {
         this.stillBy = this.runningRequest()
-        this.stillCpuFrom = this.tid !== null ? threadCpuMs(this.tid) : null
+        this.stillCpuFrom = this.tid !== null ? threadCpuMs(this.tid, this.channel.procPid) : null
       }
       return null
     }
@@ -243,7 +243,7 @@ export class Instance {
   stillRunMs(now: number): number {
     const wall = this.stillMs(now)
     if (wall === 0 || this.stillCpuFrom === null || this.tid === null) return wall
-    const used = threadCpuMs(this.tid)
+    const used = threadCpuMs(this.tid, this.channel.procPid)
     return used === null ? wall : Math.min(wall, used - this.stillCpuFrom)
   }
 
@@ -283,6 +283,7 @@ export class Instance {
   kill(reason: LossReason, why: { error?: SerializedError; blameRunning?: boolean } = {}): void {
     if (this.state === 'dead' || this.killedFor) return
     this.killedFor = reason
+    this.channel.refresh()
     this.killError = why.error ?? null
     this.blameRunning = why.blameRunning ?? false
     this.runningAtKill = this.runningRequest()
@@ -290,7 +291,7 @@ export class Instance {
     this.heapAtKill = this.heapMb
     // No new requests while termination is under way.
     this.state = 'draining'
-    void this.worker.terminate()
+    void this.channel.terminate()
   }
 
   /**
@@ -308,10 +309,10 @@ export class Instance {
   async stop(): Promise<void> {
     if (this.state === 'dead') return
     this.state = 'draining'
-    await this.worker.terminate()
+    await this.channel.terminate()
   }
 
-  private handleMessage(msg: FromInstance): void {
+  private handleMessage(msg: InstanceMessage): void {
     switch (msg.type) {
       case 'ready':
         this.state = 'ready'
@@ -326,6 +327,9 @@ export class Instance {
         return
       case 'fatal':
         this.fatal = msg
+        return
+      case 'taken-back':
+        if (this.channel.takenBack(msg) && this.state !== 'dead') this.options.onTakenBack(this)
         return
       default:
         this.options.onMessage(this, msg)
@@ -357,12 +361,14 @@ export class Instance {
     this.pendingError = err
   }
 
-  private handleExit(code: number): void {
+  private handleExit(code: number | null, signal: NodeJS.Signals | null): void {
     const wasDraining = this.state === 'draining'
     const wasStarting = this.state === 'starting'
     this.state = 'dead'
-    const err = this.pendingError
-    const oom = (err as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+    // A child process ended by a signal crashless did not send: a native crash (see signal-loss.ts).
+    const died = signal !== null && !this.killedFor ? signalLoss(signal, this.heapMb, this.options.heapMb, this.runningRequest()) : null
+    const err = this.pendingError ?? died?.error ?? null
+    const oom = (err as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY' || died?.reason === 'out-of-memory'
     // OOM wins over the lease: a heap thrashing in GC stalls the heartbeat, and the worker often
     // reaches its cap before the termination lands. The heap is the cause worth reporting.
     const reason: LossReason = wasStarting ? 'start-failed' : oom ? 'out-of-memory' : this.killedFor ?? (this.fatal?.kind === 'exit' || !err && !this.fatal ? 'exit' : 'crash')
@@ -374,7 +380,7 @@ export class Instance {
     if (wasStarting) {
       // A failed start is reported through `ready` only: the pool decides whether to retry (with
       // backoff) or give up, so it is never replaced here in a tight loop.
-      this.readyReject?.(error ?? { name: 'Error', message: `the instance exited with code ${code} while loading the app`, code: undefined, stack: undefined })
+      this.readyReject?.(error ?? { name: 'Error', message: `the instance exited with code ${code ?? signal} while loading the app`, code: undefined, stack: undefined })
       return
     }
     if (wasDraining && !this.killedFor) return
@@ -383,21 +389,7 @@ export class Instance {
     // requests it held are isolated). V8's own limit is hit inside the allocating request.
     // Memory grown inside one synchronous stretch is that stretch's handler's, though.
     const preempted = this.killedFor === 'out-of-memory' && !oom && !this.blameRunning
-    const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' && !preempted ? (this.runningAtKill ?? this.runningRequest()) : null
+    const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' && !preempted ? (this.runningAtKill ?? this.runningRequest()) : (died?.culprit ?? null)
     this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? stuckIn, fatal: this.fatal, exitCode: code })
   }
-}
-
-/**
- * True when the request numbered `seq`, posted before `takeBack()` returned `started`, was taken
- * back (seqs are Int32 and wrap, hence the subtraction).
- *
- * @example
- * ```ts
- * const started = instance.takeBack()
- * if (started !== null) for (const job of jobs) if (isTakenBack(job.seq, started)) requeue(job)
- * ```
- */
-export function isTakenBack(seq: number, started: number): boolean {
-  return ((seq - started) | 0) > 0
 }

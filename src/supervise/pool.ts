@@ -269,6 +269,7 @@ export class Pool {
   private spawn(shape?: InstanceShape): Instance {
     const instance = new Instance({
       id: `${shape ? 's' : 'i'}${this.nextId++}`,
+      isolation: this.config.isolation,
       entry: this.config.entry,
       style: this.config.style,
       heapMb: shape?.heapMb ?? this.config.limits.heapMb,
@@ -280,6 +281,8 @@ export class Pool {
       sessions: this.config.session.enabled ? { ttlMs: this.config.session.ttlMs } : null,
       onMessage: this.hooks.onMessage,
       onLost: (i, loss) => this.handleLost(i, loss),
+      // A child process's take-back is answered later: what it gave back moves as for a taint.
+      onTakenBack: (i) => this.hooks.onTainted(i),
     })
     if (!shape) this.starting++
     instance.ready.then(
