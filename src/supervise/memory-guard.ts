@@ -33,6 +33,8 @@ export class MemoryGuard {
   /** The RSS limit in force (cgroup or `limits.rssMb`), MiB; 0: none. */
   readonly rssLimitMb: number
   private rssMb = 0
+  /** What child-process instances held at the last RSS check, MiB (isolation: 'process'). */
+  private childrenRssMb = 0
   private previousRssMb = 0
   /**
    * Per still instance: RSS (MiB) when its stretch began, as of the tick before it was seen still,
@@ -58,10 +60,12 @@ export class MemoryGuard {
   view(instance: Instance, state: MemoryView['state'], now: number): MemoryView {
     let unreportedMb = 0
     if (instance.stillMs(now) > 0) {
+      // A child process's own RSS is its growth alone (read from /proc, ~5 µs, only while still).
+      const own = instance.ownRssMb()
       // The stretch began after the last tick its beat moved on: that tick's RSS is the base.
       let from = this.stillFrom.get(instance)
-      if (!from) this.stillFrom.set(instance, (from = { rssMb: this.previousRssMb || this.rssMb, faultsMb: instance.faultsMb() }))
-      const grown = Math.max(0, Math.round(this.rssMb - from.rssMb))
+      if (!from) this.stillFrom.set(instance, (from = own !== null ? { rssMb: own, faultsMb: null } : { rssMb: this.previousRssMb || this.rssMb, faultsMb: instance.faultsMb() }))
+      const grown = Math.max(0, Math.round((own ?? this.rssMb) - from.rssMb))
       // The process grows for others too (spares starting, other instances): the growth is this
       // stretch's only if its own thread faulted in a share of it. A loop that allocates nothing
       // faults nothing, and must not be taken for a heap bomb.
@@ -85,15 +89,19 @@ export class MemoryGuard {
   checkRss(instances: readonly { instance: Instance; state: MemoryView['state'] }[], now: number): MemoryStep | null {
     if (this.rssLimitMb <= 0) return null
     const views = instances.map(({ instance, state }) => this.view(instance, state, now))
-    const step = rssAction(views, this.rssMb, this.rssLimitMb)
+    // Child-process instances are outside this process's RSS, not outside the container's limit.
+    let children = 0
+    for (const { instance } of instances) children += instance.ownRssMb() ?? 0
+    this.childrenRssMb = children
+    const step = rssAction(views, this.rssMb + children, this.rssLimitMb)
     if (!step) return null
     const instance = instances[step.index]!.instance
     return step.action === 'end' ? { instance, do: 'end', error: this.describe('rss', views[step.index]!, false), blameRunning: false } : { instance, do: 'rejuvenate' }
   }
 
-  /** The RSS sampled last, MiB (for logs). */
+  /** The RSS sampled last, MiB (for logs), with its child-process instances' when it has some. */
   get rss(): number {
-    return Math.round(this.rssMb)
+    return Math.round(this.rssMb + this.childrenRssMb)
   }
 
   /** Forgets an instance that died. */

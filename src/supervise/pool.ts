@@ -4,7 +4,7 @@ import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js
 import { Instance, type InstanceLoss } from './instance.js'
 import { LossIntensity } from './loss-intensity.js'
 import { MemoryGuard, type MemoryStep } from './memory-guard.js'
-import { rejuvenationDue, type RejuvenationReason } from './rejuvenation.js'
+import { rejuvenationDue, rejuvenationLine, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
 import { bump, tallies, type InstanceRole } from '../metrics/index.js'
 
@@ -230,10 +230,7 @@ export class Pool {
     this.taint(instance)
     const swapMs = performance.now() - started
     bump(tallies.rejuvenations, why)
-    this.log.info(
-      { event: 'rejuvenated', instance: instance.id, why, heapMb, heapCapMb: instance.heapCapMb, externalMb: instance.externalMb, rssMb: this.memory.rss, ageMs: Math.round(now - instance.readyAt), served: instance.served, inflight: instance.inflight.size, swapMs: Number(swapMs.toFixed(3)) },
-      `instance ${instance.id} rejuvenated (${why}); a spare took its place`,
-    )
+    this.log.info(rejuvenationLine(instance, why, heapMb, this.memory.rss, now - instance.readyAt, swapMs), `instance ${instance.id} rejuvenated (${why}); a spare took its place`)
   }
 
   /** A tainted instance has no requests left: let it exit quietly. */
@@ -281,7 +278,6 @@ export class Pool {
       sessions: this.config.session.enabled ? { ttlMs: this.config.session.ttlMs } : null,
       onMessage: this.hooks.onMessage,
       onLost: (i, loss) => this.handleLost(i, loss),
-      // A child process's take-back is answered later: what it gave back moves as for a taint.
       onTakenBack: (i) => this.hooks.onTainted(i),
     })
     if (!shape) this.starting++

@@ -43,3 +43,15 @@ export function rejuvenationDue(instance: RejuvenationView, policy: Rejuvenation
   if (policy.maxRequests > 0 && instance.served >= policy.maxRequests) return 'requests'
   return null
 }
+
+/**
+ * The `rejuvenated` log line's fields: why, the heap before, how long the swap took.
+ *
+ * @example
+ * ```ts
+ * log.info(rejuvenationLine(instance, 'heap', 400, 900, 60_000, 0.02), 'instance i3 rejuvenated (heap)')
+ * ```
+ */
+export function rejuvenationLine(instance: RejuvenationView & { readonly id: string; readonly inflight: ReadonlySet<number> }, why: RejuvenationReason, heapMb: number, rssMb: number, ageMs: number, swapMs: number): Record<string, unknown> {
+  return { event: 'rejuvenated', instance: instance.id, why, heapMb, heapCapMb: instance.heapCapMb, externalMb: instance.externalMb, rssMb, ageMs: Math.round(ageMs), served: instance.served, inflight: instance.inflight.size, swapMs: Number(swapMs.toFixed(3)) }
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Agent, request } from 'undici'
+import { Agent, request, type Dispatcher } from 'undici'
 import type { CrashlessConfig } from '../../src/config/index.js'
 import { fixture, startCrashless, type CrashlessProcess, type LogLine } from '../helpers/crashless-process.js'
 
@@ -45,9 +45,9 @@ export interface Answer {
 }
 
 /** Sends one request through the shared agent and reads the whole answer (bounded by the agent's timeouts). */
-export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, dispatcher: Dispatcher = agent): Promise<Answer> {
   const started = performance.now()
-  const res = await request(url, { dispatcher: agent, method: (init.method ?? 'GET') as 'GET', headers: init.headers, body: init.body })
+  const res = await request(url, { dispatcher, method: (init.method ?? 'GET') as 'GET', headers: init.headers, body: init.body })
   const body = await res.body.text()
   const id = res.headers['x-crashless-request-id']
   return { status: res.statusCode, body, requestId: typeof id === 'string' ? id : undefined, ms: performance.now() - started }
@@ -128,9 +128,10 @@ export interface LoadReport {
  * when given) against `url`, starts `fault` once every
  * loop has been answered at least once (so benign requests are in flight when it lands),
  * and stops the loops when the fault has settled. Each loop sends at most `maxPerWorker`
- * requests; every request is bounded by the agent's timeouts.
+ * requests; every request is bounded by the agent's timeouts. `dispatcher` replaces the shared
+ * agent (its 32 connections), e.g. for more concurrent connections.
  */
-export async function underBenignLoad<T>(url: string, fault: () => Promise<T>, options: { workers?: number; maxPerWorker?: number; slowMs?: number } = {}): Promise<{ fault: T; load: LoadReport }> {
+export async function underBenignLoad<T>(url: string, fault: () => Promise<T>, options: { workers?: number; maxPerWorker?: number; slowMs?: number; dispatcher?: Dispatcher } = {}): Promise<{ fault: T; load: LoadReport }> {
   const workers = options.workers ?? 10
   const maxPerWorker = options.maxPerWorker ?? 500
   const report: LoadReport = { ok: 0, failures: [], duringFault: 0, maxMs: 0 }
@@ -144,7 +145,7 @@ export async function underBenignLoad<T>(url: string, fault: () => Promise<T>, o
     for (let n = 0; n < maxPerWorker && !settled; n++) {
       const tag = `w${w}-${n}`
       try {
-        const answer = await send(options.slowMs === undefined ? `${url}/ok?tag=${tag}` : `${url}/slow?tag=${tag}&ms=${options.slowMs}`)
+        const answer = await send(options.slowMs === undefined ? `${url}/ok?tag=${tag}` : `${url}/slow?tag=${tag}&ms=${options.slowMs}`, {}, options.dispatcher)
         report.maxMs = Math.max(report.maxMs, answer.ms)
         if (answer.status === 200 && answer.body === `${options.slowMs === undefined ? 'ok' : 'slow'} ${tag}`) report.ok++
         else report.failures.push(`${tag}: ${answer.status} ${answer.body}`)
