@@ -9,3 +9,4 @@ describeEntry({ file: 'fastify-listen.mjs', app: 'fastify-listen', style: 'liste
 describeEntry({ file: 'koa-listen.mjs', app: 'koa-listen', style: 'listen', appPort: freePort })
 describeEntry({ file: 'hono-node-server.ts', app: 'hono-node-server', style: 'listen', appPort: freePort })
 describeEntry({ file: 'express-listen.ts', app: 'express-listen-ts', style: 'listen', appPort: freePort })
+describeEntry({ file: 'fastify-listen.mjs', app: 'fastify-listen', style: 'listen', appPort: freePort, isolation: 'process' })

@@ -5,3 +5,4 @@ import { describeEntry } from './route-checks.js'
 describeEntry({ file: 'express-default.mjs', app: 'express-default', style: 'node' })
 describeEntry({ file: 'listener-default.cjs', app: 'listener-default', style: 'node' })
 describeEntry({ file: 'koa-default.mjs', app: 'koa-default', style: 'node' })
+describeEntry({ file: 'express-default.mjs', app: 'express-default', style: 'node', isolation: 'process' })

@@ -20,6 +20,8 @@ export interface EntryCase {
    * for apps that cannot ask for a port (handler exports), which get `--port 0`.
    */
   appPort?: () => Promise<number>
+  /** `--isolation`: the same routes must behave the same in a child process. Default: worker. */
+  isolation?: 'worker' | 'process'
 }
 
 /**
@@ -44,7 +46,7 @@ function baseUrl(server: CrashlessProcess): string {
 
 /** Registers the route tests for one fixture app. */
 export function describeEntry(entry: EntryCase): void {
-  describe(`${entry.file} (${entry.style} style)`, () => {
+  describe(`${entry.file} (${entry.style} style${entry.isolation === 'process' ? ', isolation: process' : ''})`, () => {
     let server: CrashlessProcess
     let url: string
     let askedPort: number | undefined
@@ -53,7 +55,7 @@ export function describeEntry(entry: EntryCase): void {
       for (let attempt = 1; ; attempt++) {
         askedPort = entry.appPort ? await entry.appPort() : undefined
         try {
-          server = await startCrashless(fixture(`entries/${entry.file}`), ['--instances', '2'], {
+          server = await startCrashless(fixture(`entries/${entry.file}`), ['--instances', '2', ...(entry.isolation ? ['--isolation', entry.isolation] : [])], {
             omitPort: askedPort !== undefined,
             env: askedPort !== undefined ? { PORT: String(askedPort) } : {},
           })

@@ -31,9 +31,14 @@ import {
 } from './harness.js'
 
 let server: CrashlessProcess
+/** The same app with its instances in child processes (isolation: 'process'), for a subset. */
+let processServer: CrashlessProcess
 
 before(async () => {
-  server = await startWithConfig({ instances: 2, timeouts: { requestMs: 10_000, leaseMs: 1_000 } })
+  ;[server, processServer] = await Promise.all([
+    startWithConfig({ instances: 2, timeouts: { requestMs: 10_000, leaseMs: 1_000 } }),
+    startWithConfig({ isolation: 'process', instances: 2, timeouts: { requestMs: 10_000, leaseMs: 1_000 } }),
+  ])
 })
 after(stopAll)
 
@@ -46,9 +51,16 @@ const suppressed = [
   { path: '/fault/stack', kind: 'uncaughtException', error: 'Maximum call stack size exceeded', tweaks: ['stack'] },
 ]
 
-for (const fault of suppressed) {
+// In a child process, the same suppression: a crash in a timer, and process.exit().
+const PROCESS_SUBSET = ['/fault/async-throw', '/fault/exit']
+// Read through a function: each test shadows `server` with the one of its isolation.
+const workerServer = (): CrashlessProcess => server
+
+for (const [isolation, fault] of [...suppressed.map((f) => ['worker', f] as const), ...suppressed.filter((f) => PROCESS_SUBSET.includes(f.path)).map((f) => ['process', f] as const)]) {
   const runs = 1 + fault.tweaks.length
-  test(`GET ${fault.path}: suppressed on every run (${fault.tweaks.join(', ')} on sacrificial instances), then POISON; no instance lost`, async (t) => {
+  const at = isolation === 'process' ? ' (isolation: process)' : ''
+  test(`GET ${fault.path}${at}: suppressed on every run (${fault.tweaks.join(', ')} on sacrificial instances), then POISON; no instance lost`, async (t) => {
+    const server = isolation === 'process' ? processServer : workerServer()
     const from = server.logs.length
     const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}${fault.path}`))
     t.diagnostic(`benign: ${load.ok} ok, ${load.duringFault} during the fault, max ${load.maxMs.toFixed(1)} ms; verdict after ${answer.ms.toFixed(0)} ms`)
@@ -80,7 +92,8 @@ for (const fault of suppressed) {
     assert.equal(eventsSince(server, from, 'request-crashed').length, runs, 'nothing ran after the verdict')
   })
 
-  test(`POST ${fault.path} (not replayable): suppressed, only it fails at once (500 CRASHLESS_ERR_HANDLER), no re-run, no instance lost`, async (t) => {
+  test(`POST ${fault.path}${at} (not replayable): suppressed, only it fails at once (500 CRASHLESS_ERR_HANDLER), no re-run, no instance lost`, async (t) => {
+    const server = isolation === 'process' ? processServer : workerServer()
     const from = server.logs.length
     const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}${fault.path}`, { method: 'POST', body: 'x' }))
     t.diagnostic(`benign: ${load.ok} ok, ${load.duringFault} during the fault; answered after ${answer.ms.toFixed(0)} ms`)

@@ -35,8 +35,11 @@ after(stopAll)
 
 const summarize = (lost: LogLine[]): string => JSON.stringify(lost.map(({ instance, role, reason, culprit, isolated, reserved, failed }) => ({ instance, role, reason, culprit, isolated, reserved, failed })))
 
-test('GET /fault/loop: blamed on its request, re-run alone under the same lease, POISON after two instances; benign requests all answered', async (t) => {
-  const server = await startWithConfig({ instances: 2, timeouts: { requestMs: 15_000, leaseMs: LEASE_MS }, replay: { maxAttempts: 3 } })
+// In a child process (isolation: 'process') the lease is read from a file, not shared memory: the
+// same blame, the same verdict.
+for (const isolation of ['worker', 'process'] as const) {
+test(`GET /fault/loop (isolation: ${isolation}): blamed on its request, re-run alone under the same lease, POISON after two instances; benign requests all answered`, async (t) => {
+  const server = await startWithConfig({ isolation, instances: 2, timeouts: { requestMs: 15_000, leaseMs: LEASE_MS }, replay: { maxAttempts: 3 } })
   const from = server.logs.length
   const started = performance.now()
   const { fault: answer, load } = await underBenignLoad(server.url, () => send(`${server.url}/fault/loop`))
@@ -68,6 +71,7 @@ test('GET /fault/loop: blamed on its request, re-run alone under the same lease,
   await assertStillServing(server)
   assert.equal(eventsSince(server, from, 'instance-lost').length, 2)
 })
+}
 
 test('a POST in flight beside someone else\'s loop: 502 without an Idempotency-Key, re-served with one', async (t) => {
   // One instance, so the POSTs and the loop share it.

@@ -9,12 +9,13 @@ import { after, before, test } from 'node:test'
 import type { CrashlessProcess } from '../helpers/crashless-process.js'
 import { cleanup, getKey, send, sendJson, setKey, startApp } from './harness.js'
 
-let server: CrashlessProcess
 let express: CrashlessProcess
+/** The fetch app, with instances in worker threads and in child processes (isolation). */
+const servers = {} as Record<'worker' | 'process', CrashlessProcess>
 
 before(async () => {
   const config = { timeouts: { leaseMs: 400, requestMs: 10_000 } }
-  ;[server, express] = await Promise.all([startApp('store-fetch.mjs', config), startApp('store-express.mjs', config)])
+  ;[servers.worker, servers.process, express] = await Promise.all([startApp('store-fetch.mjs', config), startApp('store-fetch.mjs', { ...config, isolation: 'process' }), startApp('store-express.mjs', config)])
 })
 after(cleanup)
 
@@ -28,8 +29,10 @@ const faults = [
   { path: '/fail/loop', statuses: [500, 502], what: 'an infinite loop' },
 ]
 
+for (const isolation of ['worker', 'process'] as const) {
 for (const fault of faults) {
-  test(`writes then ${fault.what}: the request fails and nothing it wrote is visible`, async () => {
+  test(`(isolation: ${isolation}) writes then ${fault.what}: the request fails and nothing it wrote is visible`, async () => {
+    const server = servers[isolation]
     const key = `fault${fault.path.replaceAll('/', ':')}`
     const answer = await send(`${server.url}${fault.path}?k=${key}`, { method: 'POST' })
     assert.ok(fault.statuses.includes(answer.status), `${fault.path}: got ${answer.status} ${answer.body}`)
@@ -41,11 +44,12 @@ for (const fault of faults) {
   })
 }
 
-test('nothing any failed request wrote is anywhere in the store', async () => {
-  const { entries } = await sendJson<{ entries: { key: string; value: unknown }[] }>(`${server.url}/list?prefix=fault`)
+test(`(isolation: ${isolation}) nothing any failed request wrote is anywhere in the store`, async () => {
+  const { entries } = await sendJson<{ entries: { key: string; value: unknown }[] }>(`${servers[isolation].url}/list?prefix=fault`)
   assert.deepEqual(entries.filter((e) => e.value === 'should never be visible'), [])
   assert.equal(entries.length, faults.length, JSON.stringify(entries))
 })
+}
 
 test('Express: an uncaught exception after writing (suppressed by crashless) commits nothing', async () => {
   const answer = await send(`${express.url}/fail/crash?k=ex:crash`, { method: 'POST' })

@@ -5,7 +5,10 @@ import { after, before, describe, test } from 'node:test'
 import { fixture, startCrashless, type CrashlessProcess } from '../helpers/crashless-process.js'
 import { connect, welcomeThread, type WsClient } from './ws-client.js'
 
-describe('WebSocket through an unmodified ws server', () => {
+// A child process (isolation: 'process') relays the socket's bytes over IPC instead of postMessage:
+// the same behaviour.
+for (const isolation of ['worker', 'process'] as const) {
+describe(`WebSocket through an unmodified ws server (isolation: ${isolation})`, () => {
   let server: CrashlessProcess
   let wsUrl: string
   const clients: WsClient[] = []
@@ -16,7 +19,7 @@ describe('WebSocket through an unmodified ws server', () => {
   }
 
   before(async () => {
-    server = await startCrashless(fixture('upgrade/ws-echo.mjs'), ['--instances', '2'])
+    server = await startCrashless(fixture('upgrade/ws-echo.mjs'), ['--instances', '2', '--isolation', isolation])
     wsUrl = `ws://127.0.0.1:${server.port}`
   })
   after(async () => {
@@ -150,6 +153,7 @@ describe('WebSocket through an unmodified ws server', () => {
     assert.equal(closeCode, 1006)
   })
 })
+}
 
 describe('upgrade requests to an app without upgrade listeners', () => {
   let server: CrashlessProcess
