@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Inbox } from '../../src/host/inbox.js'
+import { Inbox, takeBackLocally } from '../../src/host/inbox.js'
 import { LEASE_SLOTS, LeaseSlot, type RequestMessage } from '../../src/protocol.js'
+import { isTakenBack } from '../../src/supervise/index.js'
 
 const lease = (): Int32Array => new Int32Array(new SharedArrayBuffer(LEASE_SLOTS * 4))
 const request = (id: number, seq = id): RequestMessage => ({ type: 'request', id, seq, method: 'GET', url: '/', headerBlock: '', body: null, remoteAddress: '127.0.0.1', remotePort: 1, scheme: 'http' })
@@ -79,4 +80,22 @@ test('CPU-bound requests start in slices, yielding between them, and their cost 
   assert.equal(timerRanBetween, true, 'timers ran between the slices')
   const costUs = Atomics.load(slots, LeaseSlot.CostUs)
   assert.ok(costUs >= 9_000 && costUs < 1_000_000, `cost per request published: ${costUs} µs`)
+})
+
+test('a child process takes back by message: requests up to the gate moved are skipped, later ones start', () => {
+  const slots = lease()
+  const started: number[] = []
+  const inbox = new Inbox(slots, (msg) => started.push(msg.id))
+  inbox.push(request(1))
+  inbox.run()
+  for (const id of [2, 3]) inbox.push(request(id))
+  // `take-back` up to 3 arrives before the inbox ran again; 4 was posted after it.
+  const after = takeBackLocally(slots, 3)
+  assert.equal(after, 1)
+  inbox.push(request(4))
+  inbox.run()
+  assert.deepEqual(started, [1, 4])
+  const taken = { after: after!, upTo: 3 }
+  assert.deepEqual([1, 2, 3, 4].map((seq) => isTakenBack(seq, taken)), [false, true, true, false], 'only what the answer covers moves')
+  assert.equal(takeBackLocally(slots, 4), null, 'nothing left to take back')
 })
