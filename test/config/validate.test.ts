@@ -29,6 +29,7 @@ test('bad values name the option, what was expected, what was found and the sour
     [{ entry: 'a.ts', instances: 0 }, 'instances', `expected a positive integer, got 0 ${FROM}`],
     [{ entry: 'a.ts', spares: -1 }, 'spares', `expected a non-negative integer, got -1 ${FROM}`],
     [{ entry: 'a.ts', style: 'Fetch' }, 'style', `expected one of "auto", "fetch", "node", "listen", got "Fetch" ${FROM}`],
+    [{ entry: 'a.ts', isolation: 'thread' }, 'isolation', `expected one of "worker", "process", got "thread" ${FROM}`],
     [{ entry: 'a.ts', host: '' }, 'host', `expected a non-empty string, got "" ${FROM}`],
     [{ entry: 42 }, 'entry', `expected a non-empty string, got 42 ${FROM}`],
     [{ entry: 'a.ts', timeouts: { leaseMs: 49 } }, 'timeouts.leaseMs', `expected an integer >= 50 up to 2147483647, got 49 ${FROM}`],
