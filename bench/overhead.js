@@ -18,6 +18,7 @@ import { PEER_KINDS, startPeer } from './lib/peers/index.js'
 import { writeResults } from './lib/results.js'
 import { median, round } from './lib/stats.js'
 import { formatTable } from './lib/table.js'
+import { startCpuCount } from './lib/thread-cpu.js'
 
 const ROUTES = ['trivial', 'json']
 const APP = path.join(APPS_DIR, 'overhead-app.js')
@@ -64,9 +65,12 @@ async function main() {
             connections: opts.connections,
             durationSec: opts.duration,
             warmupSec: opts.warmup,
+            countCpu: cpuCounter(peer),
           })
+          res.cpuPerReq = cpuPerRequest(res)
           samples[route][kind].push(res)
-          log(`round ${r}/${opts.rounds} ${kind.padEnd(9)} /${route.padEnd(7)} ${fmtRps(res.reqPerSec)} req/s  p50 ${fmtMs(res.p50)}  p99 ${fmtMs(res.p99)}  errors ${res.errors + res.timeouts}  non2xx ${res.non2xx}  client stall ${res.clientStallMs.toFixed(0)} ms`)
+          const cpu = res.cpuPerReq ? `  cpu/req main ${res.cpuPerReq.main.toFixed(1)} µs, others ${res.cpuPerReq.others.toFixed(1)} µs` : ''
+          log(`round ${r}/${opts.rounds} ${kind.padEnd(9)} /${route.padEnd(7)} ${fmtRps(res.reqPerSec)} req/s  p50 ${fmtMs(res.p50)}  p99 ${fmtMs(res.p99)}  errors ${res.errors + res.timeouts}  non2xx ${res.non2xx}  client stall ${res.clientStallMs.toFixed(0)} ms${cpu}`)
         }
       } finally {
         await peer.stop()
@@ -90,6 +94,7 @@ async function main() {
         rounds: xs.map((x) => round(x.reqPerSec, 0)),
         spread: round(spread(xs.map((x) => x.reqPerSec)), 3),
         clientStallMs: round(Math.max(...xs.map((x) => x.clientStallMs)), 1),
+        ...cpuSummary(xs),
       }
     }
   }
@@ -111,19 +116,28 @@ async function main() {
   if (opts.strict && goals.some((g) => g.pass !== true)) process.exitCode = 1
 }
 
+/** Throughput goals against PM2 per route (issue 14): trivial >= 0.8x, the JSON route >= 1.0x. */
+const PM2_RATIO_GOAL = { trivial: 0.8, json: 1.0 }
+
 function checkGoals(summary) {
   const goals = []
   for (const [route, byPeer] of Object.entries(summary)) {
     const c = byPeer.crashless
     const p = byPeer.pm2
+    if (c && route === 'trivial' && c.cpuMainUsPerReq !== undefined) {
+      goals.push({ route, goal: 'dispatcher CPU <= 15 µs per trivial request', pass: c.cpuMainUsPerReq <= 15, detail: `${c.cpuMainUsPerReq} µs` })
+      goals.push({ route, goal: 'runtime ceiling >= 60k trivial req/s', pass: c.ceilingReqPerSec >= 60_000, detail: `${fmtRps(c.ceilingReqPerSec)} req/s (1 s / dispatcher CPU per request)` })
+    }
+    if (c && byPeer.node) goals.push({ route, goal: 'crashless vs plain node (information)', pass: null, detail: ratio(c.reqPerSec, byPeer.node.reqPerSec) })
     if (!c || !p) {
       goals.push({ route, goal: 'crashless vs PM2', pass: null, detail: 'not measured (need both crashless and pm2)' })
       continue
     }
+    const want = PM2_RATIO_GOAL[route] ?? 1
     goals.push({
       route,
-      goal: 'crashless req/s >= PM2 req/s',
-      pass: c.reqPerSec >= p.reqPerSec,
+      goal: `crashless req/s >= ${want.toFixed(1)}x PM2 req/s`,
+      pass: c.reqPerSec >= want * p.reqPerSec,
       detail: `${fmtRps(c.reqPerSec)} vs ${fmtRps(p.reqPerSec)} req/s (${ratio(c.reqPerSec, p.reqPerSec)})`,
     })
     goals.push({
@@ -160,16 +174,49 @@ function printReport(summary, goals, peers) {
         byPeer.node ? ratio(s.reqPerSec, byPeer.node.reqPerSec) : '-',
         s.rounds.length > 1 ? `${Math.round(s.spread * 100)}%` : '-',
         s.clientStallMs.toFixed(0),
+        s.cpuMainUsPerReq ?? '-',
+        s.cpuOthersUsPerReq ?? '-',
         s.rounds.join(' '),
       ])
     }
   }
   console.log(`\nmedians over ${opts.rounds} round(s), ${opts.duration} s each, ${opts.connections} connections, after ${opts.warmup} s warm-up\n`)
-  console.log(formatTable(['route', 'peer', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non2xx', 'vs pm2', 'vs node', 'spread', 'stall ms', 'req/s per round'], rows))
+  console.log(formatTable(['route', 'peer', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non2xx', 'vs pm2', 'vs node', 'spread', 'stall ms', 'main µs/req', 'others µs/req', 'req/s per round'], rows))
+  console.log('\nmain µs/req: CPU per request of crashless\'s dispatcher thread (plain node: its whole process\'s main thread); others: instances and V8 helper threads (plain node: V8 helpers). From /proc, over the measured run.')
   const noisy = rows.filter((r) => parseInt(r[9]) > 15)
   if (noisy.length) console.log(`\nWARNING: req/s varied by more than 15% between rounds for ${noisy.map((r) => `${r[1]} ${r[0]}`).join(', ')}: is something else using the CPU? Re-run, or use more --rounds.`)
   console.log('\ngoals')
   for (const g of goals) console.log(`  ${g.pass === true ? 'PASS' : g.pass === false ? 'FAIL' : 'N/A '}  /${g.route}  ${g.goal}: ${g.detail}`)
+}
+
+/**
+ * What counts CPU for a peer during the measured run (see lib/thread-cpu.js): crashless's runtime
+ * process (main thread = the dispatcher; others = instances and V8's helper threads) and plain
+ * node's process (main = the whole request; others = V8's helpers). PM2's workers are separate
+ * processes behind a daemon: not counted.
+ */
+function cpuCounter(peer) {
+  if (peer.kind === 'crashless') return () => startCpuCount(peer.runtimePid())
+  if (peer.kind === 'node') return () => startCpuCount(peer.pids()[0])
+  return undefined
+}
+
+/** CPU µs per answered request, { main, others }, or null when not counted. */
+function cpuPerRequest(res) {
+  if (!res.cpu || res.total === 0) return null
+  return { main: res.cpu.main / res.total, others: res.cpu.others / res.total }
+}
+
+/**
+ * Median CPU per request over rounds, and for crashless the runtime's ceiling: the req/s at which
+ * its dispatcher thread would be busy all the time (1 s / its CPU per request).
+ */
+function cpuSummary(xs) {
+  const per = xs.map((x) => x.cpuPerReq).filter((c) => c)
+  if (per.length === 0) return {}
+  const main = median(per.map((c) => c.main))
+  const others = median(per.map((c) => c.others))
+  return { cpuMainUsPerReq: round(main, 1), cpuOthersUsPerReq: round(others, 1), ceilingReqPerSec: round(1e6 / main, 0) }
 }
 
 /** (max - min) / median of a list of numbers. */

@@ -56,5 +56,28 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
   const pids = () => [handle.child.pid, ...childPids(handle.child.pid)]
   // exited(): the process's end ({ code, signal }) if it died on its own, else null (memory.js counts deaths).
   const exited = () => (handle.state.exited ? { code: handle.state.code, signal: handle.state.signal } : null)
-  return { kind: 'crashless', port, instances, logFile, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), pids, exited, stop }
+  // The active runtime's pid: its `listening` line (under a keeper the runtime is a child process;
+  // with --no-keeper it is the process itself).
+  const runtimePid = () => lastListeningPid(logFile) ?? handle.child.pid
+  return { kind: 'crashless', port, instances, logFile, runtimePid, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), pids, exited, stop }
+}
+
+function lastListeningPid(logFile) {
+  let pid = null
+  let text = ''
+  try {
+    text = fs.readFileSync(logFile, 'utf8')
+  } catch {
+    return null
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('"listening"')) continue
+    try {
+      const entry = JSON.parse(line)
+      if (entry.event === 'listening' && entry.role !== 'keeper' && typeof entry.pid === 'number') pid = entry.pid
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return pid
 }
