@@ -258,7 +258,8 @@ export interface ResponseMessage {
   status: number
   statusMessage: string | undefined
   headers: ResponseHeaders
-  body: ArrayBuffer | null
+  /** The whole body (see wire.ts for how it crosses a thread). */
+  body: Uint8Array | null
   tx?: TransactionPayload | undefined
 }
 

@@ -281,7 +281,7 @@ export class Dispatcher {
   private respond(job: Job, msg: ResponseMessage): void {
     addContentLength(job.method, msg)
     if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
-      job.res.end(msg.body ? Buffer.from(msg.body) : undefined)
+      job.res.end(msg.body ? bufferOf(msg.body) : undefined)
       this.complete(job)
     }
   }
@@ -361,4 +361,9 @@ export class Dispatcher {
     this.guard.abandoned(job)
     this.finish(job)
   }
+}
+
+/** A Buffer over the same bytes (Buffer.from of a Uint8Array would copy them). */
+function bufferOf(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
 }
