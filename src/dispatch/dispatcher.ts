@@ -23,6 +23,7 @@ import { SessionCookies } from './session-cookies.js'
 import { StallWatch } from './stall-watch.js'
 import { takeBackUnstarted } from './take-back.js'
 import { addContentLength, writeResponseHead } from './write-response.js'
+import { DeadlineQueue } from './deadline-queue.js'
 
 /**
  * Routes requests to instances, keeps the in-flight table, enforces deadlines, relays responses
@@ -32,6 +33,8 @@ import { addContentLength, writeResponseHead } from './write-response.js'
 export class Dispatcher {
   /** The in-flight table (an IdMap, not a Map: see id-map.ts). */
   private readonly jobs = new IdMap<Job>()
+  /** Every request's `timeouts.requestMs` deadline, with one timer (see deadline-queue.ts). */
+  private readonly deadlines: DeadlineQueue
   private readonly queue: JobQueue
   /** Jobs waiting for a sacrificial instance (see sacrificial-queue.ts). */
   private readonly sacrificial: SacrificialQueue
@@ -100,6 +103,15 @@ export class Dispatcher {
       config.timeouts.leaseMs / 2,
     )
     this.guard = new PoisonGuard(config, log, host)
+    this.deadlines = new DeadlineQueue(
+      config.timeouts.requestMs,
+      (id) => this.jobs.get(id)?.deadlineAt ?? 0,
+      (id) => {
+        const job = this.jobs.get(id)!
+        job.deadlineAt = 0
+        this.expire(job)
+      },
+    )
     this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs, this.guard)
     this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, limitsOf(config))
   }
@@ -216,14 +228,16 @@ export class Dispatcher {
   /** Puts a job in the in-flight table with its deadline and client-gone watch. */
   private track(job: Job): void {
     this.jobs.set(job.id, job)
-    this.setDeadline(job, this.config.timeouts.requestMs)
+    job.deadlineAt = this.deadlines.add(job.id)
     job.res.on('close', () => {
       if (!job.done) this.abandon(job)
       recordResponse(job.res, job.receivedAt)
     })
   }
 
+  /** Gives a job a deadline of its own (a ladder run's), in place of the usual one. */
   private setDeadline(job: Job, ms: number): void {
+    job.deadlineAt = 0
     if (job.deadline) clearTimeout(job.deadline)
     job.deadline = setTimeout(() => this.expire(job), ms)
   }
@@ -320,9 +334,11 @@ export class Dispatcher {
 
   private finish(job: Job): void {
     job.done = true
+    job.deadlineAt = 0
     if (job.deadline) clearTimeout(job.deadline)
     this.guard.finished(job)
     this.jobs.delete(job.id)
+    this.deadlines.trim()
     this.commits.release(job)
     this.idempotency?.release(job)
     if (job.instance) {

@@ -41,7 +41,10 @@ export interface Job {
   /** The head was sent to the client: the request can no longer be re-served. */
   started: boolean
   done: boolean
+  /** A deadline of its own (a ladder run's), when it has one; see deadlineAt for the usual one. */
   deadline: NodeJS.Timeout | null
+  /** When `timeouts.requestMs` runs out (performance.now() time; 0: answered, or a deadline of its own). See deadline-queue.ts. */
+  deadlineAt: number
   /** Commit conflicts so far (bounded by `state.maxCommitRetries`). */
   conflicts: number
   /** A streamed response's chunks, held while the transaction its head carried commits. */
@@ -105,6 +108,7 @@ export function createJob(init: JobInit): Job {
     started: false,
     done: false,
     deadline: null,
+    deadlineAt: 0,
     conflicts: 0,
     held: null,
     lane: null,
