@@ -40,6 +40,8 @@ export interface InstanceInit {
   advertisedPort: number | undefined
   /** Cookie sessions, when configured: a session's record expires `ttlMs` after it was last written. Null: `session` throws CRASHLESS_ERR_NO_SESSION. */
   sessions: { ttlMs: number } | null
+  /** Bytes of committed store entries the instance may keep to read without a round trip; 0: none (`state.readCacheMb`). */
+  readCacheBytes: number
 }
 
 /**
@@ -181,6 +183,15 @@ export interface StoreResultMessage {
   error: SerializedError | null
 }
 
+/**
+ * A commit wrote these keys (full store keys): the instance's read cache forgets them. Sent to
+ * every instance before the committing request's response goes out (see read-cache.ts).
+ */
+export interface StoreInvalidateMessage {
+  type: 'store-invalidate'
+  keys: string[]
+}
+
 /** Stop taking work and exit when idle. */
 export interface DrainMessage {
   type: 'drain'
@@ -220,6 +231,7 @@ export type ToInstance =
   | SocketCloseMessage
   | SocketAckMessage
   | StoreResultMessage
+  | StoreInvalidateMessage
   | DrainMessage
   | YieldMessage
 

@@ -141,6 +141,8 @@ export const defaults: ConfigDefaults = deepFreeze({
     // Enough for ordinary contention: re-runs after a conflict are serialized per key, so each
     // one is likely to win.
     maxCommitRetries: 5,
+    // A few thousand small entries per instance: enough for the hot keys of most apps.
+    readCacheMb: 16,
   },
   session: {
     // Off unless the config has a `session` section (see withDefaults).

@@ -187,6 +187,12 @@ export interface CrashlessConfig {
     redisPrefix?: string
     /** Times a request whose reads changed before it committed is re-run, then 503. Default: 5. */
     maxCommitRetries?: number
+    /**
+     * MiB of committed entries each instance keeps to read without a round trip to the
+     * dispatcher; reads from it are still validated at commit. Default: 16; 0 turns it off.
+     * Always off with `backend: 'redis'`, which other processes may write.
+     */
+    readCacheMb?: number
   }
   /**
    * Cookie sessions for `session` / `ctx.session`. On when this section is present (`session: {}`
@@ -295,6 +301,7 @@ export interface ResolvedConfig {
     redisUrl: string
     redisPrefix: string
     maxCommitRetries: number
+    readCacheMb: number
   }
   session: {
     enabled: boolean

@@ -113,6 +113,7 @@ const schema: Schema = {
     redisUrl: redisUrl,
     redisPrefix: text,
     maxCommitRetries: integer({ min: 0, max: 100 }),
+    readCacheMb: integer({ min: 0, max: 4096 }),
   },
   session: {
     enabled: boolean,

@@ -47,10 +47,15 @@ export class Committer {
   private readonly lanes = new ConflictLanes()
   private readonly counters: CommitStats = { commits: 0, conflicts: 0, gaveUp: 0, failures: 0 }
 
+  /**
+   * @param onCommitted told the keys of every commit once it is durable, before the response
+   *   goes out: the instances' read caches forget them (see host/read-cache.ts)
+   */
   constructor(
     private readonly backend: StateBackend | null,
     private readonly maxRetries: number,
     private readonly log: Logger,
+    private readonly onCommitted: ((keys: string[]) => void) | null = null,
   ) {}
 
   stats(): CommitStats {
@@ -93,6 +98,7 @@ export class Committer {
     }
     if (result.ok) {
       this.counters.commits++
+      if (this.onCommitted !== null && tx.writes.length > 0) this.onCommitted(tx.writes.map((write) => write.key))
       // A re-run holds its key only until it commits: its response (a long stream, say) must
       // not keep others from writing it.
       this.release(job)

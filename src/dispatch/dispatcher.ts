@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import type { FromInstance, ResponseHeaders, ResponseMessage } from '../protocol.js'
+import type { FromInstance, ResponseHeaders, ResponseMessage, ToInstance } from '../protocol.js'
 import type { ImmunityTable } from '../immunity/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
@@ -64,7 +64,8 @@ export class Dispatcher {
     /** Keys verifying session cookies, the first one signing (needed when sessions are on). */
     sessionSecrets: readonly string[] | null = null,
   ) {
-    this.commits = new Committer(backend, config.state.maxCommitRetries, log)
+    const caching = backend !== null && config.state.backend !== 'redis' && config.state.readCacheMb > 0
+    this.commits = new Committer(backend, config.state.maxCommitRetries, log, caching ? (keys) => this.invalidate(keys) : null)
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
     this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
@@ -361,6 +362,12 @@ export class Dispatcher {
       if (instance.state === 'tainted') this.pool!.retire(instance)
     }
     this.pump()
+  }
+
+  /** Every instance's read cache forgets keys a commit wrote (messages arrive before any later request). */
+  private invalidate(keys: string[]): void {
+    const message: ToInstance = { type: 'store-invalidate', keys }
+    for (const { instance } of this.pool!.roster()) instance.post(message)
   }
 
   /** A request outlived its deadline (see instance-failures.ts). */

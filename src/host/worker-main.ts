@@ -35,7 +35,7 @@ const port = {
 const active = new IdMap<() => void>()
 let app: LoadedApp | null = null
 let dying = false
-const storeClient = new StoreClient(port)
+const storeClient = new StoreClient(port, init.readCacheBytes)
 // `import { store } from 'crashless'` finds the current request through this.
 registerRequestLookup(currentRequestState)
 
@@ -187,6 +187,9 @@ function receive(msg: ToInstance): void {
       break
     case 'store-result':
       storeClient.receive(msg)
+      break
+    case 'store-invalidate':
+      storeClient.invalidate(msg.keys)
       break
     case 'yield':
       lowerPriority()

@@ -35,6 +35,7 @@ export interface InstanceOptions {
   startTimeoutMs: number
   advertisedPort: number | undefined
   sessions: InstanceInit['sessions']
+  readCacheBytes: number
   onMessage: (instance: Instance, message: FromInstance) => void
   onLost: (instance: Instance, loss: InstanceLoss) => void
   /** A child process answered a take-back with requests it will not start: take them (see takeBack). */
@@ -110,6 +111,7 @@ export class Instance {
       startTimeoutMs: options.startTimeoutMs,
       advertisedPort: options.advertisedPort,
       sessions: options.sessions,
+      readCacheBytes: options.readCacheBytes,
     }
     this.ready = new Promise<ReadyMessage>((resolve, reject) => {
       this.readyResolve = resolve

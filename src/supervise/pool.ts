@@ -276,6 +276,8 @@ export class Pool {
       startTimeoutMs: this.config.timeouts.startMs,
       advertisedPort: this.advertisedPort,
       sessions: this.config.session.enabled ? { ttlMs: this.config.session.ttlMs } : null,
+      // Redis may be written by other runtimes and nodes, whose commits send no invalidations here.
+      readCacheBytes: this.config.state.backend === 'redis' ? 0 : this.config.state.readCacheMb * 1024 * 1024,
       onMessage: this.hooks.onMessage,
       onLost: (i, loss) => this.handleLost(i, loss),
       onTakenBack: (i) => this.hooks.onTainted(i),

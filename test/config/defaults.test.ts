@@ -32,6 +32,7 @@ test('defaults are the documented values', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       redisPrefix: 'crashless:',
       maxCommitRetries: 5,
+      readCacheMb: 16,
     },
     session: { enabled: false, cookieName: 'crashless.sid', ttlMs: 86_400_000, secure: false, sameSite: 'lax', path: '/' },
     probes: {},
