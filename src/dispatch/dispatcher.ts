@@ -245,7 +245,8 @@ export class Dispatcher {
 
   /** Sends a job to an instance now, or queues it (re-admitted jobs bypass the queue bound). */
   private dispatch(job: Job): void {
-    if (job.env) return this.sacrificial.place(job)
+    // A ladder run re-served after its instance died is refused if its signature was judged meanwhile.
+    if (job.env) return void (this.guard.stops(job, true) || this.sacrificial.place(job))
     const instance = this.pool!.pick()
     if (instance) this.send(job, instance)
     else this.queue.pushFront(job)

@@ -135,8 +135,14 @@ export class PoisonGuard {
    * refused without running. True when the job was held or refused.
    */
   stops(job: Job, tracked: boolean): boolean {
-    // A job whose environment is already decided (a ladder run, an isolated suspect) goes there.
-    if (!this.active || job.env) return false
+    if (!this.active) return false
+    // A job whose environment is already decided (a ladder run, an isolated suspect) goes there,
+    // unless its signature was judged meanwhile: a run re-served after the instance its trial
+    // lost would otherwise cost the signature yet another instance after its verdict.
+    if (job.env) {
+      const judged = this.immunity.size > 0 ? this.immunity.isQuarantined(this.signatureOf(job)) : null
+      return judged !== null && this.refuse(job, tracked, this.signatureOf(job), judged)
+    }
     const signature = this.signatureOf(job)
     const entry = this.immunity.isQuarantined(signature)
     if (entry === null && this.deathSuspects.holds(job, signature)) {
@@ -160,14 +166,19 @@ export class PoisonGuard {
         if (!tracked) this.host.track(job)
         return true
       case 'answer':
-        if (tracked) this.host.finish(job)
-        tallies.quarantineHits++
-        this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
-        respondQuarantined(job, entry!)
-        return true
+        return this.refuse(job, tracked, signature, entry!)
       default:
         return unreachable(action)
     }
+  }
+
+  /** Answers a request of a quarantined signature without running it. */
+  private refuse(job: Job, tracked: boolean, signature: string, entry: NonNullable<ReturnType<ImmunityTable['isQuarantined']>>): true {
+    if (tracked) this.host.finish(job)
+    tallies.quarantineHits++
+    this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
+    respondQuarantined(job, entry)
+    return true
   }
 
   /** What screening knows of `job`'s signature, looked up only as far as `screen` reads. */

@@ -45,7 +45,7 @@ export interface Trial {
    * opened: the `exclusive` rung adopts it instead of starting another run (and another instance).
    */
   adopt: Job | null
-  /** Instances the signature cost during the trial (by id). */
+  /** Instances the signature cost during the trial (by id), stragglers' included. */
   readonly spent: Set<string>
   failures: number
   lastFailure: string
@@ -88,14 +88,14 @@ export function openTrial(signature: string, kind: FailureKind, job: Job): Trial
 }
 
 /**
- * Adds a failed run to the trial's record. The instance counts as spent by the trial only for
- * the trial's own runs (`counted`): a copy admitted before the trial opened costs its instance,
- * but the ladder did not choose to spend it.
+ * Adds a failed run to the trial's record. Every instance the signature cost counts, a copy's
+ * that was already running elsewhere when the trial opened too (issue 9.4): the bound on what a
+ * signature may cost is on instances lost, not only on those the ladder chose to spend.
  */
-export function recordFailure(trial: Trial, environment: string, failure: RunFailure, counted: boolean): void {
+export function recordFailure(trial: Trial, environment: string, failure: RunFailure): void {
   trial.failures++
   trial.lastFailure = failure.how
-  if (counted && failure.spent && failure.instance) trial.spent.add(failure.instance.id)
+  if (failure.spent && failure.instance) trial.spent.add(failure.instance.id)
   trial.steps.push({
     environment,
     outcome: 'failed',

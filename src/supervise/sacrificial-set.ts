@@ -66,10 +66,17 @@ export class SacrificialSet {
     let best: Instance | null = null
     for (const instance of this.instances) {
       if (instance.state !== 'ready' || instance.shape !== shape || !this.fits(instance, need)) continue
-      if (!best || instance.inflight.size < best.inflight.size) best = instance
+      // A group's runs go to the group's instance first: they are meant to run side by side
+      // there, and a copy sent elsewhere could cost its signature another instance.
+      if (need.group !== undefined && instance.group === need.group && best?.group !== need.group) best = instance
+      else if (!best || (instance.inflight.size < best.inflight.size && (need.group === undefined || best.group !== need.group))) best = instance
     }
-    if (!best) this.grow(need, shape)
-    return best
+    if (best) return best
+    // A group keeps to its one instance: its runs wait there for room rather than each costing
+    // their signature another instance.
+    if (need.group !== undefined && this.instances.some((i) => i.group === need.group)) return null
+    this.grow(need, shape)
+    return null
   }
 
   /** Forgets an instance (lost, tainted or retired); true when it was one of these. */
