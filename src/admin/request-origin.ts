@@ -5,14 +5,16 @@ import { sameSecret, type Refusal } from './authorize.js'
 export const PAGE_TOKEN_HEADER = 'x-crashless-page-token'
 
 /**
- * Refuses requests that another web site made a browser send (cross-site request forgery).
- * Browsers add `Origin` to every request that is not a plain navigation or a GET of their own
- * origin, and `Sec-Fetch-Site` to every request: a request whose `Origin` is not this
- * endpoint's own (`http://<Host>`), or that the browser marks `cross-site`/`same-site`, is
- * refused, whatever its method. A change (any method but GET and HEAD) from a browser must also
- * carry the page token that only a page served by this endpoint knows, in a custom header that
- * a cross-site form cannot set. Requests without browser headers (the CLI, curl) are not
- * concerned: a browser cannot send one.
+ * Refuses changes that another web site made a browser send (cross-site request forgery).
+ * Only changes (any method but GET and HEAD) are concerned: reads change nothing, another
+ * site cannot read their answers (no CORS is ever granted), and a link to the dashboard from
+ * elsewhere must still open it. Browsers add `Origin` to every such request and
+ * `Sec-Fetch-Site` to every request: a change whose `Origin` is not this endpoint's own
+ * (`http://<Host>`), or that the browser marks `cross-site`/`same-site` (another port of this
+ * host is the same site), is refused. A change from a browser must also carry the page token
+ * that only a page served by this endpoint knows, in a custom header that a cross-site form
+ * cannot set. Requests without browser headers (the CLI, curl) are not concerned: a browser
+ * does not send one.
  *
  * @example
  * ```ts
@@ -21,14 +23,13 @@ export const PAGE_TOKEN_HEADER = 'x-crashless-page-token'
  * ```
  */
 export function checkOrigin(req: IncomingMessage, pageToken: string): Refusal {
-  const origin = req.headers.origin
-  const site = req.headers['sec-fetch-site']
-  const fromBrowser = origin !== undefined || site !== undefined
-  if (!fromBrowser) return null
-  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return forbidden('cross-origin request refused: the admin endpoint only answers its own pages')
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return forbidden('cross-site request refused: the admin endpoint only answers its own pages')
   const method = req.method ?? 'GET'
   if (method === 'GET' || method === 'HEAD') return null
+  const origin = req.headers.origin
+  const site = req.headers['sec-fetch-site']
+  if (origin === undefined && site === undefined) return null
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return forbidden('cross-origin request refused: the admin endpoint only takes changes from its own pages')
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return forbidden('cross-site request refused: the admin endpoint only takes changes from its own pages')
   const given = req.headers[PAGE_TOKEN_HEADER]
   if (typeof given !== 'string' || !sameSecret(given, pageToken)) return forbidden(`a change from a browser must carry the dashboard's page token (${PAGE_TOKEN_HEADER})`)
   return null

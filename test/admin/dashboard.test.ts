@@ -125,6 +125,8 @@ test('a change from a browser needs the page token; the CLI (no Origin) is uncha
   assert.equal((await del({ origin, 'x-crashless-page-token': token })).status, 404)
   // No browser headers: what the CLI and curl send.
   assert.equal((await del({})).status, 404)
+  // Reads change nothing and another site cannot read them: a link from elsewhere opens the page.
+  assert.equal((await fetch(`${server.adminUrl}/`, { headers: { 'sec-fetch-site': 'cross-site' } })).status, 200)
 })
 
 test('the live feed is server-sent events of bounded snapshots', async () => {
