@@ -34,10 +34,10 @@ const faults: Record<string, { what: string; run: (req: IncomingMessage, res: Se
   },
 }
 
-// Under crashless each instance is a worker thread of the runtime process; under plain `node`
-// the app runs on the main thread of its own process.
+// Under crashless each instance is a worker thread of the runtime process, or a process of its
+// own under `isolation: 'process'`; under plain `node` the app is the one process.
 function servedBy(): string {
-  return isMainThread ? `the main thread of process ${process.pid} (plain node)` : `worker thread ${threadId} of process ${process.pid}`
+  return isMainThread ? `process ${process.pid}` : `worker thread ${threadId} of process ${process.pid}`
 }
 
 function index(res: ServerResponse): void {
