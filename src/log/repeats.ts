@@ -7,7 +7,10 @@
  * kept elsewhere (src/metrics/tallies.ts) and stay exact.
  */
 
-/** Events folded, and the field that tells their repeats apart. */
+/**
+ * Events folded, and the field that tells their repeats apart: each can come once per request
+ * of a flood (refused by a quarantine, shed from a route under attack).
+ */
 export const REPEATED_EVENTS: Readonly<Record<string, string>> = {
   'quarantine-hit': 'signature',
   shed: 'url',
