@@ -76,7 +76,7 @@ function once(section, data, draw) {
 function render(snapshot) {
   const { runtime } = snapshot
   $('runtime').textContent = `runtime ${runtime.pid} · up ${duration(runtime.uptimeMs)} · ${runtime.inFlight} in flight · ${runtime.queued} queued`
-  once('totals', runtime.recoveries, drawTotals)
+  once('totals', { recoveries: runtime.recoveries, keeper: runtime.keeper ?? null }, drawTotals)
   drawInstances(runtime)
   once('timeline', snapshot.timeline, drawTimeline)
   once('immunity', snapshot.immunity, drawImmunity)
@@ -89,10 +89,15 @@ const TOTALS = [
   ['rejuvenations', 'rejuvenations'], ['deadlines', 'deadlines'],
 ]
 
-function drawTotals(recoveries) {
-  const items = TOTALS.map(([key, label]) => {
+const sum = (counts) => Object.values(counts ?? {}).reduce((a, b) => a + b, 0)
+
+/** The runtime's recoveries, and under a keeper its runtime deaths (ladder level 4) and reloads, which outlive each runtime. */
+function drawTotals({ recoveries, keeper }) {
+  const totals = TOTALS.map(([key, label]) => [key, label, recoveries[key] ?? 0])
+  if (keeper) totals.push(['runtimeDeaths', 'runtime deaths', sum(keeper.runtimeDeaths)], ['reloads', 'reloads', keeper.reloads.succeeded ?? 0])
+  const items = totals.map(([key, label, value]) => {
     const item = document.createElement('div')
-    item.append(el('dt', label), el('dd', recoveries[key] ?? 0))
+    item.append(el('dt', label), el('dd', value))
     item.dataset.key = key
     return item
   })
@@ -110,7 +115,7 @@ function drawInstances(runtime) {
 }
 
 const GOOD_EVENTS = new Set(['cured', 'cleared', 'listening', 'rejuvenated'])
-const DETAIL_FIELDS = ['instance', 'role', 'reason', 'why', 'kind', 'tweak', 'signature', 'method', 'url', 'action', 'error', 'requestId', 'incidentId', 'swapMs', 'heapMb', 'served', 'deadlineMs']
+const DETAIL_FIELDS = ['instance', 'role', 'reason', 'why', 'kind', 'tweak', 'signature', 'method', 'url', 'action', 'error', 'promoted', 'requestId', 'incidentId', 'swapMs', 'heapMb', 'served', 'deadlineMs']
 
 function drawTimeline(events) {
   const items = [...events].reverse().map((e) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ImmunityTable } from '../immunity/index.js'
-import type { InstanceFigures } from '../metrics/index.js'
+import type { InstanceFigures, KeeperFigures } from '../metrics/index.js'
 import { DASHBOARD_ASSETS, sendAsset } from './dashboard-assets.js'
 import type { LiveFeed } from './live-feed.js'
 import { sendProbe, type Probes } from './probes.js'
@@ -26,6 +26,8 @@ export interface InstancesReport {
   queued: number
   /** Recovery actions since this runtime started, by name (suppressed, reserved, …). */
   recoveries: Record<string, number>
+  /** Under a keeper, what it counted since it started (runtime deaths, promotions, reloads); null without one. */
+  keeper: KeeperFigures | null
 }
 
 /** What the admin routes read and change; nothing else of the runtime is reachable from them. */

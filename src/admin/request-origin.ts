@@ -10,7 +10,7 @@ export const PAGE_TOKEN_HEADER = 'x-crashless-page-token'
  * site cannot read their answers (no CORS is ever granted), and a link to the dashboard from
  * elsewhere must still open it. Browsers add `Origin` to every such request and
  * `Sec-Fetch-Site` to every request: a change whose `Origin` is not this endpoint's own
- * (`http://<Host>`), or that the browser marks `cross-site`/`same-site` (another port of this
+ * (`http://<Host>`, or `https://<Host>` behind a TLS proxy), or that the browser marks `cross-site`/`same-site` (another port of this
  * host is the same site), is refused. A change from a browser must also carry the page token
  * that only a page served by this endpoint knows, in a custom header that a cross-site form
  * cannot set. Requests without browser headers (the CLI, curl) are not concerned: a browser
@@ -28,11 +28,19 @@ export function checkOrigin(req: IncomingMessage, pageToken: string): Refusal {
   const origin = req.headers.origin
   const site = req.headers['sec-fetch-site']
   if (origin === undefined && site === undefined) return null
-  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return forbidden('cross-origin request refused: the admin endpoint only takes changes from its own pages')
+  if (origin !== undefined && !isOwnOrigin(origin, req.headers.host)) return forbidden('cross-origin request refused: the admin endpoint only takes changes from its own pages')
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return forbidden('cross-site request refused: the admin endpoint only takes changes from its own pages')
   const given = req.headers[PAGE_TOKEN_HEADER]
   if (typeof given !== 'string' || !sameSecret(given, pageToken)) return forbidden(`a change from a browser must carry the dashboard's page token (${PAGE_TOKEN_HEADER})`)
   return null
+}
+
+/**
+ * The endpoint's own origin: its `Host` under http, or under https when a TLS proxy serves it
+ * (no one else can serve a page from that host and port).
+ */
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`)
 }
 
 function forbidden(message: string): Refusal {

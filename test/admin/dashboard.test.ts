@@ -123,6 +123,9 @@ test('a change from a browser needs the page token; the CLI (no Origin) is uncha
   const html = await (await fetch(`${server.adminUrl}/`)).text()
   const token = /name="crashless-page-token" content="([^"]+)"/.exec(html)![1]!
   assert.equal((await del({ origin, 'x-crashless-page-token': token })).status, 404)
+  // The same host served over TLS by a proxy in front is the same page.
+  assert.equal((await del({ origin: origin.replace('http:', 'https:'), 'x-crashless-page-token': token })).status, 404)
+  assert.equal((await del({ origin: `${origin}.evil.example`, 'x-crashless-page-token': token })).status, 403)
   // No browser headers: what the CLI and curl send.
   assert.equal((await del({})).status, 404)
   // Reads change nothing and another site cannot read them: a link from elsewhere opens the page.
