@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ImmunityTable } from '../immunity/index.js'
-import type { InstanceFigures } from '../metrics/index.js'
+import type { InstanceFigures, KeeperFigures } from '../metrics/index.js'
+import { DASHBOARD_ASSETS, sendAsset } from './dashboard-assets.js'
+import type { LiveFeed } from './live-feed.js'
 import { sendProbe, type Probes } from './probes.js'
 
 /** What `GET /health` reports. */
@@ -24,6 +26,8 @@ export interface InstancesReport {
   queued: number
   /** Recovery actions since this runtime started, by name (suppressed, reserved, …). */
   recoveries: Record<string, number>
+  /** Under a keeper, what it counted since it started (runtime deaths, promotions, reloads); null without one. */
+  keeper: KeeperFigures | null
 }
 
 /** What the admin routes read and change; nothing else of the runtime is reachable from them. */
@@ -41,7 +45,15 @@ export interface AdminDeps {
 const IMMUNITY_ENTRY = '/immunity/'
 /** A page of `GET /immunity` when `limit` is not given, and the most one page may hold. */
 export const IMMUNITY_PAGE = { default: 100, max: 1_000 }
-const ROUTES = 'GET /health, /livez, /readyz, /metrics, /instances, /immunity; DELETE /immunity/<signature>; POST /reload'
+/** The dashboard's live parts, owned by the admin server. */
+export interface DashboardParts {
+  /** The server-sent events of `GET /events`. */
+  feed: LiveFeed
+  /** The anti-forgery token the page carries (see request-origin.ts). */
+  pageToken: string
+}
+
+const ROUTES = 'GET / (dashboard), /events, /health, /livez, /readyz, /metrics, /instances, /immunity; DELETE /immunity/<signature>; POST /reload'
 
 /**
  * Answers one authorised admin request. Only the path, the query and the method are looked
@@ -51,16 +63,23 @@ const ROUTES = 'GET /health, /livez, /readyz, /metrics, /instances, /immunity; D
  *
  * @example
  * ```ts
- * http.createServer((req, res) => route(req, res, deps))
+ * http.createServer((req, res) => route(req, res, deps, { feed, pageToken }))
  * ```
  */
-export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): void {
+export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps, dashboard: DashboardParts): void {
   const target = req.url ?? '/'
   const path = pathOf(target)
   if (path === null) return sendError(res, 400, 'CRASHLESS_ERR_BAD_REQUEST', 'malformed request target')
   const method = req.method ?? 'GET'
   const readOnly = method === 'GET' || method === 'HEAD'
+  if (Object.hasOwn(DASHBOARD_ASSETS, path)) {
+    if (!readOnly) return notAllowed(res, 'GET, HEAD')
+    return sendAsset(res, path, dashboard.pageToken)
+  }
   switch (path) {
+    case '/events':
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      return dashboard.feed.add(res)
     case '/health':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
       return sendJson(res, 200, { ...deps.health(), quarantined: deps.immunity.summary().quarantined } satisfies HealthReport)

@@ -15,6 +15,8 @@ Commands:
       --isolation <mode>   worker (threads, default) or process (child processes, for native addons)
       --config, -c <file>  config file (default: crashless.config.{ts,mts,js,mjs} if present)
       --log-level <level>  fatal|error|warn|info|debug|trace|silent
+      --log-format <f>     pretty (one readable line per event) | json | auto (default:
+                           pretty on a terminal, JSON otherwise)
       --admin-port <n>     admin endpoint port on admin.host (default 9300; 0 picks a free one)
       --no-keeper          one process, without the keeper that replaces a dead runtime
                            (for debugging; the default runs a keeper and a warm standby)

@@ -158,6 +158,8 @@ export const defaults: ConfigDefaults = deepFreeze({
   probes: {},
   log: {
     level: 'info',
+    // Pretty on a terminal, JSON for pipes and files (log collectors, the tests).
+    format: 'auto',
   },
 } satisfies Omit<ResolvedConfig, 'entry'>)
 

@@ -265,6 +265,12 @@ export interface CrashlessConfig {
   log?: {
     /** pino level. Default: `info`. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    /**
+     * `pretty`: one readable, coloured line per event; `json`: one JSON object per line (for log
+     * collectors); `auto`: pretty when stdout is a terminal, JSON otherwise. The `event` names
+     * are the same in both. `--log-format` overrides it. Default: `auto`.
+     */
+    format?: 'auto' | 'pretty' | 'json'
   }
 }
 
@@ -313,5 +319,5 @@ export interface ResolvedConfig {
     path: string
   }
   probes: { path?: string }
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'auto' | 'pretty' | 'json' }
 }

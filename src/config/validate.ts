@@ -129,6 +129,7 @@ const schema: Schema = {
   },
   log: {
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    format: oneOf(['auto', 'pretty', 'json']),
   },
 }
 

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Incident } from './incident.js'
+import { rememberIncident } from './recent-incidents.js'
 
 /**
  * Writes incidents as JSON files (`<dir>/<id>.json`), off the request path: a slow or full disk
@@ -29,6 +30,7 @@ export class IncidentWriter {
   }
 
   write(incident: Incident): void {
+    rememberIncident(incident, this.pathOf(incident.id))
     const done = this.save(incident).finally(() => this.pending.delete(done))
     this.pending.add(done)
   }

@@ -58,6 +58,7 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
           inFlight: source.inFlight(),
           queued: source.queued(),
           recoveries: recoveryTotals(),
+          keeper: keeperCounts,
         }),
         metrics: async () => {
           registry ??= createMetricsRegistry(source)

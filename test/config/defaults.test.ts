@@ -36,7 +36,7 @@ test('defaults are the documented values', () => {
     },
     session: { enabled: false, cookieName: 'crashless.sid', ttlMs: 86_400_000, secure: false, sameSite: 'lax', path: '/' },
     probes: {},
-    log: { level: 'info' },
+    log: { level: 'info', format: 'auto' },
   })
 })
 
