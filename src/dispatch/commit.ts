@@ -66,11 +66,14 @@ export class Committer {
    * Answers a `store-read`, whichever attempt of whichever request sent it: reads have no
    * effects, and a request's code may still read after its response went (those reads are
    * simply not validated), so refusing them would only turn harmless code into errors.
+   * `onFailed` hears of a read the store failed, by protocol id.
    */
-  read(instance: Instance, msg: StoreReadMessage): void {
+  read(instance: Instance, msg: StoreReadMessage, onFailed: (id: number) => void): void {
     const startedAt = performance.now()
     void answerStoreRead(this.backend, msg).then((answer) => {
       storeSeconds.read.observe((performance.now() - startedAt) / 1000)
+      // Before the answer: the app's reaction to the failed read must find the job marked.
+      if (answer.error) onFailed(msg.id)
       instance.post(answer)
     })
   }

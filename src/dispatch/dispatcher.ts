@@ -223,7 +223,8 @@ export class Dispatcher {
     if (verdict.kind === 'run') return this.admit(job)
     if (verdict.kind === 'replay') return this.respond(job, verdict.response)
     this.finish(job)
-    respondError(job.res, verdict.status, verdict.code, verdict.message, job.requestId)
+    // A store that failed the lookup may be back in a moment: say when to retry.
+    respondError(job.res, verdict.status, verdict.code, verdict.message, job.requestId, verdict.status === 503 ? { 'retry-after': '1' } : undefined)
   }
 
   /** Puts a job in the in-flight table with its deadline and client-gone watch. */
@@ -265,7 +266,7 @@ export class Dispatcher {
   handleMessage(instance: Instance, msg: FromInstance): void {
     if (msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'ready' || msg.type === 'start-failed' || msg.type === 'fatal') return
     if (msg.type === 'request-crashed') return this.failures.crashed(instance, msg)
-    if (msg.type === 'store-read') return this.commits.read(instance, msg)
+    if (msg.type === 'store-read') return this.commits.read(instance, msg, this.markStoreFailed)
     const job = this.jobs.get(msg.id)
     // A late message from an attempt that was abandoned or moved elsewhere.
     if (!job || job.instance !== instance) return
@@ -275,9 +276,11 @@ export class Dispatcher {
     switch (msg.type) {
       case 'response':
         if (msg.tx || (job.idempotency && msg.status < 500)) return this.output.commitFirst(job, instance, msg, msg.tx)
+        if (job.storeFailed && msg.status >= 500) return this.storeUnavailable(job)
         return this.respond(job, msg)
       case 'head':
         if (msg.tx || (job.idempotency && msg.status < 500)) return this.output.commitFirst(job, instance, msg, msg.tx)
+        if (job.storeFailed && msg.status >= 500) return this.storeUnavailable(job)
         if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) job.started = true
         return
       case 'chunk':
@@ -288,10 +291,28 @@ export class Dispatcher {
         res.end()
         return this.complete(job)
       case 'request-failed':
+        if (job.storeFailed) return this.storeUnavailable(job)
         this.log.warn({ event: 'request-failed', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, error: msg.error }, 'the handler failed; only this request fails')
         this.finish(job)
         respondError(res, 500, 'CRASHLESS_ERR_HANDLER', 'the request handler failed', job.requestId)
     }
+  }
+
+  private readonly markStoreFailed = (id: number): void => {
+    const job = this.jobs.get(id)
+    if (job) job.storeFailed = true
+  }
+
+  /**
+   * A request failed after a store read failed (Redis restarting, unreachable): the store is to
+   * blame, not the request, so its client is told to come back (503, Retry-After) rather than
+   * given the app's 500, and nothing counts against its signature.
+   */
+  private storeUnavailable(job: Job): void {
+    this.log.warn({ event: 'store-unavailable', requestId: job.requestId, method: job.method, url: job.url }, 'a store read failed and then the request: answered 503')
+    job.instance?.post({ type: 'abort', id: job.id })
+    this.finish(job)
+    respondError(job.res, 503, 'CRASHLESS_ERR_STATE', 'the state store is unavailable; retry', job.requestId, { 'retry-after': '1' })
   }
 
   private respond(job: Job, msg: ResponseMessage): void {

@@ -47,6 +47,11 @@ export interface Job {
   deadlineAt: number
   /** Commit conflicts so far (bounded by `state.maxCommitRetries`). */
   conflicts: number
+  /**
+   * A store read of this request failed (the store is unreachable): if it then fails, the store
+   * is to blame, and its client gets 503 with Retry-After rather than the app's 500.
+   */
+  storeFailed: boolean
   /** A streamed response's chunks, held while the transaction its head carried commits. */
   held: (ChunkMessage | EndMessage)[] | null
   /**
@@ -110,6 +115,7 @@ export function createJob(init: JobInit): Job {
     deadline: null,
     deadlineAt: 0,
     conflicts: 0,
+    storeFailed: false,
     held: null,
     lane: null,
     idempotency: null,

@@ -25,6 +25,8 @@ export interface VerdictTransport {
 const TOLD: ReadonlySet<TableChange> = new Set(['quarantine', 'cure', 'release'])
 /** A verdict whose publication failed is published again this long after. */
 const RETRY_MS = 1_000
+/** A re-read that failed is tried again after this, then twice as long each time (up to 5 s). */
+const RESYNC_RETRY_MS = 100
 
 /**
  * Cluster-wide immunity: a verdict reached on one node (a quarantine, a cure, a release from
@@ -52,6 +54,8 @@ export class VerdictBroadcast {
   private readonly pending = new Map<string, number>()
   private transport: VerdictTransport | null = null
   private retry: NodeJS.Timeout | null = null
+  /** Reconnections so far: a re-read retries only while no newer one started. */
+  private resyncs = 0
   private closed = false
 
   constructor(
@@ -99,7 +103,17 @@ export class VerdictBroadcast {
    */
   resubscribed(again: boolean): void {
     if (!again || this.closed) return
-    this.store.resync().catch((err: Error) => this.log.warn({ event: 'immunity-resync-failed', error: err.message }, 'could not re-read the immunity table after reconnecting'))
+    const generation = ++this.resyncs
+    const attempt = (delayMs: number): void => {
+      this.store.resync().catch((err: Error) => {
+        // The store's own connection may come back a moment after the channel's: try again,
+        // unless a newer reconnection started its own re-read.
+        if (this.closed || generation !== this.resyncs) return
+        this.log.warn({ event: 'immunity-resync-failed', error: err.message, retryMs: delayMs }, 'could not re-read the immunity table after reconnecting; retrying')
+        setTimeout(() => attempt(Math.min(delayMs * 2, RETRY_MS * 5)), delayMs).unref()
+      })
+    }
+    attempt(RESYNC_RETRY_MS)
   }
 
   /** Stops publishing (what is pending stays in the store: other nodes read it when they resync). */

@@ -72,6 +72,7 @@ export async function openRedisChannel(options: RedisChannelOptions): Promise<Re
     // from now on is missed, so a re-read started after it sees all the rest.
     await subscriber.subscribe(options.channel)
     pingSentAt = null
+    lost = false
     options.onSubscribed(subscriptions++ > 0)
   }
   subscriber.on('ready', () => {
@@ -81,14 +82,21 @@ export async function openRedisChannel(options: RedisChannelOptions): Promise<Re
       subscriber.disconnect(true)
     })
   })
+  // Told once per loss, not once per failed reconnection attempt.
+  let lost = false
+  const loseSubscription = (why: string): void => {
+    if (lost || closed) return
+    lost = true
+    options.onLost?.(why)
+  }
   subscriber.on('close', () => {
-    if (!closed && subscriptions > 0) options.onLost?.(lastError?.message ?? 'connection closed')
+    if (subscriptions > 0) loseSubscription(lastError?.message ?? 'connection closed')
   })
   const liveness = setInterval(() => {
     if (closed || subscriber.status !== 'ready') return
     if (pingSentAt !== null && performance.now() - pingSentAt > 2 * pingMs) {
       pingSentAt = null
-      options.onLost?.(`no answer to a ping for ${2 * pingMs} ms`)
+      loseSubscription(`no answer to a ping for ${2 * pingMs} ms`)
       // Reconnects (a new TCP connection, which is what notices the network is back).
       subscriber.disconnect(true)
       return
