@@ -35,7 +35,9 @@ test('kill -9 of a whole node: nothing acknowledged is lost, nothing applied twi
   assert.equal(verdict.sessionsLost, 0, 'sessions that answered the wrong user')
   assert.ok(verdict.acknowledgedWrites > 100, `enough writes to mean something (${verdict.acknowledgedWrites})`)
   assert.ok(verdict.successRatio >= 0.999, `success ${(verdict.successRatio * 100).toFixed(3)}%: ${JSON.stringify(verdict.failures)}`)
-  const served = result.ops.filter((op) => op.endedAt - result.ops[0]!.startedAt > result.recoveredAt).flatMap((op) => op.attempts.map((a) => a.node))
-  assert.ok(!served.includes(victim.name), 'nothing is answered by the dead node after its death')
+  // Operations started once the node was dead (an answer it sent just before dying may still
+  // arrive after: those are not counted).
+  const served = result.ops.filter((op) => op.startedAt - result.startedAt > result.recoveredAt).flatMap((op) => op.attempts.map((a) => a.node))
+  assert.ok(!served.includes(victim.name), 'nothing started after its death is answered by the dead node')
   assert.ok(served.includes('n1') && served.includes('n3'), 'the other two nodes serve')
 })

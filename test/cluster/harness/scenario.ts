@@ -35,6 +35,8 @@ export interface ScenarioResult {
   scenario: Scenario
   verdict: Verdict
   ops: Op[]
+  /** When the load started (performance.now()): ops' times minus this are ms into the run. */
+  startedAt: number
   /** ms from the load's start. */
   faultAt: number
   recoveredAt: number
@@ -90,7 +92,7 @@ export async function runScenario(cluster: Cluster, scenario: Scenario, options:
   const ops = load.ops
   const verdict = check(ops, await cluster.readStore())
   const later = ops.filter((op) => op.endedAt - startedAt > recoveredAt)
-  return { scenario, verdict, ops, faultAt, recoveredAt, afterRecovery: { ops: later.length, ok: later.filter((op) => op.ok).length } }
+  return { scenario, verdict, ops, startedAt, faultAt, recoveredAt, afterRecovery: { ops: later.length, ok: later.filter((op) => op.ok).length } }
 }
 
 /** A fault's duration: how long it is held is the scenario's own choice, not a wait for anything. */
