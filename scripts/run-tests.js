@@ -1,7 +1,8 @@
 // Runs every compiled test file under dist/test with Node's test runner. Node 20's --test does
 // not expand globs, so the files are listed here. Real-process tests are heavy on 2 cores, so
 // files run two at a time, except those that judge timing under load (faults, keeper: CPU-bound
-// routes, leases, a reload under 20 connections, memory bombs), which run one at a time after
+// routes, leases, a reload under 20 connections, memory bombs; components: crash loops beside
+// load), which run one at a time after
 // the others: two of them side by side starve each other's crashless (a keeper, its runtime and
 // a warm standby each) and fail on what is the other test's load.
 import { spawnSync } from 'node:child_process'
@@ -24,7 +25,7 @@ if (files.length === 0) {
   console.error('no test files found under dist/test (did the build run?)')
   process.exit(1)
 }
-const alone = (f) => /dist\/test\/(faults|keeper)\//.test(f)
+const alone = (f) => /dist\/test\/(faults|keeper|components)\//.test(f)
 const run = (list, concurrency) => (list.length === 0 ? 0 : (spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...list], { stdio: 'inherit' }).status ?? 1))
 const shared = run(files.filter((f) => !alone(f)), 2)
 const serial = run(files.filter(alone), 1)
