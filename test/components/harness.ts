@@ -49,14 +49,14 @@ export interface LoopReport {
 }
 
 /**
- * Sends `GET url` with a unique tag until `stop()` resolves or `max` requests went, with
- * `workers` loops; every answer is recorded. A 200 whose JSON names `thread` and `pid` counts
- * as success.
+ * Sends `GET url` with a unique tag until `stop` resolves (null: never) or `max` requests went,
+ * with `workers` loops; every answer is recorded. A 200 whose JSON names `thread` and `pid`
+ * counts as success.
  */
-export async function loop(url: string, stop: Promise<unknown>, options: { workers?: number; max?: number } = {}): Promise<LoopReport> {
+export async function loop(url: string, stop: Promise<unknown> | null, options: { workers?: number; max?: number } = {}): Promise<LoopReport> {
   const report: LoopReport = { ok: 0, failures: [], answeredBy: new Set() }
   let stopped = false
-  void stop.then(() => (stopped = true), () => (stopped = true))
+  void stop?.then(() => (stopped = true), () => (stopped = true))
   const max = options.max ?? 2_000
   let sent = 0
   const worker = async (w: number): Promise<void> => {
