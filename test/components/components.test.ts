@@ -17,7 +17,7 @@ test('a crash loop in /bids: /users answers every request from the instances it 
   const bids = await serving(server, 'bids/')
   assert.equal(users.length, 2)
   assert.equal(bids.length, 1)
-  const warm = await loop(`${server.url}/users/me`, Promise.resolve(), { max: 40 })
+  const warm = await loop(`${server.url}/users/me`, null, { max: 40 })
   assert.deepEqual(warm.failures, [])
 
   // Ten distinct crashing requests, one after the other: every one crashes a bids instance
@@ -48,7 +48,7 @@ test('a crash loop in /bids: /users answers every request from the instances it 
 test('a leak in /bids, instances as child processes: bids instances are rejuvenated, /users keeps its pids', async () => {
   const server = await start({ instances: 1, spares: 1, isolation: 'process', components: { ...components, bids: { prefix: '/bids', instances: 1, limits: { heapMb: 64 } } } }, 'components-app.mjs')
   const users = await serving(server, 'users/')
-  const warm = await loop(`${server.url}/users/me`, Promise.resolve(), { max: 40 })
+  const warm = await loop(`${server.url}/users/me`, null, { max: 40 })
   const bidsPid = JSON.parse((await send(`${server.url}/bids/ok`)).body) as { pid: number }
 
   const leaks = (async () => {

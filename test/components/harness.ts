@@ -24,6 +24,7 @@ export interface Listed {
   id: string
   role: string
   state: string
+  uptimeMs: number
 }
 
 /** The instances the runtime holds now. */
