@@ -94,8 +94,10 @@ export class Component {
     )
     dispatcher.attach(this.pool)
     upgrades.attach(this.pool)
-    this.ejections = new Ejections(spec.name, this.pool, this.config.outliers, log)
-    this.search = new CorrupterSearch({ component: spec.name, config: this.config, pool: this.pool, probes, immunity: context.immunity, incidents: context.incidents, log })
+    // Their lines name the component, the default one's too (a named one's logger says it already).
+    const said = named ? log : log.child({ component: spec.name })
+    this.ejections = new Ejections(spec.name, this.pool, this.config.outliers, said)
+    this.search = new CorrupterSearch({ component: spec.name, config: this.config, pool: this.pool, probes, immunity: context.immunity, incidents: context.incidents, log: said })
     this.answers = new BadAnswers(this.pool, dispatcher, this.ejections, this.config.outliers, (instance, probe) => this.search.start(instance, probe))
     this.health = spec.healthCheck === null ? null : new HealthChecks(this.pool, probes, this.ejections, spec.healthCheck, this.config.outliers.intensity)
     this.rotation = setInterval(() => this.answers.rotate(), Math.max(10, this.config.outliers.windowMs / 10))

@@ -61,7 +61,7 @@ export class CorrupterSearch {
     const suspects = suspectsOf(answers, probeSignature, this.ctx.config.outliers.suspects).map((i) => recent[i]!.job!)
     this.running = true
     this.ctx.log.info(
-      { event: 'corrupter-search', component: this.ctx.component, instance: instance.id, probe: probeSignature, suspects: suspects.map((job) => this.signatureOf(job)) },
+      { event: 'corrupter-search', instance: instance.id, probe: probeSignature, suspects: suspects.map((job) => this.signatureOf(job)) },
       `looking for a request that corrupted ${instance.id}: ${suspects.length} suspect(s), each run on a fresh instance between two runs of ${probeSignature}`,
     )
     void this.search(instance, probeJob, suspects).finally(() => {
@@ -165,14 +165,14 @@ export class CorrupterSearch {
       durationMs: Math.round(durationMs),
     })
     this.ctx.log.warn(
-      { event: 'quarantined', reason: 'corrupts the instance', signature, component: this.ctx.component, instance: ejected.id, probe: this.signatureOf(probe), trials: trials.length, until: new Date(entry.quarantinedUntil).toISOString(), incidentId },
+      { event: 'quarantined', reason: 'corrupts the instance', signature, instance: ejected.id, probe: this.signatureOf(probe), trials: trials.length, until: new Date(entry.quarantinedUntil).toISOString(), incidentId },
       `signature quarantined: it corrupts the instance (${this.signatureOf(probe)} passes before it and fails after it on a fresh instance): ${signature}`,
     )
   }
 
   private giveUp(ejected: Instance, probe: Job, trials: readonly SuspectTrial[], why: string): void {
     this.ctx.log.info(
-      { event: 'corrupter-search-done', component: this.ctx.component, instance: ejected.id, probe: this.signatureOf(probe), trials: trials.length, outcome: 'none', why },
+      { event: 'corrupter-search-done', instance: ejected.id, probe: this.signatureOf(probe), trials: trials.length, outcome: 'none', why },
       `no request found that corrupts ${ejected.id}: ${why}`,
     )
   }

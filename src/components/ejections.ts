@@ -53,7 +53,7 @@ export class Ejections {
     this.pool.taint(instance)
     bump(tallies.ejections, rule)
     this.log.warn(
-      { event: 'ejected', component: this.component, instance: instance.id, rule, ...facts, ejections: this.times.length, action: 'swapped for a spare', swapMs: Number((performance.now() - started).toFixed(3)) },
+      { event: 'ejected', instance: instance.id, rule, ...facts, ejections: this.times.length, action: 'swapped for a spare', swapMs: Number((performance.now() - started).toFixed(3)) },
       `instance ${instance.id} of ${this.component} ejected (${rule === 'health' ? 'failed its health check' : `bad answers: ${rule}`}); a spare took its place`,
     )
     return true
@@ -64,7 +64,7 @@ export class Ejections {
     if (this.spentLogged) return
     this.spentLogged = true
     this.log.warn(
-      { event: 'ejections-spent', component: this.component, instance: instance.id, rule, intensity: this.policy.intensity, periodMs: this.policy.periodMs },
+      { event: 'ejections-spent', instance: instance.id, rule, intensity: this.policy.intensity, periodMs: this.policy.periodMs },
       `${this.component}: ${this.policy.intensity} ejections within ${this.policy.periodMs} ms (outliers.intensity); no more until the window has room: the 5xx may be the app's own`,
     )
   }

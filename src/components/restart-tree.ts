@@ -63,7 +63,7 @@ export class RestartTree {
         if (group) group.reboots = this.remember(group.reboots, now, group.group.periodMs)
         else this.runtimeReboots = this.remember(this.runtimeReboots, now, this.runtime.periodMs)
         bump(tallies.reboots, 'component')
-        this.log.error({ event: 'reboot', level: 'component', component: member.name, group: member.group, instances, why: action.why }, `rebooting component ${member.name}: ${action.why}`)
+        this.log.error({ event: 'reboot', scope: 'component', component: member.name, group: member.group, instances, why: action.why }, `rebooting component ${member.name}: ${action.why}`)
         return
       }
       case 'group': {
@@ -78,7 +78,7 @@ export class RestartTree {
         group!.failures = []
         this.runtimeReboots = this.remember(this.runtimeReboots, now, this.runtime.periodMs)
         bump(tallies.reboots, 'group')
-        this.log.error({ event: 'reboot', level: 'group', group: group!.group.name, components: names, instances, why: action.why }, `rebooting group ${group!.group.name} (${names.join(', ')}): ${action.why}`)
+        this.log.error({ event: 'reboot', scope: 'group', group: group!.group.name, components: names, instances, why: action.why }, `rebooting group ${group!.group.name} (${names.join(', ')}): ${action.why}`)
         return
       }
       case 'runtime':
@@ -89,7 +89,7 @@ export class RestartTree {
           state.failures = []
         }
         tallies.escalations++
-        this.log.error({ event: 'escalate', level: 'runtime', component: member.name, why: action.why }, `escalating to a runtime replacement: ${action.why}`)
+        this.log.error({ event: 'escalate', scope: 'runtime', component: member.name, why: action.why }, `escalating to a runtime replacement: ${action.why}`)
         this.escalate?.(action.why)
         return
       default:

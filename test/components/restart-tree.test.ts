@@ -68,7 +68,7 @@ test('two components of a group failing together are rebooted together; a compon
   const rebooted = server.waitForLog((l) => l.event === 'reboot', 10_000)
   const during = await loop(`${server.url}/users/me`, rebooted, { workers: 2, max: 2_000 })
   const line = await rebooted
-  assert.equal(line.level, 'group')
+  assert.equal(line.scope, 'group')
   assert.equal(line.group, 'trade')
   assert.deepEqual(line.components, ['items', 'bids'])
   assert.match(line.why as string, /^instances of bids, items \(group trade\) failed together within 1000 ms$/)
@@ -99,13 +99,13 @@ test('a component alone climbs the ladder: instances, then the component, then p
   await settled(server, 'bids/')
   failFeed(server)
   const component = await server.waitForLog((l) => l.event === 'reboot' && l.pid === first, 10_000)
-  assert.equal(component.level, 'component')
+  assert.equal(component.scope, 'component')
   assert.match(component.why as string, /^more than 1 instances of bids lost with no request to blame within 60000 ms; last: crash Error: the market feed failed/)
   // The new instances, started after this failure, are fine; the feed's next failure kills them too.
   await settled(server, 'bids/')
   failFeed(server)
   const escalated = await server.waitForLog((l) => l.event === 'escalate' && l.pid === first, 10_000)
-  assert.equal(escalated.level, 'runtime')
+  assert.equal(escalated.scope, 'runtime')
   assert.match(escalated.why as string, /^more than 1 reboots of components and groups within 60000 ms \(recovery\.runtimeIntensity\); last: more than 1 instances of bids lost/)
   const replaced = await server.waitForLog((l) => l.event === 'runtime-replaced', 15_000)
   assert.equal(replaced.previous, first)
@@ -113,6 +113,6 @@ test('a component alone climbs the ladder: instances, then the component, then p
   assert.equal(answer.status, 200)
   assert.notEqual((JSON.parse(answer.body) as { pid: number }).pid, first)
   // One line per decision above the instance: the component's reboot, then the runtime's swap.
-  const levels = server.logs.filter((l) => (l.event === 'reboot' || l.event === 'escalate') && l.pid === first).map((l) => l.level)
+  const levels = server.logs.filter((l) => (l.event === 'reboot' || l.event === 'escalate') && l.pid === first).map((l) => l.scope)
   assert.deepEqual(levels, ['component', 'runtime'])
 })

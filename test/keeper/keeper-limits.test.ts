@@ -55,10 +55,10 @@ test('instances lost with nobody to blame: the component is rebooted past recove
   started.push(server)
   const first = server.runtimePid
   const rebooted = await server.waitForLog((l) => l.event === 'reboot' && l.pid === first, 20_000)
-  assert.equal(rebooted.level, 'component')
+  assert.equal(rebooted.scope, 'component')
   assert.match(rebooted.why as string, /^more than 1 instances of default lost with no request to blame within 60000 ms; last: crash Error: background job failed/)
   const escalated = await server.waitForLog((l) => l.event === 'escalate' && l.pid === first, 20_000)
-  assert.equal(escalated.level, 'runtime')
+  assert.equal(escalated.scope, 'runtime')
   assert.match(escalated.why as string, /^more than 1 reboots of components and groups within 60000 ms \(recovery\.runtimeIntensity\); last: more than 1 instances of default lost with no request to blame within 60000 ms; last: crash Error: background job failed/)
   const replaced = await server.waitForLog((l) => l.event === 'runtime-replaced')
   assert.equal(replaced.previous, first)
