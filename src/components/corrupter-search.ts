@@ -136,6 +136,8 @@ export class CorrupterSearch {
           resolve()
         }
         const timer = setTimeout(wake, Math.min(left, 100))
+        // A search still waiting when the runtime stops must not keep the process up.
+        timer.unref()
         this.waiting.add(wake)
       })
     }
