@@ -118,6 +118,14 @@ export interface RequestMessage {
   sessionId?: string
 }
 
+/**
+ * Request ids from here up (to 2^31 - 1, so `id | 0` stays positive) are crashless's own requests,
+ * sent to one chosen instance with no client behind them: health checks, and the re-runs that
+ * look for a request corrupting its instance (src/components/probes.ts). The dispatchers number
+ * client requests from 1, and would need a billion of them in one runtime to get here.
+ */
+export const PROBE_ID_BASE = 2 ** 30
+
 /** The client went away or the deadline passed: the instance drops the request. */
 export interface AbortMessage {
   type: 'abort'

@@ -122,6 +122,9 @@ function exclusiveBuffer(body: Uint8Array): ArrayBuffer {
 function joinHeaders(headers: ResponseHeaders): string {
   let out = ''
   for (const name in headers) {
+    // for…in also walks inherited keys: an app that polluted Object.prototype (a JSON body with
+    // "__proto__" merged naively) would otherwise break every response of its instance here.
+    if (!Object.hasOwn(headers, name)) continue
     const value = headers[name]!
     if (typeof value === 'string') out += out === '' ? `${name}\0${value}` : `\0${name}\0${value}`
     else for (const item of value) out += out === '' ? `${name}\0${item}` : `\0${name}\0${item}`

@@ -8,12 +8,13 @@ export async function preparePeers(requested, { snapshot = true, log = console.l
   const skipped = {}
   let peers = requested
   let crashlessRoot
-  if (peers.includes('crashless')) {
+  // `crashless-app` (campaign.js: the whole app as one component) is the same build.
+  if (peers.some(isCrashless)) {
     const why = crashlessUnavailable()
     if (why) {
-      skipped.crashless = why
+      for (const kind of peers.filter(isCrashless)) skipped[kind] = why
       log(`skipping crashless: ${why}`)
-      peers = peers.filter((p) => p !== 'crashless')
+      peers = peers.filter((p) => !isCrashless(p))
     } else if (snapshot) {
       crashlessRoot = await snapshotCrashless()
       log(`crashless build snapshot: ${crashlessRoot}`)
@@ -21,4 +22,8 @@ export async function preparePeers(requested, { snapshot = true, log = console.l
   }
   const pm2 = peers.includes('pm2') ? createPm2Daemon() : undefined
   return { peers, skipped, pm2, crashlessRoot }
+}
+
+function isCrashless(kind) {
+  return kind === 'crashless' || kind === 'crashless-app'
 }

@@ -105,9 +105,28 @@ export const defaults: ConfigDefaults = deepFreeze({
     timeFactor: 3,
     budgetMs: 60_000,
     // Instances lost with nobody to blame: a few are a GC pause too long or a native fault; ten a
-    // minute is a runtime in trouble, which a fresh one (the keeper's standby) may not be.
+    // minute is a component in trouble, which fresh instances all at once may cure.
     intensity: 10,
     periodMs: 60_000,
+    // OTP's advice again: a component or group rebooted four times in a minute did not get
+    // better; a fresh runtime (the keeper's standby) is the next thing to try.
+    runtimeIntensity: 3,
+    runtimePeriodMs: 60_000,
+  },
+  components: {},
+  groups: {},
+  outliers: {
+    // Envoy's consecutive_5xx default.
+    consecutive5xx: 5,
+    windowMs: 10_000,
+    // Fewer answers than this in a window say too little about a rate.
+    minRequests: 20,
+    ratePercent: 20,
+    rateFactor: 5,
+    // A few ejections a minute cure an instance gone bad; more mean the answers are the app's.
+    intensity: 3,
+    periodMs: 60_000,
+    suspects: 8,
   },
   rejuvenate: {
     // A quarter of the heap left: room for what the requests it still holds allocate while they

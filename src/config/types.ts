@@ -4,6 +4,7 @@
  */
 
 import type { SignatureKey, Tweak } from '../immunity/index.js'
+import type { ComponentOptions, GroupOptions, OutlierOptions } from './component-types.js'
 
 /** What instances run in: worker threads of the runtime, or child processes. */
 export type Isolation = 'worker' | 'process'
@@ -155,14 +156,33 @@ export interface CrashlessConfig {
     /** How long one request may spend on the ladder in all, in ms. Default: 60000. */
     budgetMs?: number
     /**
-     * Restart intensity of the instances (OTP's): more than this many serving instances lost
-     * with no request to blame within `periodMs` escalate to ladder level 4, a swap to the
-     * keeper's standby runtime (the old one drains). Default: 10.
+     * Restart intensity, instance level (OTP's), for every component that sets none: more than
+     * this many of a component's serving instances lost with no request to blame within
+     * `periodMs` reboot the whole component (README, "Components"). Default: 10.
      */
     intensity?: number
     /** The window of `intensity`, ms. Default: 60000. */
     periodMs?: number
+    /**
+     * Restart intensity, runtime level: more than this many reboots of groups (and of
+     * components in no group) within `runtimePeriodMs` escalate to the keeper, which swaps in
+     * its standby runtime (the old one drains). Default: 3.
+     */
+    runtimeIntensity?: number
+    /** The window of `runtimeIntensity`, ms. Default: 60000. */
+    runtimePeriodMs?: number
   }
+  /**
+   * Parts of the app by route prefix, each with instances of its own, rebooted alone: a fault
+   * in one leaves the others untouched (README, "Components"). Requests outside every prefix go
+   * to the `default` component, which takes `entry`, `instances`, `spares` and `limits`, and
+   * may be tuned as `components.default` (without a prefix). Default: none (all is `default`).
+   */
+  components?: Record<string, ComponentOptions>
+  /** Restart groups, named by `components.<name>.group`. Default: none. */
+  groups?: Record<string, GroupOptions>
+  /** Ejection of instances answering 5xx far more than their siblings. */
+  outliers?: OutlierOptions
   /** The admin HTTP endpoint (`crashless immunity ls|release`, health). Never runs app code. */
   admin?: {
     /** Default: true. */
@@ -296,7 +316,11 @@ export interface ResolvedConfig {
     maxCrashes: number
     bulkhead: number
   }
-  recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number; intensity: number; periodMs: number }
+  recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number; intensity: number; periodMs: number; runtimeIntensity: number; runtimePeriodMs: number }
+  /** As written (validated, entries absolute); see `resolveComponents` for the full form. */
+  components: Record<string, ComponentOptions>
+  groups: Record<string, GroupOptions>
+  outliers: Required<OutlierOptions>
   rejuvenate: { heapPercent: number; maxAgeMs: number; maxRequests: number }
   keeper: { standby: boolean; leaseMs: number; intensity: number; periodMs: number }
   admin: { enabled: boolean; port: number; host: string; token?: string }

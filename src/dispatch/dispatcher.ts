@@ -7,11 +7,11 @@ import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { IdMap } from '../id-map.js'
 import { limitsOf } from '../recovery/index.js'
-import { recordResponse } from '../metrics/index.js'
+import { recordResponse, tallies } from '../metrics/index.js'
 import { InstanceFailures } from './instance-failures.js'
 import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
-import { createJob, requestMessageOf, type Job } from './job.js'
+import { createJob, requestMessageOf, type Job, type JobsView } from './job.js'
 import { JobQueue } from './job-queue.js'
 import { OutputCommit } from './output-commit.js'
 import { PoisonGuard, type GuardHost } from './poison-guard.js'
@@ -24,6 +24,13 @@ import { StallWatch } from './stall-watch.js'
 import { takeBackUnstarted } from './take-back.js'
 import { addContentLength, writeResponseHead } from './write-response.js'
 import { DeadlineQueue } from './deadline-queue.js'
+
+/** The parts one runtime's dispatchers share: commits (their conflict lanes), idempotency claims, the immunity table. */
+export interface DispatcherShared {
+  readonly commits: Committer
+  readonly idempotency: Idempotency | null
+  readonly immunity: ImmunityTable
+}
 
 /**
  * Routes requests to instances, keeps the in-flight table, enforces deadlines, relays responses
@@ -63,11 +70,14 @@ export class Dispatcher {
     backend: StateBackend | null = null,
     /** Keys verifying session cookies, the first one signing (needed when sessions are on). */
     sessionSecrets: readonly string[] | null = null,
+    /** What the dispatchers of several components share (see src/components): one of each for all. */
+    shared: DispatcherShared | null = null,
   ) {
     const caching = backend !== null && config.state.backend !== 'redis' && config.state.readCacheMb > 0
-    this.commits = new Committer(backend, config.state.maxCommitRetries, log, caching ? (keys) => this.invalidate(keys) : null)
+    // Shared, its commits invalidate the caches of every component's instances (see src/components).
+    this.commits = shared?.commits ?? new Committer(backend, config.state.maxCommitRetries, log, caching ? (keys) => this.invalidate(keys) : null)
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
-    this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
+    this.idempotency = shared ? shared.idempotency : backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
     const host: GuardHost = {
       jobs: this.jobs,
@@ -103,7 +113,7 @@ export class Dispatcher {
       config.timeouts.startMs,
       config.timeouts.leaseMs / 2,
     )
-    this.guard = new PoisonGuard(config, log, host)
+    this.guard = new PoisonGuard(config, log, host, shared?.immunity ?? null)
     this.deadlines = new DeadlineQueue(
       config.timeouts.requestMs,
       (id) => this.jobs.get(id)?.deadlineAt ?? 0,
@@ -136,6 +146,28 @@ export class Dispatcher {
     const moved = takeBackUnstarted(instance, this.jobs)
     for (const job of moved.reverse()) this.queue.pushFront(job)
     if (moved.length > 0) this.pump()
+  }
+
+  /** The in-flight table, read-only (what an instance answered, for src/components). */
+  get table(): JobsView {
+    return this.jobs
+  }
+
+  /**
+   * `instance` was ejected for its bad answers (src/components/bad-answers.ts): its answer to
+   * request `id` is dropped and the request runs again elsewhere, as nginx's `proxy_next_upstream
+   * http_500` would, if nothing of the answer went out and it may run again. False when the
+   * answer must go out as it is.
+   */
+  reserveAnswer(instance: Instance, id: number): boolean {
+    const job = this.jobs.get(id)
+    if (!job || job.done || job.instance !== instance || job.started || job.held || !job.replayable) return false
+    instance.post({ type: 'abort', id: job.id })
+    this.detach(job)
+    tallies.reserved++
+    this.log.info({ event: 'answer-reserved', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url }, 'a 5xx answer of an ejected instance was dropped; the request runs again elsewhere')
+    this.dispatch(job)
+    return true
   }
 
   /** An instance died: its requests are re-served or answered (see instance-failures.ts). */

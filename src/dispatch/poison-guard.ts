@@ -68,8 +68,10 @@ export class PoisonGuard {
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
     private readonly host: GuardHost,
+    /** Shared by the dispatchers of every component (null: a table of its own). */
+    immunity: ImmunityTable | null = null,
   ) {
-    this.immunity = new ImmunityTable(config.immunity)
+    this.immunity = immunity ?? new ImmunityTable(config.immunity)
     this.bulkhead = new RouteBulkhead({ signatures: config.immunity.bulkhead, windowMs: config.immunity.quarantineMs })
     this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
     this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.suspects.take(signature))

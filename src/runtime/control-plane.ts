@@ -1,10 +1,9 @@
 import { createAdmin, type AdminHttp, type Probes } from '../admin/index.js'
 import type { ResolvedConfig } from '../config/index.js'
-import type { Dispatcher } from '../dispatch/index.js'
+import type { ComponentSet } from '../components/index.js'
 import { openImmunityStore, type ImmunityStore } from '../immunity/index.js'
 import type { Logger } from '../log.js'
 import { createMetricsRegistry, type KeeperFigures } from '../metrics/index.js'
-import type { Pool } from '../supervise/index.js'
 import { metricsSourceOf, recoveryTotals } from './metrics-source.js'
 
 /** The runtime's parts beside the request path: the persisted immunity table and the admin endpoint. */
@@ -27,14 +26,14 @@ export interface ControlPlane {
  * @throws ConfigError naming `immunity.path` (store unreadable) or `admin.token` (exposed admin without a token).
  * @example
  * ```ts
- * const control = await startControlPlane(config, dispatcher, pool, probes, log, null)
+ * const control = await startControlPlane(config, components, probes, log, null)
  * await control.close()
  * ```
  */
-export async function startControlPlane(config: ResolvedConfig, dispatcher: Dispatcher, pool: Pool, probes: Probes, log: Logger, requestReload: (() => void) | null): Promise<ControlPlane> {
-  const store: ImmunityStore | null = await openImmunityStore(config, dispatcher.immunity, log)
+export async function startControlPlane(config: ResolvedConfig, components: ComponentSet, probes: Probes, log: Logger, requestReload: (() => void) | null): Promise<ControlPlane> {
+  const store: ImmunityStore | null = await openImmunityStore(config, components.immunity, log)
   let keeperCounts: KeeperFigures | null = null
-  const source = metricsSourceOf(dispatcher, pool, () => keeperCounts)
+  const source = metricsSourceOf(components, () => keeperCounts)
   const startedAt = performance.now()
   // Made on the first scrape: a standby that is never promoted never pays for one.
   let registry: ReturnType<typeof createMetricsRegistry> | null = null
@@ -43,12 +42,11 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
     admin = createAdmin(
       config,
       {
-        immunity: dispatcher.immunity,
-        health: () => ({
-          status: 'ok',
-          instances: { active: pool.active.length, ready: pool.active.filter((i) => i.state === 'ready').length, spares: pool.spareCount },
-          pending: dispatcher.pending,
-        }),
+        immunity: components.immunity,
+        health: () => {
+          const active = components.active
+          return { status: 'ok', instances: { active: active.length, ready: active.filter((i) => i.state === 'ready').length, spares: components.spareCount }, pending: components.pending }
+        },
         probes,
         instances: () => ({
           pid: process.pid,

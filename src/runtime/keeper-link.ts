@@ -92,7 +92,7 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
           // for); all of this runs before any request is read.
           if (serviceAddress) started.announce(serviceAddress, { promoted: message.reason })
           else log.error({ event: 'promoted-without-socket' }, 'promoted before the service socket arrived')
-          started.dispatcher.adoptRuntimeDeaths(message, (records) => {
+          started.components.adoptRuntimeDeaths(message, (records) => {
             for (const record of records) send({ type: 'suspect-cleared', record })
           })
           // What the runtime before it learned while this one stood by (kill -9 loses the last 100 ms).

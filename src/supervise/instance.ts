@@ -1,4 +1,5 @@
 import { Outbox } from '../outbox.js'
+import { AnswerTally } from './answer-tally.js'
 import { threadCpuMs, threadFaultsMb } from './thread-cpu.js'
 import { LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type InstanceMessage, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
 import type { InstanceChannel, Isolation, TakenBack } from './instance-channel.js'
@@ -67,6 +68,8 @@ export class Instance {
   served = 0
   /** Failures it lived through: requests crashed in it (suppressed), deadlines passed in it. */
   recoveries = 0
+  /** What it answered: 5xx in a row and in a window, its last answers (see answer-tally.ts). */
+  readonly answers = new AnswerTally()
   /** The `fresh` group whose runs it took first (see Environment.group). */
   group: string | null = null
   /** Set while an exclusive run holds it: nothing else may be sent meanwhile. */

@@ -8,12 +8,13 @@ import { startPm2Peer } from './pm2.js'
 import { startCrashlessPeer, crashlessUnavailable } from './crashless.js'
 
 // PEER_KINDS: the peers of overhead/faults/poison (their defaults and time budgets count on these);
-// ALL_PEER_KINDS adds `cluster` (node:cluster with respawn), measured by campaign.js.
+// ALL_PEER_KINDS adds `cluster` (node:cluster with respawn) and `crashless-app` (crashless again,
+// the caller giving it another config: campaign.js runs it without components), measured by campaign.js.
 export const PEER_KINDS = ['node', 'pm2', 'crashless']
-export const ALL_PEER_KINDS = ['node', 'cluster', 'pm2', 'crashless']
+export const ALL_PEER_KINDS = ['node', 'cluster', 'pm2', 'crashless', 'crashless-app']
 export { crashlessUnavailable, cores }
 
-const starters = { node: startNodePeer, cluster: startClusterPeer, pm2: startPm2Peer, crashless: startCrashlessPeer }
+const starters = { node: startNodePeer, cluster: startClusterPeer, pm2: startPm2Peer, crashless: startCrashlessPeer, 'crashless-app': startCrashlessPeer }
 
 /**
  * Starts `kind` serving `app` and resolves once `readyPath` answers 2xx (plus settleMs).
@@ -26,7 +27,7 @@ export async function startPeer(kind, opts) {
   const start = starters[kind]
   if (!start) throw new Error(`unknown peer ${kind}`)
   const port = await freePort()
-  const instances = opts.instances ?? (kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'cluster' ? cores() : 1)
+  const instances = opts.instances ?? (kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'crashless-app' || kind === 'cluster' ? cores() : 1)
   const t0 = performance.now()
   const peer = await start({ ...opts, port, instances })
   const startMs = performance.now() - t0
