@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { RequestCrashedMessage } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { historyOf, type Job } from './job.js'
+import { neighboursOf } from './trial.js'
 import type { GuardHost, PoisonGuard } from './poison-guard.js'
 import { actionName, decideCrash, decideDeadline, decideLost, unreachable, type LadderLimits } from '../recovery/index.js'
 import { respondError } from './respond-error.js'
@@ -110,7 +111,7 @@ export class InstanceFailures {
     instance.inflight.delete(job.id)
     job.instance = null
     this.pool().taint(instance)
-    const failure = { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true }
+    const failure = { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true, tape: msg.tape, neighbours: neighboursOf(job, instance.inflight, this.host.jobs) }
     switch (action.do) {
       case 'ladder':
         this.guard.failed(job, failure)
@@ -154,7 +155,7 @@ export class InstanceFailures {
           // A fresh rung's runs share their signature: whichever of them did it, it is theirs.
           culprit = job.requestId
           failed++
-          this.guard.failed(job, failure)
+          this.guard.failed(job, { ...failure, tape: loss.fatal?.requestId === job.id ? loss.fatal.tape : undefined, neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) })
           break
         case 'isolate':
           isolated++

@@ -1,8 +1,7 @@
-import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead } from '../immunity/index.js'
-import { IncidentWriter } from '../incidents/index.js'
+import { openIncidentStore, type IncidentStore } from '../incidents/index.js'
 import { decideBlame, mayProbe, screen, unreachable, type ScreenFacts } from '../recovery/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
 import { evacuate } from './evacuate.js'
@@ -29,9 +28,6 @@ export interface GuardHost extends LadderHost {
   setDeadline(job: Job, ms: number): void
 }
 
-/** Where incident files go, relative to the working directory. */
-const INCIDENTS_DIR = join('.crashless', 'incidents')
-
 /**
  * Keeps poison away from instances (the Rx/SRS ideas of DESIGN.md, ladder levels 0 and 2),
  * executing what src/recovery decides (screen, decideBlame): screens requests before they run,
@@ -57,7 +53,7 @@ export class PoisonGuard {
   /** Re-runs of failed requests under tweaks, and isolation of suspects (see recovery-ladder.ts). */
   private readonly ladder: RecoveryLadder
   /** Where the ladder's incidents are written. */
-  readonly incidents: IncidentWriter
+  readonly incidents: IncidentStore
   /** Signatures in flight when an earlier runtime died (the keeper's suspects): one at a time. */
   private readonly deathSuspects: DeathSuspects
   private onDeathCleared: (records: string[]) => void = () => {}
@@ -71,7 +67,7 @@ export class PoisonGuard {
   ) {
     this.immunity = new ImmunityTable(config.immunity)
     this.bulkhead = new RouteBulkhead({ signatures: config.immunity.bulkhead, windowMs: config.immunity.quarantineMs })
-    this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
+    this.incidents = openIncidentStore(config, log)
     this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.suspects.take(signature))
     this.suspects = new Suspects(config, log, host, this.ladder, this.immunity, (job) => this.signatureOf(job))
     this.deathSuspects = new DeathSuspects(host, config.timeouts.leaseMs, (records) => this.onDeathCleared(records))

@@ -1,2 +1,14 @@
-export { createIncidentId, redactHeaders, type Incident, type IncidentStep } from './incident.js'
-export { IncidentWriter } from './incident-writer.js'
+/**
+ * The incidents room: what a failure leaves behind (capture, redaction, the environment
+ * fingerprint), where it is kept (a bounded folder, identical failures counted once), and what
+ * reads it (`crashless incidents`, `replay`, `env`, exports, the admin endpoint).
+ */
+export { createIncidentId, isIncidentId, type Incident, type IncidentError, type IncidentStep, type Neighbour } from './incident.js'
+export { redactHeaders, type RedactRules } from './redact.js'
+export type { IncidentDraft } from './capture.js'
+export { IncidentStore } from './incident-store.js'
+export { openIncidentStore } from './open-incident-store.js'
+export { listIncidents, readIncident, summarize, type IncidentSummary } from './incident-files.js'
+export { fingerprint, hashConfig, type Fingerprint } from './fingerprint.js'
+export { diffFingerprints, MATTERS, type EnvDifference } from './env-diff.js'
+export { firstAppFrame } from './stack-frame.js'
