@@ -12,3 +12,5 @@ export { listIncidents, readIncident, summarize, type IncidentSummary } from './
 export { fingerprint, hashConfig, type Fingerprint } from './fingerprint.js'
 export { diffFingerprints, MATTERS, type EnvDifference } from './env-diff.js'
 export { firstAppFrame } from './stack-frame.js'
+export { toOtelEvent, toSentryEvent } from './export-event.js'
+export { replayIncident, type ReplayOptions, type ReplayResult } from './replay.js'

@@ -64,6 +64,7 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
           return { contentType: registry.contentType, text: await registry.metrics() }
         },
         reload: requestReload,
+        incidentsDir: config.incidents.dir,
       },
       log,
     )
