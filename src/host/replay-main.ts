@@ -7,7 +7,8 @@
 import { serializeError, packHeaders, type FromInstance, type RequestMessage, type SerializedError } from '../protocol.js'
 import { emptyTape, type Tape } from '../tape.js'
 import { loadApp } from './load-app.js'
-import { requestStorage } from './request-context.js'
+import { registerRequestLookup } from './current-store.js'
+import { currentRequestState, requestStorage } from './request-context.js'
 import { RequestState } from './request-state.js'
 import { ResponseSink } from './response-sink.js'
 import { serveFetch } from './serve-fetch.js'
@@ -39,6 +40,8 @@ export type ReplayMessage =
     }
 
 const REQUEST_ID = 1
+// `import { store } from 'crashless'` finds the replayed request through this, as in an instance.
+registerRequestLookup(currentRequestState)
 let reported = false
 let player: TapePlayer | null = null
 
