@@ -21,7 +21,7 @@ export async function envCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parsing('crashless env', () => parseArgs({ args: argv, allowPositionals: true, strict: true, options: INCIDENT_FLAGS }))
   const ws = await workspace(values, process.cwd())
   if (positionals.length === 0) {
-    const here = fingerprint(ws.appDir, ws.configHash)
+    const here = fingerprint(ws.appDir, ws.configHash, ws.redactEnv)
     process.stdout.write(values.json ? `${JSON.stringify(here, null, 2)}\n` : `${formatFingerprint(here)}\n`)
     return 0
   }
@@ -40,7 +40,7 @@ export async function envCommand(argv: string[]): Promise<number> {
 async function load(name: string, ws: Workspace, other: string): Promise<Fingerprint> {
   if (name === 'here') {
     const incident = other === 'here' ? null : await incidentOf(other, ws).catch(() => null)
-    return fingerprint(incident?.app ? dirname(incident.app.entry) : ws.appDir, ws.configHash)
+    return fingerprint(incident?.app ? dirname(incident.app.entry) : ws.appDir, ws.configHash, ws.redactEnv)
   }
   const incident = await incidentOf(name, ws)
   if (!incident.environment) throw new CrashlessError('CRASHLESS_ERR_NOT_FOUND', `${name} has no environment fingerprint (written by an older crashless)`)

@@ -36,6 +36,8 @@ export interface Workspace {
   configHash: string | null
   /** Where the app is, when the config names it (else the working directory). */
   appDir: string
+  /** Environment variables kept out of fingerprints (`incidents.redact.env`), lower-case. */
+  redactEnv: string[]
 }
 
 /**
@@ -51,5 +53,6 @@ export async function workspace(flags: { dir?: string | undefined; config?: stri
   const { config } = flags.dir !== undefined && flags.config === undefined ? { config: {} as CrashlessConfig } : await loadConfigFile({ configFile: flags.config, cwd })
   const dir = resolve(cwd, flags.dir ?? config.incidents?.dir ?? defaults.incidents.dir)
   const configHash = config.entry ? hashConfig(resolveConfig(config, { baseDir: cwd, source: 'config file' })) : null
-  return { dir, config, configHash, appDir: config.entry ? dirname(config.entry) : cwd }
+  const redactEnv = (config.incidents?.redact?.env ?? []).map((name) => name.toLowerCase())
+  return { dir, config, configHash, appDir: config.entry ? dirname(config.entry) : cwd, redactEnv }
 }

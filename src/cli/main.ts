@@ -4,6 +4,7 @@ import { envCommand } from './env-command.js'
 import { immunityCommand } from './immunity-command.js'
 import { incidentsCommand } from './incidents-command.js'
 import { replayCommand } from './replay-command.js'
+import { triageCommand } from './triage-command.js'
 import { reloadCommand } from './reload-command.js'
 import { runCommand } from './run-command.js'
 import { statusCommand } from './status-command.js'
@@ -52,10 +53,16 @@ Commands:
                      reads and nondeterminism, without a server or a store; exit 0 when the
                      failure reproduces (same kind, same first in-app frame), 1 when not
       --inspect[=host:port]  wait for a debugger (chrome://inspect), stop at the failure
+  triage <id>        re-run the incident several ways and classify it (deterministic,
+                     concurrency, resource, environment, not-reproducible), minimise its
+                     request, write a node:test regression test; exit 0 when it reproduced
+      --runs <n>           runs per setting (default 5)
+      --out <dir>          where the regression test goes (default test/regressions)
+      --no-test            write no regression test
   env                this machine's environment fingerprint, as incidents carry it
   env diff <a> <b>   compare two fingerprints (files, incident ids, or "here"), the
                      differences most likely to matter first
-    incidents, replay and env take:
+    incidents, replay, triage and env take:
       --dir <dir>          incidents folder (default: incidents.dir of the config file, else
                            .crashless/incidents in the working directory)
       --config, -c <file>  config file
@@ -83,6 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'status') return await statusCommand(rest)
     if (command === 'incidents') return await incidentsCommand(rest)
     if (command === 'replay') return await replayCommand(rest)
+    if (command === 'triage') return await triageCommand(rest)
     if (command === 'env') return await envCommand(rest)
     process.stderr.write(`crashless: unknown command "${command}"\n\n${USAGE}\n`)
     return 2

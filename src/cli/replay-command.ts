@@ -32,8 +32,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const incident = await readIncident(ws.dir, positionals[0]!)
   const warnings: string[] = []
   if (incident.environment && incident.app) {
-    const here = fingerprint(dirname(incident.app.entry), incident.environment.configHash === null ? null : ws.configHash ?? incident.environment.configHash)
-    for (const d of diffFingerprints(incident.environment, here).filter((d) => d.weight >= MATTERS)) warnings.push(`${d.path}: ${JSON.stringify(d.a)} there, ${JSON.stringify(d.b)} here (${d.why})`)
+    const here = fingerprint(dirname(incident.app.entry), null, ws.redactEnv)
+    // A replay runs with the incident's own limits (incident.app), not crashless's config: its hash is no concern here.
+    for (const d of diffFingerprints(incident.environment, here).filter((d) => d.weight >= MATTERS && d.path !== 'configHash')) warnings.push(`${d.path}: ${JSON.stringify(d.a)} there, ${JSON.stringify(d.b)} here (${d.why})`)
   }
   if (!values.json) {
     process.stderr.write(`replaying ${incident.id}: ${incident.verdict} ${incident.kind ?? ''}${incident.frame ? ` at ${incident.frame}` : ''} of ${incident.signature}\n`)

@@ -181,20 +181,21 @@ export const signatureSpec: Check = (value) => {
 }
 
 /**
- * Redaction rules for incidents (`incidents.redact`): `headers`, header names, and `bodyFields`,
- * JSON or form field names, each a list of non-empty strings; names are kept lower-cased.
+ * Redaction rules for incidents (`incidents.redact`): `headers`, header names, `bodyFields`,
+ * JSON or form field names, and `env`, environment variable names, each a list of non-empty
+ * strings; names are kept lower-cased.
  *
  * @example
  * ```ts
- * redactSpec({ headers: ['X-Tenant'] }) // { ok: true, value: { headers: ['x-tenant'], bodyFields: [] } }
+ * redactSpec({ headers: ['X-Tenant'] }) // { ok: true, value: { headers: ['x-tenant'], bodyFields: [], env: [] } }
  * ```
  */
 export const redactSpec: Check = (value) => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, expected: 'an object like { headers: ["x-tenant"], bodyFields: ["ssn"] }', got: value }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, expected: 'an object like { headers: ["x-tenant"], bodyFields: ["ssn"], env: ["LICENSE"] }', got: value }
   const spec = value as Record<string, unknown>
-  const out: Record<string, string[]> = { headers: [], bodyFields: [] }
+  const out: Record<string, string[]> = { headers: [], bodyFields: [], env: [] }
   for (const [key, list] of Object.entries(spec)) {
-    if (key !== 'headers' && key !== 'bodyFields') return { ok: false, expected: 'only the fields headers and bodyFields', got: key, at: `.${key}` }
+    if (key !== 'headers' && key !== 'bodyFields' && key !== 'env') return { ok: false, expected: 'only the fields headers, bodyFields and env', got: key, at: `.${key}` }
     if (list === undefined) continue
     if (!Array.isArray(list)) return { ok: false, expected: 'an array of names', got: list, at: `.${key}` }
     const bad = list.findIndex((name) => typeof name !== 'string' || name.trim() === '')

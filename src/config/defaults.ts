@@ -164,7 +164,7 @@ export const defaults: ConfigDefaults = deepFreeze({
     // Enough for a JSON API's request; an upload's bytes rarely matter to reproduce its crash.
     maxBodyBytes: 64 * 1024,
     record: true,
-    redact: { headers: [], bodyFields: [] },
+    redact: { headers: [], bodyFields: [], env: [] },
   },
   probes: {},
   log: {

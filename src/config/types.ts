@@ -272,8 +272,11 @@ export interface CrashlessConfig {
      * proxy-authorization, cookie, set-cookie, and any header whose name contains token, secret,
      * key, password, auth or session; JSON and form body fields whose name contains password,
      * secret or token): more header names, and more body field names (matched at any depth).
+     * `env`: more environment variable names kept out of the fingerprint (on top of any whose
+     * name contains token, secret, key, pass, auth, session, credential, private, cert,
+     * cookie, dsn, salt or signature).
      */
-    redact?: { headers?: string[]; bodyFields?: string[] }
+    redact?: { headers?: string[]; bodyFields?: string[]; env?: string[] }
   }
   /** Health probes on the service port (the admin endpoint always has `/livez` and `/readyz`). */
   probes?: {
@@ -335,7 +338,7 @@ export interface ResolvedConfig {
     sameSite: 'lax' | 'strict' | 'none'
     path: string
   }
-  incidents: { dir: string; maxCount: number; maxBytes: number; maxBodyBytes: number; record: boolean; redact: { headers: string[]; bodyFields: string[] } }
+  incidents: { dir: string; maxCount: number; maxBytes: number; maxBodyBytes: number; record: boolean; redact: { headers: string[]; bodyFields: string[]; env: string[] } }
   probes: { path?: string }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
 }

@@ -117,11 +117,12 @@ export class InstanceFailures {
         this.guard.failed(job, failure)
         return this.host.pump()
       case 'answer':
-      case 'cut':
-        this.guard.blame(job, failure, instance.role === 'sacrificial')
+      case 'cut': {
+        const incidentId = this.guard.blame(job, failure, instance.role === 'sacrificial')
         this.host.finish(job)
         if (action.do === 'cut') return void job.res.destroy()
-        return respondError(job.res, action.status, action.code, 'the request crashed while being handled', job.requestId)
+        return respondError(job.res, action.status, action.code, 'the request crashed while being handled', job.requestId, {}, { incidentId })
+      }
       default:
         return unreachable(action)
     }
@@ -173,12 +174,13 @@ export class InstanceFailures {
           break
         case 'answer': {
           failed++
+          let incidentId: string | null = null
           if (action.blame) {
             culprit = job.requestId
-            this.guard.blame(job, failure, instance.role === 'sacrificial')
+            incidentId = this.guard.blame(job, { ...failure, neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) }, instance.role === 'sacrificial')
           }
           this.host.finish(job)
-          if (action.blame) respondError(job.res, action.status, action.code, 'the request crashed the instance serving it', job.requestId)
+          if (incidentId !== null) respondError(job.res, action.status, action.code, 'the request crashed the instance serving it', job.requestId, {}, { incidentId })
           else {
             const why = action.why === 'attempts used up' ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
             respondError(job.res, action.status, action.code, `the instance serving the request was lost and ${why}`, job.requestId)

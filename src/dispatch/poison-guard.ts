@@ -5,6 +5,7 @@ import { openIncidentStore, type IncidentStore } from '../incidents/index.js'
 import { decideBlame, mayProbe, screen, unreachable, type ScreenFacts } from '../recovery/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
 import { evacuate } from './evacuate.js'
+import { firstFailureIncident } from './first-failure.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, type LadderHost } from './recovery-ladder.js'
 import { respondQuarantined } from './respond-error.js'
@@ -214,20 +215,26 @@ export class PoisonGuard {
    * Records a failure attributed to a request that cannot be re-run; enough of them quarantine
    * its signature. A stall counts only when the request ran `alone` on a sacrificial instance:
    * on a serving instance it only makes the signature a suspect, whose next copy is that test.
+   * Writes the failure's incident and returns its id, for the client's error to quote.
    */
-  blame(job: Job, run: RunFailure, alone: boolean): void {
+  blame(job: Job, run: RunFailure, alone: boolean): string {
     this.noteFailure(job, run)
     const failure = run.how
     const suspectOf = job.suspectOf
     job.suspectOf = null
     if (job.instance) this.suspects.release(job.instance)
     const signature = this.signatureOf(job)
+    // Not run again: the incident is what this failure saw (identical ones are counted in one).
+    const draft = firstFailureIncident(job, signature, run)
+    this.incidents.write(draft)
     const action = decideBlame({ kind: classifyFailure(failure), alone })
     switch (action.do) {
       case 'suspect':
-        return this.suspects.unconfirmed(signature, job.requestId, failure)
+        this.suspects.unconfirmed(signature, job.requestId, failure)
+        return draft.id
       case 'count':
-        return this.blameSignature(signature, failure, job.requestId, suspectOf)
+        this.blameSignature(signature, failure, job.requestId, suspectOf)
+        return draft.id
       default:
         return unreachable(action)
     }

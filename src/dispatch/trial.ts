@@ -1,4 +1,4 @@
-import { createIncidentId, type Incident, type IncidentDraft, type IncidentError, type IncidentStep, type Neighbour } from '../incidents/index.js'
+import { createIncidentId, type Incident, type IncidentDraft, type IncidentError, type IncidentStep, type NeighbourDraft } from '../incidents/index.js'
 import { routeOf, type Environment, type FailureKind, type Tweak } from '../immunity/index.js'
 import type { Tape } from '../tape.js'
 import type { Job, JobsView } from './job.js'
@@ -15,7 +15,7 @@ export interface RunFailure {
   /** What a recording (sacrificial) instance taped of the run, sent with its failure. */
   tape?: Tape | undefined
   /** Requests in flight beside it on its instance when it failed. */
-  neighbours?: Neighbour[] | undefined
+  neighbours?: NeighbourDraft[] | undefined
 }
 
 /**
@@ -26,11 +26,11 @@ export interface RunFailure {
  * const failure = { how: 'crash:uncaughtException', error, instance, spent: true, neighbours: neighboursOf(job, instance.inflight, jobs) }
  * ```
  */
-export function neighboursOf(job: Job, ids: Iterable<number>, jobs: Pick<JobsView, 'get'>): Neighbour[] {
-  const out: Neighbour[] = []
+export function neighboursOf(job: Job, ids: Iterable<number>, jobs: Pick<JobsView, 'get'>): NeighbourDraft[] {
+  const out: NeighbourDraft[] = []
   for (const id of ids) {
     const other = jobs.get(id)
-    if (other && other !== job && out.length < 20) out.push({ requestId: other.requestId, method: other.method, url: other.url })
+    if (other && other !== job && out.length < 20) out.push({ requestId: other.requestId, method: other.method, url: other.url, rawHeaders: other.rawHeaders, body: other.body })
   }
   return out
 }
@@ -79,7 +79,7 @@ export interface Trial {
   readonly subject: Pick<Job, 'requestId' | 'method' | 'url' | 'rawHeaders' | 'body' | 'sessionId'>
   /** The first failure's error with a stack, its neighbours, and the first tape a re-run sent. */
   error: IncidentError | null
-  neighbours: Neighbour[]
+  neighbours: NeighbourDraft[]
   tape: Tape | null
   /** Epoch ms of the first failure. */
   readonly at: number

@@ -10,4 +10,5 @@ export type { Storable } from './value-codec.js'
 
 /** The entry of a `crashless replay` process (see replay-main.ts). */
 export const replayEntryUrl = new URL('./replay-main.js', import.meta.url)
-export type { ReplayMessage, ReplayPlan } from './replay-main.js'
+export type { ReplayMessage, ReplayPlan, ReplayRequest } from './replay-main.js'
+export type { CheckLine, Finding } from './replay-checks.js'

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { FromInstance, StoreReadOp } from '../protocol.js'
-import type { Tape, TapeRead } from '../tape.js'
+import { emptyTape, TAPE_LIMITS, type Tape, type TapeRead } from '../tape.js'
 import { interpose } from './nondeterminism.js'
 import { currentRequestId } from './request-context.js'
 import { StoreClient } from './store-client.js'
@@ -14,10 +14,12 @@ export interface PlaybackReport {
 
 /**
  * Plays a tape back to the request numbered `requestId` (and only to it: the app's start-up
- * code gets live values): Date.now, performance.now, Math.random, crypto.randomUUID and random
- * bytes return what they returned on the recorded run, in order, and store reads are answered
- * with the recorded entries, without any store. Nothing recorded is evaluated: values are
- * numbers, strings and bytes.
+ * code and the requests replayed beside it get live values, and their store reads find an
+ * empty store): Date.now, performance.now, Math.random, crypto.randomUUID and random bytes
+ * return what they returned on the recorded run, in order, and store reads are answered with
+ * the recorded entries, without any store. Nothing recorded is evaluated: values are numbers,
+ * strings and bytes. Every value the request was handed, recorded or live, is kept in `used`:
+ * a live run that reproduces a failure leaves the tape that replays it (`crashless triage`).
  *
  * @example
  * ```ts
@@ -28,40 +30,56 @@ export interface PlaybackReport {
 export class TapePlayer {
   readonly report: PlaybackReport = { replayed: 0, beyond: 0 }
   readonly storeClient: StoreClient
+  /** What the request was handed, in order: a tape of this run. */
+  readonly used: Tape = emptyTape()
   private readonly reads: (TapeRead | null)[]
+  private readonly lists: Tape
 
   constructor(
-    private readonly tape: Tape,
+    tape: Tape,
     private readonly requestId: number,
   ) {
+    this.lists = { ...tape, now: [...tape.now], perf: [...tape.perf], random: [...tape.random], uuid: [...tape.uuid], bytes: [...tape.bytes] }
     this.reads = [...tape.reads]
     const answer = (msg: FromInstance): void => {
       if (msg.type !== 'store-read') return
-      const read = this.takeRead(msg.op)
+      // The requests replayed beside it were not recorded: they find an empty store.
+      const read = msg.id === this.requestId ? this.takeRead(msg.op) : null
       const entries = read ? (read.entries?.map((e) => ({ ...e, value: new Uint8Array(Buffer.from(e.value, 'base64')) })) ?? null) : []
       const error = read?.error ? { name: 'Error', message: read.error, code: 'CRASHLESS_ERR_STATE', stack: undefined } : null
+      if (msg.id === this.requestId) keep(this.used, this.used.reads, read ?? { op: msg.op, entries: [], error: null })
       queueMicrotask(() => this.storeClient.receive({ type: 'store-result', id: msg.id, seq: msg.seq, entries, error }))
     }
     this.storeClient = new StoreClient({ postMessage: answer } as unknown as MessagePort)
     interpose({
-      value: (source, live) => this.next(this.tape[source], live),
-      uuid: (live) => this.next(this.tape.uuid, live),
+      value: (source, live) => this.next(source, live),
+      uuid: (live) => this.next('uuid', live),
       bytes: (target, live) => {
-        const recorded = this.next<string | null>(this.tape.bytes, () => null)
-        if (recorded === null) return live()
+        const recorded = this.next<string | null>('bytes', () => null)
+        if (recorded === null) {
+          live()
+          if (currentRequestId() === this.requestId) keep(this.used, this.used.bytes, Buffer.from(target.buffer, target.byteOffset, target.byteLength).toString('base64'))
+          return
+        }
         target.set(Buffer.from(recorded, 'base64').subarray(0, target.byteLength))
       },
     })
   }
 
-  private next<T>(list: T[], live: () => T): T {
+  private next<T>(source: 'now' | 'perf' | 'random' | 'uuid' | 'bytes', live: () => T): T {
     if (currentRequestId() !== this.requestId) return live()
+    const list = this.lists[source] as T[]
     if (list.length === 0) {
       this.report.beyond++
-      return live()
+      const value = live()
+      // A live random byte string is kept by the caller, once it is filled in.
+      if (value !== null) keep(this.used, this.used[source] as T[], value)
+      return value
     }
     this.report.replayed++
-    return list.shift()!
+    const value = list.shift()!
+    keep(this.used, this.used[source] as T[], value)
+    return value
   }
 
   /** The recorded read of the same operation, the earliest unused; else the next unused in order. */
@@ -77,4 +95,9 @@ export class TapePlayer {
     this.reads[index] = null
     return read
   }
+}
+
+function keep<T>(tape: Tape, list: T[], value: T): void {
+  if (list.length < TAPE_LIMITS.values) list.push(value)
+  else tape.truncated = true
 }

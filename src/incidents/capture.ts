@@ -19,9 +19,21 @@ export interface IncidentDraft {
   request: { requestId: string; method: string; url: string; rawHeaders: readonly string[]; body: SharedArrayBuffer | ArrayBuffer | null; session: boolean }
   steps: IncidentStep[]
   error: IncidentError | null
-  neighbours: Neighbour[]
+  neighbours: NeighbourDraft[]
   tape: Tape | null
 }
+
+/** A request in flight beside the failing one, as the dispatcher had it. */
+export interface NeighbourDraft {
+  requestId: string
+  method: string
+  url: string
+  rawHeaders: readonly string[]
+  body: SharedArrayBuffer | ArrayBuffer | null
+}
+
+/** A neighbour's body is kept only this far: it is context, not the request that failed. */
+const NEIGHBOUR_BODY_BYTES = 16 * 1024
 
 /** What every incident of a runtime shares. */
 export interface CaptureContext {
@@ -63,7 +75,7 @@ export function capture(draft: IncidentDraft, ctx: CaptureContext): Incident {
     kind: draft.kind,
     error,
     frame: firstAppFrame(stacked, ctx.appDir),
-    neighbours: draft.neighbours,
+    neighbours: draft.neighbours.map((n) => captureNeighbour(n, ctx)),
     tape: draft.tape ? redactTape(draft.tape, ctx.rules) : null,
     app: ctx.app,
     environment: ctx.environment,
@@ -71,6 +83,11 @@ export function capture(draft: IncidentDraft, ctx: CaptureContext): Incident {
     lastAt: new Date(draft.at).toISOString(),
     occurrences: [],
   }
+}
+
+function captureNeighbour(n: NeighbourDraft, ctx: CaptureContext): Neighbour {
+  const request = captureRequest({ ...n, session: false }, { ...ctx, maxBodyBytes: Math.min(ctx.maxBodyBytes, NEIGHBOUR_BODY_BYTES) })
+  return { requestId: n.requestId, method: n.method, url: n.url, headers: request.headers, body: request.body ?? null, ...(request.bodyEncoding ? { bodyEncoding: request.bodyEncoding } : {}) }
 }
 
 function captureRequest(request: IncidentDraft['request'], ctx: CaptureContext): IncidentRequest {

@@ -1,4 +1,5 @@
 import type { Fingerprint } from './fingerprint.js'
+import { isNoiseVariable } from './env-vars.js'
 
 /** One difference between two fingerprints; `weight` 0-100 is how likely it is to matter. */
 export interface EnvDifference {
@@ -32,6 +33,7 @@ const WEIGHTS: readonly { prefix: string; weight: number; why: string }[] = [
   { prefix: 'ulimits.', weight: 60, why: 'a resource limit (open files, stack, memory)' },
   { prefix: 'timeZone', weight: 58, why: 'time zone: date arithmetic and formatting' },
   { prefix: 'locale', weight: 56, why: 'locale: sorting, number and date formatting' },
+  { prefix: 'env.', weight: 62, why: 'an environment variable: the app or a library may read it' },
   { prefix: 'os', weight: 50, why: 'operating system' },
   { prefix: 'kernel', weight: 45, why: 'kernel version' },
   { prefix: 'cpu.count', weight: 40, why: 'CPU count: concurrency, default instance count' },
@@ -57,10 +59,12 @@ export function diffFingerprints(a: Fingerprint, b: Fingerprint): EnvDifference[
   const out: EnvDifference[] = []
   for (const path of new Set([...left.keys(), ...right.keys()])) {
     if (path === 'uptimeS') continue
+    // A fingerprint written before variables were kept says nothing about them.
+    if (path.startsWith('env.') && (a.env === undefined || b.env === undefined)) continue
     const x = left.get(path)
     const y = right.get(path)
     if (JSON.stringify(x) === JSON.stringify(y)) continue
-    const rule = WEIGHTS.find((r) => path === r.prefix || path.startsWith(r.prefix.endsWith('.') ? r.prefix : `${r.prefix}.`)) ?? { weight: 30, why: 'other' }
+    const rule = path.startsWith('env.') && isNoiseVariable(path.slice(4)) ? { weight: 3, why: 'a variable of the shell or session: rarely matters' } : WEIGHTS.find((r) => path === r.prefix || path.startsWith(r.prefix.endsWith('.') ? r.prefix : `${r.prefix}.`)) ?? { weight: 30, why: 'other' }
     // Node's version shows whole, whichever part of it differs.
     if (path.startsWith('node.')) out.push({ path: 'node', a: a.node, b: b.node, weight: rule.weight, why: rule.why })
     else out.push({ path, a: x ?? null, b: y ?? null, weight: rule.weight, why: rule.why })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
+import { environmentVariables } from './env-vars.js'
 
 /**
  * The environment a failure happened in (PerfCheck's configuration capture): enough to tell,
@@ -23,6 +24,8 @@ export interface Fingerprint {
   ulimits: Record<string, string | number>
   timeZone: string
   locale: string
+  /** The process's environment variables, credentials redacted (env-vars.ts); absent in older incidents. */
+  env?: Record<string, string>
   /** The app's lockfile (package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml) and its SHA-256. */
   lockfile: { file: string; sha256: string } | null
   /** The installed versions of the app's direct dependencies (`null`: declared, not installed). */
@@ -46,11 +49,11 @@ const MAX_DEPENDENCIES = 300
  *
  * @example
  * ```ts
- * const here = fingerprint('/srv/app/src', hashConfig(config))
+ * const here = fingerprint('/srv/app/src', hashConfig(config), config.incidents.redact.env)
  * here.node // '20.20.2'
  * ```
  */
-export function fingerprint(appDir: string, configHash: string | null): Fingerprint {
+export function fingerprint(appDir: string, configHash: string | null, redactEnv: readonly string[] = []): Fingerprint {
   const report = readReport()
   const header = report?.header
   const cpus = os.cpus()
@@ -72,6 +75,7 @@ export function fingerprint(appDir: string, configHash: string | null): Fingerpr
     ulimits: report?.userLimits ? ulimitsOf(report.userLimits) : {},
     timeZone: intl.timeZone,
     locale: intl.locale,
+    env: environmentVariables(process.env, redactEnv),
     lockfile: project ? lockfileOf(project) : null,
     dependencies: project ? dependenciesOf(project) : {},
     crashless: crashlessVersion(),

@@ -29,6 +29,10 @@ export interface Neighbour {
   requestId: string
   method: string
   url: string
+  /** Redacted as the failing request's are (absent in incidents written before they were kept). */
+  headers?: [string, string][]
+  body?: string | null
+  bodyEncoding?: 'utf8' | 'base64'
 }
 
 /** The request as recorded: secrets redacted (see redact.ts), the body cut at `incidents.maxBodyBytes`. */
@@ -69,8 +73,12 @@ export interface Incident {
   signature: string
   request: IncidentRequest
   steps: IncidentStep[]
-  /** `cured` (a tweak answered the client; it is applied to the signature from now on), `cleared` (a stall did not recur alone: nothing to cure) or `poison` (quarantined). */
-  verdict: 'cured' | 'cleared' | 'poison'
+  /**
+   * `cured` (a tweak answered the client; it is applied to the signature from now on), `cleared`
+   * (a stall did not recur alone: nothing to cure), `poison` (quarantined), or `failed` (not
+   * safe to re-run: its client got the error at once; the incident is what that failure saw).
+   */
+  verdict: 'cured' | 'cleared' | 'poison' | 'failed'
   cure: string | null
   /** Instances the signature cost during this incident. */
   instancesSpent: number

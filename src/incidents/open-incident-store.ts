@@ -19,7 +19,7 @@ export function openIncidentStore(config: ResolvedConfig, log: Logger): Incident
   const appDir = appDirOf(config.entry)
   let environment = null
   try {
-    environment = fingerprint(appDir, hashConfig(config))
+    environment = fingerprint(appDir, hashConfig(config), incidents.redact.env)
   } catch (err) {
     log.warn({ event: 'fingerprint-failed', error: (err as Error).message }, 'the environment fingerprint could not be taken; incidents go without it')
   }

@@ -75,7 +75,8 @@ export function redactBody(text: string, contentType: string | null, rules: Reda
 export function redactJson(value: unknown, rules: RedactRules): unknown {
   if (Array.isArray(value)) return value.map((item) => redactJson(item, rules))
   if (value === null || typeof value !== 'object') return value
-  const out: Record<string, unknown> = {}
+  // No prototype: a `__proto__` field (a prototype-pollution payload) stays a field, as JSON.parse made it.
+  const out = Object.create(null) as Record<string, unknown>
   for (const [name, inner] of Object.entries(value)) out[name] = isSecretField(name, rules) ? REDACTED : redactJson(inner, rules)
   return out
 }

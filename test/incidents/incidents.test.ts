@@ -7,8 +7,11 @@
 import assert from 'node:assert/strict'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { after, before, test } from 'node:test'
-import { fixture, startCrashless, type CrashlessProcess } from '../helpers/crashless-process.js'
+import WebSocket from 'ws'
+import { fixture, repoRoot, startCrashless, type CrashlessProcess } from '../helpers/crashless-process.js'
 import { removeTempDirs, runCli, tempDir, writeConfig } from '../admin/run-cli.js'
 import type { Incident } from '../../src/incidents/index.js'
 
@@ -17,11 +20,14 @@ const SECRETS = ['Bearer sekrit-bearer-value', 'sekrit-api-key-value', 'sekrit-t
 let server: CrashlessProcess
 let cwd: string
 let adminUrl: string
+/** The incident of GET /tape, whose failure a debugger is stopped at. */
+let tapeIncident = ''
 
 before(async () => {
   cwd = tempDir()
   const file = writeConfig(cwd, { entry: fixture('incident-app.mjs'), incidents: { redact: { headers: ['x-tenant'], bodyFields: ['ssn'] } } })
-  server = await startCrashless(fixture('incident-app.mjs'), ['--config', file, '--instances', '1', '--no-keeper'], { cwd })
+  // A variable only the runtime has: a replay from here warns that the environments differ.
+  server = await startCrashless(fixture('incident-app.mjs'), ['--config', file, '--instances', '1', '--no-keeper'], { cwd, env: { INCIDENT_FLAVOUR: 'runtime-only' } })
   adminUrl = `http://127.0.0.1:${(await server.waitForLog((l) => l.event === 'admin-listening', 5_000)).port as number}`
 })
 
@@ -30,11 +36,11 @@ after(async () => {
   removeTempDirs()
 })
 
-/** Sends a request that ends poisoned; resolves with its incident, once written. */
-async function poison(path: string, init: RequestInit = {}): Promise<Incident> {
+/** Sends a request that ends poisoned (or, not safe to re-run, failed at once); resolves with its incident, once written. */
+async function poison(path: string, init: RequestInit = {}, code = 'CRASHLESS_ERR_POISON'): Promise<Incident> {
   const res = await fetch(`${server.url}${path}`, init)
   const body = (await res.json()) as { error: { code: string; incidentId: string } }
-  assert.equal(body.error.code, 'CRASHLESS_ERR_POISON', JSON.stringify(body))
+  assert.equal(body.error.code, code, JSON.stringify(body))
   const id = body.error.incidentId
   const written = await server.waitForLog((l) => (l.event === 'incident' || l.event === 'incident-counted') && l.incidentId === id, 10_000)
   assert.equal(written.event, 'incident')
@@ -49,12 +55,13 @@ test('a failure replays from its tape: the store read and randomUUID come back, 
   const headers = Object.fromEntries((incident.request.headers as [string, string][]).map(([n, v]) => [n.toLowerCase(), v]))
   assert.deepEqual([headers.authorization, headers['x-api-key'], headers['x-tenant'], headers.accept], ['[redacted]', '[redacted]', '[redacted]', 'text/plain'])
   assert.equal(incident.kind, 'crash')
-  assert.match(incident.frame!, /^incident-app\.mjs:21:\d+$/)
+  assert.match(incident.frame!, /^incident-app\.mjs:22:\d+$/)
   assert.match(incident.error!.stack!, /unlucky/)
   assert.equal(incident.environment!.node, process.versions.node)
   assert.equal(incident.app!.entry, fixture('incident-app.mjs'))
   // Taped on a sacrificial re-run: the read of `limit` (7), one Math.random, one randomUUID.
   const tape = incident.tape!
+  tapeIncident = incident.id
   assert.equal(tape.uuid.length, 1)
   assert.equal(tape.random.length, 1)
   assert.ok(tape.now.length >= 1 && tape.perf.length >= 1)
@@ -72,7 +79,8 @@ test('a failure replays from its tape: the store read and randomUUID come back, 
 
   const text = await runCli(['replay', 'latest'], { cwd })
   assert.equal(text.code, 0)
-  assert.match(text.stdout, /^reproduced: expected crash at incident-app\.mjs:21:\d+, got crash at incident-app\.mjs:21:\d+/)
+  assert.match(text.stderr, /warning: the environment differs: env\.INCIDENT_FLAVOUR: "runtime-only" there, null here/)
+  assert.match(text.stdout, /^reproduced: expected crash at incident-app\.mjs:22:\d+, got crash at incident-app\.mjs:22:\d+/)
 
   // The same request, once the bug is gone (here: a route that answers): not reproduced, exit 1.
   const fixed = { ...incident, id: 'inc-20300101T000000Z-0000f1ed', request: { ...incident.request, url: '/ok' } }
@@ -93,6 +101,27 @@ test('secrets in the body are redacted: built-in field names and configured ones
   assert.match(incident.error!.message, /cannot log ann in/)
 })
 
+test('a request that is not re-run records what its first failure saw, and its client gets the incident id', async () => {
+  const incident = await poison(
+    '/login',
+    { method: 'POST', headers: { 'content-type': 'application/json', cookie: 'sid=sekrit-bearer-value' }, body: JSON.stringify({ user: 'bob', password: 'sekrit-password-value' }) },
+    'CRASHLESS_ERR_HANDLER',
+  )
+  assert.equal(incident.verdict, 'failed')
+  assert.equal(incident.kind, 'crash')
+  assert.deepEqual(JSON.parse(incident.request.body!), { user: 'bob', password: '[redacted]' })
+  assert.match(incident.error!.stack!, /cannot log bob in/)
+  assert.match(incident.frame!, /^incident-app\.mjs:\d+:\d+$/)
+  // It ran on a serving instance, which records nothing.
+  assert.equal(incident.tape, null)
+  assert.equal(incident.steps.length, 1)
+})
+
+test('requests that succeed run on the real built-ins: serving instances wrap nothing', async () => {
+  const res = await fetch(`${server.url}/natives`)
+  assert.deepEqual(await res.json(), { dateNow: true, mathRandom: true })
+})
+
 test('incidents ls, show and export read the folder without a running crashless; the admin endpoint serves them read-only', async () => {
   const ls = await runCli(['incidents', 'ls', '--json'], { cwd })
   assert.equal(ls.code, 0, ls.stderr)
@@ -101,6 +130,10 @@ test('incidents ls, show and export read the folder without a running crashless;
   assert.deepEqual(Object.keys(tape).slice(0, 5), ['id', 'at', 'signature', 'verdict', 'kind'])
   assert.equal(tape.verdict, 'poison')
   assert.equal(tape.kind, 'crash')
+
+  // From anywhere, with --dir.
+  const elsewhere = await runCli(['incidents', 'ls', '--json', '--dir', join(cwd, '.crashless', 'incidents')])
+  assert.deepEqual(JSON.parse(elsewhere.stdout), rows)
 
   const show = await runCli(['incidents', 'show', tape.id], { cwd })
   assert.match(show.stdout, /^incident inc-.* poison {2}crash\n/)
@@ -128,4 +161,67 @@ test('incidents ls, show and export read the folder without a running crashless;
   assert.equal(((await one.json()) as { id: string }).id, tape.id)
   assert.equal((await fetch(`${adminUrl}/incidents/${tape.id}`, { method: 'DELETE' })).status, 405)
   assert.equal((await fetch(`${adminUrl}/incidents/..%2f..%2fpackage.json`)).status, 404)
+})
+
+test('replay --inspect waits for a debugger, then stops at the failure with the error in scope', { timeout: 60_000 }, async () => {
+  assert.ok(tapeIncident, 'the first test recorded no incident')
+  const cli = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'replay', '--inspect=127.0.0.1:0', tapeIncident], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  let stdout = ''
+  cli.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
+  const url = await new Promise<string>((resolve, reject) => {
+    cli.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c
+      const found = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)
+      if (found) resolve(found[1]!)
+    })
+    cli.once('exit', () => reject(new Error(`the replay ended before a debugger could attach: ${stderr}`)))
+  })
+  const ws = new WebSocket(url)
+  await once(ws, 'open')
+  let seq = 0
+  const pending = new Map<number, (result: unknown) => void>()
+  const paused: { reason: string; callFrames: { callFrameId: string; functionName: string }[] }[] = []
+  let onPause: (() => void) | null = null
+  ws.on('message', (data: Buffer) => {
+    const message = JSON.parse(data.toString()) as { id?: number; result?: unknown; method?: string; params?: (typeof paused)[number] }
+    if (message.id !== undefined) pending.get(message.id)?.(message.result)
+    if (message.method === 'Debugger.paused') {
+      paused.push(message.params!)
+      onPause?.()
+    }
+  })
+  const send = (method: string, params: object = {}): Promise<unknown> =>
+    new Promise((resolve) => {
+      pending.set(++seq, resolve)
+      ws.send(JSON.stringify({ id: seq, method, params }))
+    })
+  const nextPause = (count: number): Promise<void> =>
+    new Promise((resolve) => {
+      onPause = () => paused.length >= count && resolve()
+      onPause()
+    })
+  try {
+    await send('Debugger.enable')
+    const first = nextPause(1)
+    await send('Runtime.runIfWaitingForDebugger')
+    await first
+    // Stopped before the app loads; resumed, it stops again where the failure lands.
+    const second = nextPause(2)
+    await send('Debugger.resume')
+    await second
+    const frame = paused[1]!.callFrames[0]!
+    assert.equal(paused[1]!.reason, 'other')
+    assert.equal(frame.functionName, 'failed')
+    const seen = (await send('Debugger.evaluateOnCallFrame', { callFrameId: frame.callFrameId, expression: 'String(error.message)' })) as { result: { value: string } }
+    assert.match(seen.result.value, /^unlucky /)
+    await send('Debugger.resume')
+    ws.close()
+    const [code] = (await once(cli, 'exit')) as [number]
+    assert.equal(code, 0, stderr)
+    assert.match(stdout, /^reproduced: /)
+  } finally {
+    ws.terminate()
+    cli.kill('SIGKILL')
+  }
 })
