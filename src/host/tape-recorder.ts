@@ -13,8 +13,9 @@ const readBytes = new Map<number, number>()
 /**
  * Turns recording on in this instance, for good: called when the dispatcher makes it
  * sacrificial (the `record` message). From then on every request's nondeterminism and store
- * reads are kept on its tape until it ends; a failure's message carries the tape (`takeTape`).
- * Serving instances never get here and pay nothing.
+ * reads are kept on its tape until it ends (its read cache is bypassed, so no read escapes the
+ * tape); a failure's message carries the tape (`takeTape`). Serving instances never get here
+ * and pay nothing.
  *
  * @example
  * ```ts
@@ -43,6 +44,9 @@ export function startRecording(client: StoreClient): void {
       if (tape) keep(tape, tape.bytes, Buffer.from(target.buffer, target.byteOffset, target.byteLength).toString('base64'))
     },
   })
+  // Every read goes to the dispatcher and onto the tape: a hit in the instance's read cache
+  // (read-cache.ts) would be a read the tape never saw. Only ladder re-runs lose the cache.
+  client.cached = () => null
   const read = client.read.bind(client)
   client.read = async (id: number, op: StoreReadOp): Promise<StoredEntry[]> => {
     try {
