@@ -7,6 +7,7 @@
  */
 
 import type { ReadVersion, StoredEntry, WriteOp } from './state/index.js'
+import type { Tape } from './tape.js'
 
 /** Raw header pairs as Node gives them in `req.rawHeaders`: [name, value, name, value, ...]. */
 export type RawHeaders = string[]
@@ -230,7 +231,16 @@ export interface TakeBackMessage {
   upTo: number
 }
 
+/**
+ * The instance became sacrificial: from now on it records each request's tape (src/tape.ts) and
+ * sends it with the request's failure. Never sent to a serving instance.
+ */
+export interface RecordMessage {
+  type: 'record'
+}
+
 export type ToInstance =
+  | RecordMessage
   | RequestMessage
   | TakeBackMessage
   | AbortMessage
@@ -343,6 +353,8 @@ export interface FatalMessage {
   kind: 'uncaughtException' | 'unhandledRejection' | 'exit'
   requestId: number | null
   error: SerializedError
+  /** The request's tape, on a recording (sacrificial) instance. */
+  tape?: Tape | undefined
 }
 
 /**
@@ -374,6 +386,8 @@ export interface RequestCrashedMessage {
   /** `exit`: the request's code called process.exit(), which was turned into this request's crash. */
   kind: 'uncaughtException' | 'unhandledRejection' | 'exit'
   error: SerializedError
+  /** The request's tape, on a recording (sacrificial) instance. */
+  tape?: Tape | undefined
 }
 
 /**

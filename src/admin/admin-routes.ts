@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ImmunityTable } from '../immunity/index.js'
+import { listIncidents, readIncident } from '../incidents/index.js'
 import type { InstanceFigures, KeeperFigures } from '../metrics/index.js'
 import { DASHBOARD_ASSETS, sendAsset } from './dashboard-assets.js'
 import type { LiveFeed } from './live-feed.js'
@@ -40,6 +41,8 @@ export interface AdminDeps {
   metrics: () => Promise<{ contentType: string; text: string }>
   /** Asks the keeper for a zero-downtime reload; null when the runtime runs without a keeper. */
   reload?: (() => void) | null
+  /** The incidents folder, read (never written) by `GET /incidents` and `/incidents/<id>`. */
+  incidentsDir?: string
 }
 
 const IMMUNITY_ENTRY = '/immunity/'
@@ -53,7 +56,8 @@ export interface DashboardParts {
   pageToken: string
 }
 
-const ROUTES = 'GET / (dashboard), /events, /health, /livez, /readyz, /metrics, /instances, /immunity; DELETE /immunity/<signature>; POST /reload'
+const INCIDENT_ENTRY = '/incidents/'
+const ROUTES = 'GET / (dashboard), /events, /health, /livez, /readyz, /metrics, /instances, /immunity, /incidents, /incidents/<id>; DELETE /immunity/<signature>; POST /reload'
 
 /**
  * Answers one authorised admin request. Only the path, the query and the method are looked
@@ -99,12 +103,32 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     case '/immunity':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
       return listImmunity(res, deps.immunity, new URLSearchParams(queryOf(target)))
+    case '/incidents': {
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      const limit = Number(new URLSearchParams(queryOf(target)).get('limit') ?? IMMUNITY_PAGE.default)
+      if (!Number.isInteger(limit) || limit < 1 || limit > IMMUNITY_PAGE.max) return sendError(res, 400, 'CRASHLESS_ERR_BAD_REQUEST', `limit must be an integer from 1 to ${IMMUNITY_PAGE.max}`)
+      if (!deps.incidentsDir) return sendJson(res, 200, { incidents: [] })
+      return void listIncidents(deps.incidentsDir, limit).then(
+        (incidents) => sendJson(res, 200, { incidents }),
+        (err: Error) => sendError(res, 500, 'CRASHLESS_ERR_ADMIN', `the incidents could not be read: ${err.message}`),
+      )
+    }
     case '/reload':
       if (method !== 'POST') return notAllowed(res, 'POST')
       if (!deps.reload) return sendError(res, 409, 'CRASHLESS_ERR_NO_KEEPER', 'this crashless runs without a keeper (--no-keeper): nothing can reload it; restart it instead')
       deps.reload()
       // Accepted, not done: the new runtime starts, then takes over; the log says when.
       return sendJson(res, 202, { reload: 'started' })
+  }
+  if (path.startsWith(INCIDENT_ENTRY)) {
+    if (!readOnly) return notAllowed(res, 'GET, HEAD')
+    // Only a well-formed id (or `latest`) is ever looked up, so the path cannot leave the folder.
+    const id = path.slice(INCIDENT_ENTRY.length)
+    if (!deps.incidentsDir) return sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no incidents folder')
+    return void readIncident(deps.incidentsDir, id).then(
+      (incident) => sendJson(res, 200, incident),
+      () => sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', `no incident ${id.slice(0, 80)} (it may have been pruned)`),
+    )
   }
   if (path.startsWith(IMMUNITY_ENTRY)) {
     if (method !== 'DELETE') return notAllowed(res, 'DELETE')

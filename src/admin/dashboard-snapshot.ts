@@ -1,5 +1,5 @@
 import type { ImmunityEntry, ImmunityTable } from '../immunity/index.js'
-import { recentIncidents, type IncidentSummary } from '../incidents/index.js'
+import { recentIncidents, type RecentIncident } from '../incidents/index.js'
 import { recentEvents, type TimelineEvent } from '../metrics/index.js'
 import type { InstancesReport } from './admin-routes.js'
 
@@ -19,7 +19,7 @@ export interface DashboardSnapshot {
     quarantined: number
     cured: number
   }
-  incidents: IncidentSummary[]
+  incidents: RecentIncident[]
 }
 
 /**

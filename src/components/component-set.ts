@@ -1,11 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { resolveComponents, resolveGroups, type ResolvedConfig } from '../config/index.js'
 import { Committer, Idempotency, type Dispatcher } from '../dispatch/index.js'
 import { ImmunityTable } from '../immunity/index.js'
-import { IncidentWriter } from '../incidents/index.js'
 import { parseInFlight } from '../keeper/index.js'
 import type { ReadyMessage, SerializedError, ToInstance } from '../protocol.js'
 import type { StateBackend } from '../state/index.js'
@@ -65,7 +63,6 @@ export class ComponentSet {
       secrets,
       shared,
       immunity: this.immunity,
-      incidents: new IncidentWriter(join('.crashless', 'incidents'), log),
       probes: new Probes(),
       onStartFailures: (component: Component, error: SerializedError) => hooks.onStartFailures(component.config.entry, error),
       onUnexplainedLoss: (component: Component, loss: InstanceLoss) => tree().lost(members.get(component)!, `${loss.reason}${loss.error ? ` ${loss.error.name}: ${loss.error.message}` : ''}`),

@@ -2,7 +2,6 @@ import type { Logger } from 'pino'
 import { componentConfig, type ResolvedComponent, type ResolvedConfig } from '../config/index.js'
 import { Dispatcher, UpgradeDispatcher, type DispatcherShared } from '../dispatch/index.js'
 import type { ImmunityTable } from '../immunity/index.js'
-import type { IncidentWriter } from '../incidents/index.js'
 import { isUpgradeTraffic, PROBE_ID_BASE, type FromInstance, type SerializedError } from '../protocol.js'
 import type { StateBackend } from '../state/index.js'
 import { Pool, type Instance, type InstanceLoss } from '../supervise/index.js'
@@ -20,7 +19,6 @@ export interface ComponentContext {
   readonly secrets: readonly string[] | null
   readonly shared: DispatcherShared
   readonly immunity: ImmunityTable
-  readonly incidents: IncidentWriter
   readonly probes: Probes
   /** Spares of this component keep failing to start after the service was up. */
   readonly onStartFailures: (component: Component, error: SerializedError) => void
@@ -97,7 +95,7 @@ export class Component {
     // Their lines name the component, the default one's too (a named one's logger says it already).
     const said = named ? log : log.child({ component: spec.name })
     this.ejections = new Ejections(spec.name, this.pool, this.config.outliers, said)
-    this.search = new CorrupterSearch({ component: spec.name, config: this.config, pool: this.pool, probes, immunity: context.immunity, incidents: context.incidents, log: said })
+    this.search = new CorrupterSearch({ component: spec.name, config: this.config, pool: this.pool, probes, immunity: context.immunity, incidents: dispatcher.incidents, log: said })
     this.answers = new BadAnswers(this.pool, dispatcher, this.ejections, this.config.outliers, (instance, probe) => this.search.start(instance, probe))
     this.health = spec.healthCheck === null ? null : new HealthChecks(this.pool, probes, this.ejections, spec.healthCheck, this.config.outliers.intensity)
     this.rotation = setInterval(() => this.answers.rotate(), Math.max(10, this.config.outliers.windowMs / 10))

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import type { Job } from '../dispatch/index.js'
 import { computeSignature, type ImmunityTable } from '../immunity/index.js'
-import { createIncidentId, redactHeaders, type IncidentStep, type IncidentWriter } from '../incidents/index.js'
+import { createIncidentId, type IncidentStep, type IncidentStore } from '../incidents/index.js'
 import { bump, tallies } from '../metrics/index.js'
 import { nextSearchStep, suspectsOf, type AnsweredRequest, type RunOutcome, type SuspectTrial } from '../recovery/index.js'
 import type { Instance, Pool } from '../supervise/index.js'
@@ -19,7 +19,7 @@ export interface SearchContext {
   readonly pool: Pool
   readonly probes: Probes
   readonly immunity: ImmunityTable
-  readonly incidents: IncidentWriter
+  readonly incidents: IncidentStore
   readonly log: Logger
 }
 
@@ -157,14 +157,18 @@ export class CorrupterSearch {
     }))
     this.ctx.incidents.write({
       id: incidentId,
-      at: new Date().toISOString(),
+      at: Date.now(),
       signature,
-      request: { requestId: corrupter.requestId, method: corrupter.method, url: corrupter.url, headers: redactHeaders(corrupter.rawHeaders), bodyBytes: corrupter.body?.byteLength ?? 0 },
-      steps,
       verdict: 'poison',
       cure: null,
       instancesSpent: trials.length,
       durationMs: Math.round(durationMs),
+      kind: 'corrupter',
+      request: { requestId: corrupter.requestId, method: corrupter.method, url: corrupter.url, rawHeaders: corrupter.rawHeaders, body: corrupter.body, session: corrupter.sessionId !== null },
+      steps,
+      error: null,
+      neighbours: [],
+      tape: null,
     })
     this.ctx.log.warn(
       { event: 'quarantined', reason: 'corrupts the instance', signature, instance: ejected.id, probe: this.signatureOf(probe), trials: trials.length, until: new Date(entry.quarantinedUntil).toISOString(), incidentId },

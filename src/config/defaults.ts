@@ -174,6 +174,17 @@ export const defaults: ConfigDefaults = deepFreeze({
     path: '/',
   },
   // Off: the service's paths are the app's unless the user gives crashless one.
+  incidents: {
+    dir: '.crashless/incidents',
+    // A thousand incidents, identical failures counted in one, is weeks of a bad deploy; 64 MiB
+    // keeps a flood from filling a small disk.
+    maxCount: 1_000,
+    maxBytes: 64 * 1024 * 1024,
+    // Enough for a JSON API's request; an upload's bytes rarely matter to reproduce its crash.
+    maxBodyBytes: 64 * 1024,
+    record: true,
+    redact: { headers: [], bodyFields: [], env: [] },
+  },
   probes: {},
   log: {
     level: 'info',

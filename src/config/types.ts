@@ -272,6 +272,32 @@ export interface CrashlessConfig {
     /** The window of `intensity`. Default: 60000. */
     periodMs?: number
   }
+  /**
+   * Incidents: the record every failure leaves (see README, "Incidents"), read by
+   * `crashless incidents`, `crashless replay` and the admin endpoint.
+   */
+  incidents?: {
+    /** Where incident files go, relative to the working directory. Default: `.crashless/incidents`. */
+    dir?: string
+    /** Incident files kept at most; the oldest are pruned first. Default: 1000. */
+    maxCount?: number
+    /** Bytes the incident files may take in all; the oldest are pruned first. Default: 64 MiB. */
+    maxBytes?: number
+    /** Bytes of a request body kept in its incident (the rest is cut, and the incident says so). Default: 64 KiB. */
+    maxBodyBytes?: number
+    /** Sacrificial re-runs record each request's store reads and nondeterminism for replay. Default: true. */
+    record?: boolean
+    /**
+     * Secrets never written to an incident, on top of the built-in rules (authorization,
+     * proxy-authorization, cookie, set-cookie, and any header whose name contains token, secret,
+     * key, password, auth or session; JSON and form body fields whose name contains password,
+     * secret or token): more header names, and more body field names (matched at any depth).
+     * `env`: more environment variable names kept out of the fingerprint (on top of any whose
+     * name contains token, secret, key, pass, auth, session, credential, private, cert,
+     * cookie, dsn, salt or signature).
+     */
+    redact?: { headers?: string[]; bodyFields?: string[]; env?: string[] }
+  }
   /** Health probes on the service port (the admin endpoint always has `/livez` and `/readyz`). */
   probes?: {
     /**
@@ -342,6 +368,7 @@ export interface ResolvedConfig {
     sameSite: 'lax' | 'strict' | 'none'
     path: string
   }
+  incidents: { dir: string; maxCount: number; maxBytes: number; maxBodyBytes: number; record: boolean; redact: { headers: string[]; bodyFields: string[]; env: string[] } }
   probes: { path?: string }
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'auto' | 'pretty' | 'json' }
 }

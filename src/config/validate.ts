@@ -8,7 +8,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, probePath, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList } from './checks.js'
+import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, probePath, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList, redactSpec } from './checks.js'
 import { checkAdminExposure } from './check-admin.js'
 import { checkSessionCookie } from './check-session.js'
 import { anchorComponentEntries, checkComponentTree, components, groups } from './check-components.js'
@@ -143,6 +143,14 @@ const schema: Schema = {
     secure: boolean,
     sameSite: oneOf(['lax', 'strict', 'none']),
     path: cookiePath,
+  },
+  incidents: {
+    dir: text,
+    maxCount: positive,
+    maxBytes: integer({ min: 1024, max: Number.MAX_SAFE_INTEGER }),
+    maxBodyBytes: integer({ min: 0, max: 64 * 1024 * 1024 }),
+    record: boolean,
+    redact: redactSpec,
   },
   probes: {
     path: probePath,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ResponseHeaders, ResponseMessage, ToInstance } from '../protocol.js'
 import type { ImmunityTable } from '../immunity/index.js'
+import type { IncidentStore } from '../incidents/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { IdMap } from '../id-map.js'
@@ -63,6 +64,11 @@ export class Dispatcher {
   private readonly sessions: SessionCookies | null
   /** Requests with an idempotency key (see idempotency.ts); null without a store. */
   private readonly idempotency: Idempotency | null
+
+  /** Where this dispatcher's failures are written (its component's app, for replay). */
+  get incidents(): IncidentStore {
+    return this.guard.incidents
+  }
 
   constructor(
     private readonly config: ResolvedConfig,

@@ -1,11 +1,11 @@
-import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead } from '../immunity/index.js'
-import { IncidentWriter } from '../incidents/index.js'
+import { openIncidentStore, type IncidentStore } from '../incidents/index.js'
 import { decideBlame, mayProbe, screen, unreachable, type ScreenFacts } from '../recovery/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
 import { evacuate } from './evacuate.js'
+import { firstFailureIncident } from './first-failure.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, type LadderHost } from './recovery-ladder.js'
 import { respondQuarantined } from './respond-error.js'
@@ -28,9 +28,6 @@ export interface GuardHost extends LadderHost {
   /** (Re)starts a job's deadline: `ms` from now. */
   setDeadline(job: Job, ms: number): void
 }
-
-/** Where incident files go, relative to the working directory. */
-const INCIDENTS_DIR = join('.crashless', 'incidents')
 
 /**
  * Keeps poison away from instances (the Rx/SRS ideas of DESIGN.md, ladder levels 0 and 2),
@@ -57,7 +54,7 @@ export class PoisonGuard {
   /** Re-runs of failed requests under tweaks, and isolation of suspects (see recovery-ladder.ts). */
   private readonly ladder: RecoveryLadder
   /** Where the ladder's incidents are written. */
-  readonly incidents: IncidentWriter
+  readonly incidents: IncidentStore
   /** Signatures in flight when an earlier runtime died (the keeper's suspects): one at a time. */
   private readonly deathSuspects: DeathSuspects
   private onDeathCleared: (records: string[]) => void = () => {}
@@ -73,7 +70,7 @@ export class PoisonGuard {
   ) {
     this.immunity = immunity ?? new ImmunityTable(config.immunity)
     this.bulkhead = new RouteBulkhead({ signatures: config.immunity.bulkhead, windowMs: config.immunity.quarantineMs })
-    this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
+    this.incidents = openIncidentStore(config, log)
     this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.suspects.take(signature))
     this.suspects = new Suspects(config, log, host, this.ladder, this.immunity, (job) => this.signatureOf(job))
     this.deathSuspects = new DeathSuspects(host, config.timeouts.leaseMs, (records) => this.onDeathCleared(records))
@@ -231,20 +228,26 @@ export class PoisonGuard {
    * Records a failure attributed to a request that cannot be re-run; enough of them quarantine
    * its signature. A stall counts only when the request ran `alone` on a sacrificial instance:
    * on a serving instance it only makes the signature a suspect, whose next copy is that test.
+   * Writes the failure's incident and returns its id, for the client's error to quote.
    */
-  blame(job: Job, run: RunFailure, alone: boolean): void {
+  blame(job: Job, run: RunFailure, alone: boolean): string {
     this.noteFailure(job, run)
     const failure = run.how
     const suspectOf = job.suspectOf
     job.suspectOf = null
     if (job.instance) this.suspects.release(job.instance)
     const signature = this.signatureOf(job)
+    // Not run again: the incident is what this failure saw (identical ones are counted in one).
+    const draft = firstFailureIncident(job, signature, run)
+    this.incidents.write(draft)
     const action = decideBlame({ kind: classifyFailure(failure), alone })
     switch (action.do) {
       case 'suspect':
-        return this.suspects.unconfirmed(signature, job.requestId, failure)
+        this.suspects.unconfirmed(signature, job.requestId, failure)
+        return draft.id
       case 'count':
-        return this.blameSignature(signature, failure, job.requestId, suspectOf)
+        this.blameSignature(signature, failure, job.requestId, suspectOf)
+        return draft.id
       default:
         return unreachable(action)
     }

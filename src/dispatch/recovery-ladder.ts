@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
-import type { IncidentWriter } from '../incidents/index.js'
+import type { IncidentStore } from '../incidents/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
@@ -46,7 +46,7 @@ export class RecoveryLadder {
     private readonly log: Logger,
     private readonly host: LadderHost,
     private readonly immunity: ImmunityTable,
-    private readonly incidents: IncidentWriter,
+    private readonly incidents: IncidentStore,
     private readonly signatureOf: (job: Job) => string,
     /** Requests already held for the signature elsewhere (a stalled suspect's) and its running probe, for a new trial. */
     private readonly takeHeld: (signature: string) => { held: Job[]; probe: Job | null },

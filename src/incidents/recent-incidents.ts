@@ -1,7 +1,7 @@
 import type { Incident } from './incident.js'
 
 /** An incident as the dashboard lists it: what was asked, what was decided, where its file is. */
-export interface IncidentSummary {
+export interface RecentIncident {
   id: string
   /** ISO time of the first failure. */
   at: string
@@ -19,10 +19,10 @@ export interface IncidentSummary {
 }
 
 const CAPACITY = 50
-const ring: IncidentSummary[] = []
+const ring: RecentIncident[] = []
 
 /**
- * Remembers an incident handed to an {@link IncidentWriter} (whether or not its file gets
+ * Remembers an incident handed to the incident store (whether or not its file gets
  * written), so the dashboard lists recent incidents without reading the disk. One list per
  * process, bounded.
  *
@@ -58,6 +58,6 @@ export function rememberIncident(incident: Incident, path: string): void {
  * recentIncidents(20)[0]?.verdict // 'poison'
  * ```
  */
-export function recentIncidents(limit: number): IncidentSummary[] {
+export function recentIncidents(limit: number): RecentIncident[] {
   return ring.slice(-limit).reverse()
 }

@@ -63,6 +63,7 @@ export async function startControlPlane(config: ResolvedConfig, components: Comp
           return { contentType: registry.contentType, text: await registry.metrics() }
         },
         reload: requestReload,
+        incidentsDir: config.incidents.dir,
       },
       log,
     )

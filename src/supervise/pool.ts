@@ -103,6 +103,7 @@ export class Pool {
       () => this.hooks.onCapacity(),
       (instance) => this.drain(instance),
       () => this.lingeringSacrificial(),
+      config.incidents.record,
     )
   }
 

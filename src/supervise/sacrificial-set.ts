@@ -46,6 +46,8 @@ export class SacrificialSet {
     private readonly drain: (instance: Instance) => void,
     /** Sacrificial instances let go that are still alive. */
     private readonly lingering: () => number = () => 0,
+    /** Whether its instances record each request's tape for incidents (`incidents.record`). */
+    private readonly record: boolean = true,
   ) {}
 
   /** Every sacrificial instance, starting or ready. */
@@ -120,6 +122,8 @@ export class SacrificialSet {
     const spare = this.takeSpare(shape)
     const instance = spare ?? this.start(need.shape)
     instance.role = 'sacrificial'
+    // Recording costs the re-runs a little, and serving instances nothing (src/host/tape-recorder.ts).
+    if (this.record) instance.post({ type: 'record' })
     if (need.yields) instance.yieldCpu()
     this.instances.push(instance)
     if (spare) return void queueMicrotask(this.onCapacity)
