@@ -63,6 +63,18 @@ test('one set-cookie stays an array, no headers and no body stay empty', () => {
   assert.equal(none.statusMessage, undefined)
 })
 
+test('a polluted Object.prototype does not reach the packed headers (an app that merged a "__proto__" body)', () => {
+  const proto = Object.prototype as Record<string, unknown>
+  proto['polluted'] = 7
+  try {
+    const transfer: ArrayBuffer[] = []
+    const got = unpackFromInstance(cross(packFromInstance([response(null, { 'content-type': 'text/plain' })], transfer)))[0] as ResponseMessage
+    assert.deepEqual(Object.keys(got.headers), ['content-type'])
+  } finally {
+    delete proto['polluted']
+  }
+})
+
 test("a large body is transferred when it owns its buffer, copied when it is a view into someone else's", () => {
   const own = new Uint8Array(INLINE_BODY_BYTES + 1).fill(7)
   const transfer: ArrayBuffer[] = []
