@@ -24,6 +24,7 @@ test('defaults are the documented values', () => {
     recovery: { ladder: ['fresh', 'exclusive', 'heap', 'stack', 'deadline', 'reorder'], sacrificial: 2, queue: 256, heapFactor: 4, stackFactor: 4, timeFactor: 3, budgetMs: 60_000, intensity: 10, periodMs: 60_000, runtimeIntensity: 3, runtimePeriodMs: 60_000 },
     components: {},
     groups: {},
+    incidents: { dir: '.crashless/incidents', maxCount: 1_000, maxBytes: 64 * 1024 * 1024, maxBodyBytes: 64 * 1024, record: true, redact: { headers: [], bodyFields: [], env: [] } },
     outliers: { consecutive5xx: 5, windowMs: 10_000, minRequests: 20, ratePercent: 20, rateFactor: 5, intensity: 3, periodMs: 60_000, suspects: 8 },
     rejuvenate: { heapPercent: 75, maxAgeMs: 0, maxRequests: 0 },
     keeper: { standby: true, leaseMs: 3_000, intensity: 5, periodMs: 60_000 },
