@@ -14,13 +14,14 @@
 // --after (600) after the recovery. Then a Jepsen-style checker compares the store with what the
 // clients were told: lost acknowledged writes, writes applied twice. For crashless, a poison
 // request is judged on one node before the load, and the delay until the other nodes applied the
-// verdict (their `immunity-verdict` log lines) is reported.
+// verdict (their `immunity-verdict` log lines) is reported, and how long each of them then took to
+// refuse the next copy (their `quarantine-hit` lines' ms).
 //
 // nginx's read timeout is 3 s here (the docs recommend 35 s, above crashless's request deadline):
 // it is how long requests sent to a node that was cut off wait before going elsewhere.
 //
 // Writes bench/results/cluster.json: { runs: [{ peer, scenario, successRatio, lostWrites,
-// duplicatedEffects, longestOutageMs, immunityPropagationMs }] } (the issue's shape), and the
+// duplicatedEffects, longestOutageMs, immunityPropagationMs, immunityRefusalMs }] } (the issue's shape), and the
 // details of each run (attempt-level success, failures by kind, sessions lost) to
 // bench/results/scratch/cluster-details.json. Needs root (network namespaces), nginx, redis-server.
 //
@@ -31,7 +32,7 @@ import { parseArgs, checkList } from './lib/args.js'
 import { onCleanup, runGuarded } from './lib/cleanup.js'
 import { machineInfo } from './lib/machine.js'
 import { writeResults } from './lib/results.js'
-import { networkUnavailable, runScenario, startCluster } from '../dist/test/cluster/harness/index.js'
+import { NODE_PORT, networkUnavailable, nsRequest, runScenario, startCluster } from '../dist/test/cluster/harness/index.js'
 
 const PEERS = ['crashless', 'pm2']
 const SCENARIOS = ['none', 'node-kill', 'partition', 'redis-restart']
@@ -67,8 +68,17 @@ async function immunityPropagation(cluster, tag) {
   })
   const signature = `GET ${path} #-`
   const judge = await Promise.any(cluster.nodes.map((n) => n.waitForLog((l) => l.event === 'quarantined' && l.signature === signature, 30_000).then(() => n)))
-  const lines = await Promise.all(cluster.nodes.filter((n) => n !== judge).map((n) => n.waitForLog((l) => l.event === 'immunity-verdict' && l.signature === signature, 10_000)))
-  return { status, judge: judge.name, delays: lines.map((l) => Number(l.delayMs)) }
+  const others = cluster.nodes.filter((n) => n !== judge)
+  const lines = await Promise.all(others.map((n) => n.waitForLog((l) => l.event === 'immunity-verdict' && l.signature === signature, 10_000)))
+  // The next copy on each other node: how long its dispatcher took to refuse it (the
+  // `quarantine-hit` line's ms; the round trip from the node's own namespace is beside it).
+  const refusals = []
+  for (const node of others) {
+    const answer = await nsRequest(node.ns, `http://127.0.0.1:${NODE_PORT}${path}`, 'GET', 2)
+    const hit = await node.waitForLog((l) => l.event === 'quarantine-hit' && l.signature === signature, 10_000)
+    refusals.push({ node: node.name, status: answer.status, ms: Number(hit.ms), roundTripMs: answer.ms.map((ms) => round(ms, 2)) })
+  }
+  return { status, judge: judge.name, delays: lines.map((l) => Number(l.delayMs)), refusals }
 }
 
 async function main() {
@@ -86,7 +96,7 @@ async function main() {
         let propagation = null
         if (peer === 'crashless') {
           propagation = await immunityPropagation(cluster, tag)
-          console.log(`   poison judged on ${propagation.judge}; verdict applied on the others after ${propagation.delays.join(' / ')} ms`)
+          console.log(`   poison judged on ${propagation.judge}; verdict applied on the others after ${propagation.delays.join(' / ')} ms; next copy refused in ${propagation.refusals.map((r) => r.ms).join(' / ')} ms`)
         }
         const result = await runScenario(cluster, scenario, {
           tag,
@@ -105,6 +115,7 @@ async function main() {
           duplicatedEffects: v.duplicatedEffects,
           longestOutageMs: v.longestOutageMs,
           immunityPropagationMs: propagation ? Math.max(...propagation.delays) : null,
+          immunityRefusalMs: propagation ? Math.max(...propagation.refusals.map((r) => r.ms)) : null,
         })
         details.push({ peer, scenario, ...v, faultAtMs: Math.round(result.faultAt), recoveredAtMs: Math.round(result.recoveredAt), afterRecovery: result.afterRecovery, immunity: propagation })
         console.log(`   ${v.ops} operations, success ${(v.successRatio * 100).toFixed(3)}% (attempts ${(v.attemptSuccessRatio * 100).toFixed(3)}%), acknowledged writes ${v.acknowledgedWrites}, lost ${v.lostWrites}, applied twice ${v.duplicatedEffects}, torn ${v.tornCounts}, sessions lost ${v.sessionsLost}, longest outage ${v.longestOutageMs} ms`)

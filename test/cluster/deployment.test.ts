@@ -45,9 +45,10 @@ test('a poison judged on one node is refused unrun on every other node, and on a
     const answer = await nsRequest(node.ns, `http://127.0.0.1:${NODE_PORT}/boom?cluster=1`, 'GET', 5)
     assert.equal(answer.status, 500)
     assert.equal((JSON.parse(answer.body) as { error: { code: string } }).error.code, 'CRASHLESS_ERR_QUARANTINED')
-    await node.waitForLog((l) => l.event === 'quarantine-hit' && l.signature === signature)
+    const hit = await node.waitForLog((l) => l.event === 'quarantine-hit' && l.signature === signature)
+    assert.equal(typeof hit.ms, 'number', 'the refusal says how long it took')
     assert.equal(node.logs.filter((l) => l.event === 'request-crashed').length, crashedBefore, `${node.name} ran none of the copies`)
-    t.diagnostic(`${node.name} refused the copies in ${answer.ms.map((ms) => ms.toFixed(2)).join(' / ')} ms (round trips from its own namespace; the first connects)`)
+    t.diagnostic(`${node.name} refused the first copy in ${String(hit.ms)} ms in its dispatcher; round trips from its own namespace ${answer.ms.map((ms) => ms.toFixed(2)).join(' / ')} ms (the first connects)`)
   }
   // A node that starts after the verdict (here: n3 lost and started again) loads it.
   const late = cluster.nodes[2]!
