@@ -36,6 +36,13 @@ export interface ImmunityOptions {
   maxPerRoute?: number
 }
 
+/**
+ * What happened to an entry, for listeners: a failure counted, a verdict (`quarantine`, `cure`,
+ * `uncure`: a cure that stopped working, `release`), or `evict` (pushed out of a full table).
+ * Stores persist every change; a cluster broadcasts the verdicts.
+ */
+export type TableChange = 'failure' | 'quarantine' | 'cure' | 'uncure' | 'release' | 'evict'
+
 const DEFAULT_MAX_ENTRIES = 10_000
 const DEFAULT_MAX_PER_ROUTE = 1_000
 
@@ -69,7 +76,7 @@ export class ImmunityTable {
    * once the clock reaches it, so a flood at the cap does not scan the table on every insert.
    */
   private nextExpiry = Infinity
-  private listener: ((signature: string) => void) | null = null
+  private readonly listeners: ((signature: string, change: TableChange) => void)[] = []
 
   constructor(
     private readonly options: ImmunityOptions,
@@ -91,10 +98,16 @@ export class ImmunityTable {
 
   /**
    * Calls `listener` with the signature of every entry changed, added or dropped from now on
-   * (expiry excepted: stores expire entries themselves), so it can be persisted. One listener.
+   * (expiry excepted: stores expire entries themselves), and what happened to it, so it can be
+   * persisted and, in a cluster, told to the other nodes. Entries taken from elsewhere
+   * ({@link restore}, {@link adopt}, {@link applyRelease}) call no listener: they came from there.
    */
-  onChange(listener: (signature: string) => void): void {
-    this.listener = listener
+  onChange(listener: (signature: string, change: TableChange) => void): void {
+    this.listeners.push(listener)
+  }
+
+  private tell(signature: string, change: TableChange): void {
+    for (const listener of this.listeners) listener(signature, change)
   }
 
   /** The live entry for a signature (quarantined or not), if any. */
@@ -153,7 +166,7 @@ export class ImmunityTable {
     if (quarantines) entry.quarantinedUntil = now + this.options.quarantineMs
     // A repeated failure changes neither standing nor expiry: it keeps its place in the order.
     if (!known || quarantines) this.settle(entry, now)
-    this.listener?.(signature)
+    this.tell(signature, quarantines ? 'quarantine' : 'failure')
     return quarantines
   }
 
@@ -171,7 +184,7 @@ export class ImmunityTable {
     entry.curedUntil = 0
     entry.incidentId = incidentId
     this.settle(entry, now)
-    this.listener?.(signature)
+    this.tell(signature, 'quarantine')
     return entry
   }
 
@@ -182,7 +195,7 @@ export class ImmunityTable {
     entry.cure = tweak
     entry.curedUntil = now + this.options.quarantineMs
     this.settle(entry, now)
-    this.listener?.(signature)
+    this.tell(signature, 'cure')
   }
 
   /** Forgets a cure that stopped working (a request failed under it). */
@@ -193,7 +206,7 @@ export class ImmunityTable {
     entry.cure = null
     entry.curedUntil = 0
     this.settle(entry, now)
-    this.listener?.(signature)
+    this.tell(signature, 'uncure')
   }
 
   /** The tweak to run a request with this signature under, or null. */
@@ -250,7 +263,17 @@ export class ImmunityTable {
   release(signature: string): boolean {
     const known = this.live(signature, this.now()) !== undefined
     this.forget(signature)
-    if (known) this.listener?.(signature)
+    if (known) this.tell(signature, 'release')
+    return known
+  }
+
+  /**
+   * A release decided elsewhere (another node, or found by re-reading the store): forgets the
+   * signature like {@link release}, but calls no listener, since the store already forgot it.
+   */
+  applyRelease(signature: string): boolean {
+    const known = this.live(signature, this.now()) !== undefined
+    this.forget(signature)
     return known
   }
 
@@ -317,7 +340,7 @@ export class ImmunityTable {
 
   private drop(signature: string): void {
     this.forget(signature)
-    this.listener?.(signature)
+    this.tell(signature, 'evict')
   }
 
   private forget(signature: string): void {
