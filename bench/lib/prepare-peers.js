@@ -8,12 +8,12 @@ export async function preparePeers(requested, { snapshot = true, log = console.l
   const skipped = {}
   let peers = requested
   let crashlessRoot
-  if (peers.includes('crashless')) {
+  if (peers.some(isCrashless)) {
     const why = crashlessUnavailable()
     if (why) {
-      skipped.crashless = why
+      for (const kind of peers.filter(isCrashless)) skipped[kind] = why
       log(`skipping crashless: ${why}`)
-      peers = peers.filter((p) => p !== 'crashless')
+      peers = peers.filter((p) => !isCrashless(p))
     } else if (snapshot) {
       crashlessRoot = await snapshotCrashless()
       log(`crashless build snapshot: ${crashlessRoot}`)
@@ -22,3 +22,6 @@ export async function preparePeers(requested, { snapshot = true, log = console.l
   const pm2 = peers.includes('pm2') ? createPm2Daemon() : undefined
   return { peers, skipped, pm2, crashlessRoot }
 }
+
+/** crashless and its variants (crashless-2rt). */
+const isCrashless = (kind) => kind === 'crashless' || kind.startsWith('crashless-')

@@ -5,6 +5,7 @@
  * the dead one's slot. One crashless for the file, in order; `--no-keeper` with two is refused.
  */
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { fixture, startCrashless, type CrashlessProcess, type LogLine } from '../helpers/crashless-process.js'
 import { runCli } from '../admin/run-cli.js'
@@ -111,15 +112,16 @@ test('kill -9 of one runtime under load: only its in-flight requests fail, the o
   process.kill(victim, 'SIGKILL')
   const died = await server.waitForLog((l) => l.event === 'runtime-died' && l.pid === victim)
   const promoted = await server.waitForLog((l) => l.event === 'runtime-promoted' && l.slot === victimSlot)
-  const byPromoted = (c: { status: number | null; body: string }): boolean => c.status === 200 && JSON.parse(c.body).pid === promoted.pid
-  await until(() => load.completions.some(byPromoted), 'a success from the promoted standby')
+  // The load's keep-alive connections stay where they are: new ones find the promoted runtime.
+  const fresh = await spread('/pid', 200, (res) => (JSON.parse(res.body) as { pid: number }).pid, (seen) => seen.includes(promoted.pid as number))
+  assert.ok(fresh.includes(promoted.pid as number), 'the promoted standby serves new connections')
   const afterKill = load.completions.length
   await until(() => load.completions.length > afterKill + 200, '200 more requests')
   const completions = await load.stop()
   const counts = summarize(completions)
   const since = completions.filter((c) => c.at > killedAt)
   const bySurvivor = since.filter((c) => c.status === 200 && JSON.parse(c.body).pid === survivor).length
-  t.diagnostic(`died with ${died.inFlight as number} in flight; promoted in ${promoted.ms as number} ms; after the kill: ${bySurvivor} by the survivor, first by the promoted ${Math.round(completions.find(byPromoted)!.at - killedAt)} ms; ${JSON.stringify(counts)}`)
+  t.diagnostic(`died with ${died.inFlight as number} in flight; promoted in ${promoted.ms as number} ms; after the kill the load got ${bySurvivor} answers from the survivor; ${JSON.stringify(counts)}`)
   assert.equal(counts.refused, 0, 'the socket stayed open: nothing refused')
   assert.ok(counts.failed <= USERS, `failed ${counts.failed} > ${USERS} clients: more than what the dead runtime had in flight`)
   for (const c of completions) if (c.status !== null) assert.equal(c.status, 200, 'no request answered with an error: failures are connections reset')
@@ -131,6 +133,45 @@ test('kill -9 of one runtime under load: only its in-flight requests fail, the o
   assert.deepEqual(instances.runtimes.map((r) => r.pid), [survivor, promoted.pid])
   // A standby again, for the next death.
   await server.waitForLog((l) => l.event === 'standby-ready' && l.pid !== promoted.pid && Date.parse(l.time as string) > Date.parse(died.time as string), 30_000)
+})
+
+/** Waits for the n-th log line with this event (1-based), counting from the start. */
+async function nth(event: string, n: number, timeoutMs = 30_000): Promise<LogLine> {
+  const all = (): LogLine[] => server.logs.filter((l) => l.event === event)
+  await server.waitForLog(() => all().length >= n, timeoutMs)
+  return all()[n - 1]!
+}
+
+test('a reload under load replaces both runtimes one at a time, and no request fails', async (t) => {
+  const before = serving()
+  const load = startLoad(`${server.url}/pid`, USERS)
+  await until(() => load.completions.length > 200, '200 requests done')
+  server.child.kill('SIGHUP')
+  const first = await nth('reloaded', 1)
+  const second = await nth('reloaded', 2)
+  assert.deepEqual([first.slot, second.slot], [1, 2], 'lowest slot first, one at a time')
+  assert.deepEqual([first.previous, second.previous], [before.get(1), before.get(2)])
+  for (const pid of before.values()) await server.waitForLog((l) => l.event === 'stopped' && l.pid === pid)
+  const reloadedAt = performance.now()
+  await until(() => load.completions.filter((c) => c.at > reloadedAt).length > 200, '200 requests after the reload')
+  const counts = summarize(await load.stop())
+  t.diagnostic(JSON.stringify(counts))
+  assert.equal(counts.failed, 0)
+  assert.deepEqual(new Set(serving().values()), new Set([first.pid, second.pid]))
+})
+
+test('a reload that lowers runtimes to 1 retires the second runtime', async () => {
+  await server.waitForLog((l) => l.event === 'standby-ready' && Date.parse(l.time as string) > Date.parse(server.logs.findLast((r) => r.event === 'reloaded')!.time as string), 30_000)
+  const before = serving()
+  writeFileSync(config.file, `export default ${JSON.stringify({ runtimes: 1, instances: 1, keeper: { leaseMs: 1_000 }, timeouts: { drainMs: 5_000 } })}\n`)
+  server.child.kill('SIGHUP')
+  const reloaded = await nth('reloaded', 3)
+  assert.equal(reloaded.previous, before.get(1))
+  for (const pid of before.values()) await server.waitForLog((l) => l.event === 'stopped' && l.pid === pid)
+  const pids = await spread('/pid', 30, (res) => (JSON.parse(res.body) as { pid: number }).pid, () => false)
+  assert.deepEqual(new Set(pids), new Set([reloaded.pid]), 'one runtime serves')
+  const health = JSON.parse((await get(`${admin}/health`)).body) as { runtimes?: number }
+  assert.equal(health.runtimes, undefined, 'the admin endpoint is one runtime\'s again')
 })
 
 test('--no-keeper with --runtimes 2 is a config error naming runtimes', async () => {
