@@ -14,4 +14,6 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['fs', 'path', 'http', 'net', 'os', 'url', 'worker_threads', 'child_process', 'crypto', 'events', 'stream', 'util', 'async_hooks'], message: 'Use the node: prefix.' }] }],
     },
   },
+  // The dashboard's script runs in the browser, as a classic script.
+  { files: ['dashboard/**/*.js'], languageOptions: { sourceType: 'script', globals: { ...globals.browser } } },
 )

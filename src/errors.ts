@@ -46,6 +46,10 @@ export type CrashlessErrorCode =
   | 'CRASHLESS_ERR_IN_PROGRESS'
   | 'CRASHLESS_ERR_IDEMPOTENCY_MISMATCH'
   | 'CRASHLESS_ERR_IDEMPOTENCY_UNRECORDED'
+  /** Not sent: `crashless incidents|replay|env diff` named an incident that is not in the incidents folder. */
+  | 'CRASHLESS_ERR_NOT_FOUND'
+  /** Not sent: `crashless replay` could not run the incident (no app recorded, the replay process failed). */
+  | 'CRASHLESS_ERR_REPLAY'
 
 /** Base class of every crashless error: a literal `name`, a stable `code`, and the `cause`. */
 export class CrashlessError extends Error {

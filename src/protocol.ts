@@ -7,6 +7,7 @@
  */
 
 import type { ReadVersion, StoredEntry, WriteOp } from './state/index.js'
+import type { Tape } from './tape.js'
 
 /** Raw header pairs as Node gives them in `req.rawHeaders`: [name, value, name, value, ...]. */
 export type RawHeaders = string[]
@@ -40,6 +41,8 @@ export interface InstanceInit {
   advertisedPort: number | undefined
   /** Cookie sessions, when configured: a session's record expires `ttlMs` after it was last written. Null: `session` throws CRASHLESS_ERR_NO_SESSION. */
   sessions: { ttlMs: number } | null
+  /** Bytes of committed store entries the instance may keep to read without a round trip; 0: none (`state.readCacheMb`). */
+  readCacheBytes: number
 }
 
 /**
@@ -116,6 +119,14 @@ export interface RequestMessage {
   sessionId?: string
 }
 
+/**
+ * Request ids from here up (to 2^31 - 1, so `id | 0` stays positive) are crashless's own requests,
+ * sent to one chosen instance with no client behind them: health checks, and the re-runs that
+ * look for a request corrupting its instance (src/components/probes.ts). The dispatchers number
+ * client requests from 1, and would need a billion of them in one runtime to get here.
+ */
+export const PROBE_ID_BASE = 2 ** 30
+
 /** The client went away or the deadline passed: the instance drops the request. */
 export interface AbortMessage {
   type: 'abort'
@@ -181,6 +192,15 @@ export interface StoreResultMessage {
   error: SerializedError | null
 }
 
+/**
+ * A commit wrote these keys (full store keys): the instance's read cache forgets them. Sent to
+ * every instance before the committing request's response goes out (see read-cache.ts).
+ */
+export interface StoreInvalidateMessage {
+  type: 'store-invalidate'
+  keys: string[]
+}
+
 /** Stop taking work and exit when idle. */
 export interface DrainMessage {
   type: 'drain'
@@ -211,7 +231,16 @@ export interface TakeBackMessage {
   upTo: number
 }
 
+/**
+ * The instance became sacrificial: from now on it records each request's tape (src/tape.ts) and
+ * sends it with the request's failure. Never sent to a serving instance.
+ */
+export interface RecordMessage {
+  type: 'record'
+}
+
 export type ToInstance =
+  | RecordMessage
   | RequestMessage
   | TakeBackMessage
   | AbortMessage
@@ -220,6 +249,7 @@ export type ToInstance =
   | SocketCloseMessage
   | SocketAckMessage
   | StoreResultMessage
+  | StoreInvalidateMessage
   | DrainMessage
   | YieldMessage
 
@@ -258,7 +288,8 @@ export interface ResponseMessage {
   status: number
   statusMessage: string | undefined
   headers: ResponseHeaders
-  body: ArrayBuffer | null
+  /** The whole body (see wire.ts for how it crosses a thread). */
+  body: Uint8Array | null
   tx?: TransactionPayload | undefined
 }
 
@@ -322,6 +353,8 @@ export interface FatalMessage {
   kind: 'uncaughtException' | 'unhandledRejection' | 'exit'
   requestId: number | null
   error: SerializedError
+  /** The request's tape, on a recording (sacrificial) instance. */
+  tape?: Tape | undefined
 }
 
 /**
@@ -353,6 +386,8 @@ export interface RequestCrashedMessage {
   /** `exit`: the request's code called process.exit(), which was turned into this request's crash. */
   kind: 'uncaughtException' | 'unhandledRejection' | 'exit'
   error: SerializedError
+  /** The request's tape, on a recording (sacrificial) instance. */
+  tape?: Tape | undefined
 }
 
 /**

@@ -2,6 +2,7 @@
 // unmodified node:http script: run it with plain `node` and each fault route takes the whole
 // process down; run it under crashless and only the faulty request fails.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import { isMainThread, threadId } from 'node:worker_threads'
 import { store } from 'crashless'
 
 const leaked: unknown[] = []
@@ -33,12 +34,18 @@ const faults: Record<string, { what: string; run: (req: IncomingMessage, res: Se
   },
 }
 
+// Under crashless each instance is a worker thread of the runtime process, or a process of its
+// own under `isolation: 'process'`; under plain `node` the app is the one process.
+function servedBy(): string {
+  return isMainThread ? `process ${process.pid}` : `worker thread ${threadId} of process ${process.pid}`
+}
+
 function index(res: ServerResponse): void {
   const rows = Object.entries(faults).map(([path, f]) => `<li><a href="${path}">${path}</a> — ${f.what}</li>`).join('\n')
   res.setHeader('content-type', 'text/html; charset=utf-8')
   res.end(`<!doctype html><title>crashless showcase</title>
 <h1>crashless showcase</h1>
-<p>Served by thread ${process.env.CRASHLESS_INSTANCE ?? '?'}; requests served by this instance: ${served}.</p>
+<p>Served by ${servedBy()}; requests served by this instance: ${served}.</p>
 <p><a href="/count">/count</a> increments a counter kept in crashless's embedded SQLite store
 (<code>.crashless/state.db</code>): it survives every fault below and restarts of crashless.</p>
 <p><a href="/ok">/ok</a> is a benign route. Each fault route below breaks the instance serving it;

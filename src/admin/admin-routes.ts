@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ImmunityTable } from '../immunity/index.js'
-import type { InstanceFigures } from '../metrics/index.js'
+import { listIncidents, readIncident } from '../incidents/index.js'
+import type { InstanceFigures, KeeperFigures } from '../metrics/index.js'
+import { DASHBOARD_ASSETS, sendAsset } from './dashboard-assets.js'
+import type { LiveFeed } from './live-feed.js'
 import { sendProbe, type Probes } from './probes.js'
 
 /** What `GET /health` reports. */
@@ -26,6 +29,8 @@ export interface InstancesReport {
   queued: number
   /** Recovery actions since this runtime started, by name (suppressed, reserved, …). */
   recoveries: Record<string, number>
+  /** Under a keeper, what it counted since it started (runtime deaths, promotions, reloads); null without one. */
+  keeper: KeeperFigures | null
   /** Its slot among several runtimes (1 to `runtimes`); absent with one. */
   runtime?: number
   /**
@@ -41,16 +46,32 @@ export interface AdminDeps {
   health: () => Omit<HealthReport, 'quarantined'> | Promise<Omit<HealthReport, 'quarantined'>>
   probes: Probes
   instances: () => InstancesReport | Promise<InstancesReport>
+  /**
+   * This runtime's own report, synchronously: what the dashboard's live feed shows twice a
+   * second (with several runtimes, the serving one's; `GET /instances` covers them all).
+   */
+  ownInstances: () => InstancesReport
   /** The Prometheus text of `/metrics`. */
   metrics: () => Promise<{ contentType: string; text: string }>
   /** Asks the keeper for a zero-downtime reload; null when the runtime runs without a keeper. */
   reload?: (() => void) | null
+  /** The incidents folder, read (never written) by `GET /incidents` and `/incidents/<id>`. */
+  incidentsDir?: string
 }
 
 const IMMUNITY_ENTRY = '/immunity/'
 /** A page of `GET /immunity` when `limit` is not given, and the most one page may hold. */
 export const IMMUNITY_PAGE = { default: 100, max: 1_000 }
-const ROUTES = 'GET /health, /livez, /readyz, /metrics, /instances, /immunity; DELETE /immunity/<signature>; POST /reload'
+/** The dashboard's live parts, owned by the admin server. */
+export interface DashboardParts {
+  /** The server-sent events of `GET /events`. */
+  feed: LiveFeed
+  /** The anti-forgery token the page carries (see request-origin.ts). */
+  pageToken: string
+}
+
+const INCIDENT_ENTRY = '/incidents/'
+const ROUTES = 'GET / (dashboard), /events, /health, /livez, /readyz, /metrics, /instances, /immunity, /incidents, /incidents/<id>; DELETE /immunity/<signature>; POST /reload'
 
 /**
  * Answers one authorised admin request. Only the path, the query and the method are looked
@@ -60,16 +81,23 @@ const ROUTES = 'GET /health, /livez, /readyz, /metrics, /instances, /immunity; D
  *
  * @example
  * ```ts
- * http.createServer((req, res) => route(req, res, deps))
+ * http.createServer((req, res) => route(req, res, deps, { feed, pageToken }))
  * ```
  */
-export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps): void {
+export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps, dashboard: DashboardParts): void {
   const target = req.url ?? '/'
   const path = pathOf(target)
   if (path === null) return sendError(res, 400, 'CRASHLESS_ERR_BAD_REQUEST', 'malformed request target')
   const method = req.method ?? 'GET'
   const readOnly = method === 'GET' || method === 'HEAD'
+  if (Object.hasOwn(DASHBOARD_ASSETS, path)) {
+    if (!readOnly) return notAllowed(res, 'GET, HEAD')
+    return sendAsset(res, path, dashboard.pageToken)
+  }
   switch (path) {
+    case '/events':
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      return dashboard.feed.add(res)
     case '/health':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
       return answer(res, deps.health(), (health) => ({ ...health, quarantined: deps.immunity.summary().quarantined }) satisfies HealthReport)
@@ -89,12 +117,32 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     case '/immunity':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
       return listImmunity(res, deps.immunity, new URLSearchParams(queryOf(target)))
+    case '/incidents': {
+      if (!readOnly) return notAllowed(res, 'GET, HEAD')
+      const limit = Number(new URLSearchParams(queryOf(target)).get('limit') ?? IMMUNITY_PAGE.default)
+      if (!Number.isInteger(limit) || limit < 1 || limit > IMMUNITY_PAGE.max) return sendError(res, 400, 'CRASHLESS_ERR_BAD_REQUEST', `limit must be an integer from 1 to ${IMMUNITY_PAGE.max}`)
+      if (!deps.incidentsDir) return sendJson(res, 200, { incidents: [] })
+      return void listIncidents(deps.incidentsDir, limit).then(
+        (incidents) => sendJson(res, 200, { incidents }),
+        (err: Error) => sendError(res, 500, 'CRASHLESS_ERR_ADMIN', `the incidents could not be read: ${err.message}`),
+      )
+    }
     case '/reload':
       if (method !== 'POST') return notAllowed(res, 'POST')
       if (!deps.reload) return sendError(res, 409, 'CRASHLESS_ERR_NO_KEEPER', 'this crashless runs without a keeper (--no-keeper): nothing can reload it; restart it instead')
       deps.reload()
       // Accepted, not done: the new runtime starts, then takes over; the log says when.
       return sendJson(res, 202, { reload: 'started' })
+  }
+  if (path.startsWith(INCIDENT_ENTRY)) {
+    if (!readOnly) return notAllowed(res, 'GET, HEAD')
+    // Only a well-formed id (or `latest`) is ever looked up, so the path cannot leave the folder.
+    const id = path.slice(INCIDENT_ENTRY.length)
+    if (!deps.incidentsDir) return sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no incidents folder')
+    return void readIncident(deps.incidentsDir, id).then(
+      (incident) => sendJson(res, 200, incident),
+      () => sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', `no incident ${id.slice(0, 80)} (it may have been pruned)`),
+    )
   }
   if (path.startsWith(IMMUNITY_ENTRY)) {
     if (method !== 'DELETE') return notAllowed(res, 'DELETE')

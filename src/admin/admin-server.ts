@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { checkAdminExposure, isLoopbackHost, type ResolvedConfig } from '../config/index.js'
 import { route, sendError, type AdminDeps } from './admin-routes.js'
 import { authorize } from './authorize.js'
+import { DASHBOARD_ASSETS } from './dashboard-assets.js'
+import { buildSnapshot } from './dashboard-snapshot.js'
+import { LiveFeed } from './live-feed.js'
+import { checkOrigin } from './request-origin.js'
 
 /** The admin endpoint's HTTP server before it has a socket (a keeper hands one over later). */
 export interface AdminHttp {
@@ -33,16 +38,22 @@ export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger
   checkAdminExposure(config)
   const { host, token } = config.admin
   const options = { token, loopbackOnly: isLoopbackHost(host) }
+  const shellOptions = { token: undefined, loopbackOnly: options.loopbackOnly }
+  const pageToken = randomBytes(18).toString('base64url')
+  const feed = new LiveFeed(
+    () => buildSnapshot(deps.ownInstances, deps.immunity),
+    (err) => log.error({ event: 'admin-error', err }, 'the dashboard snapshot could not be built'),
+  )
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
     // No route takes a body: drain whatever was sent so the connection stays usable.
     req.resume()
     try {
-      const refusal = authorize(req, options)
+      const refusal = authorize(req, isShell(req.method, req.url) ? shellOptions : options) ?? checkOrigin(req, pageToken)
       if (refusal) {
         log.warn({ event: 'admin-refused', status: refusal.status, method: req.method, url: req.url?.slice(0, 200), remoteAddress: req.socket.remoteAddress }, 'refused an admin request')
         return sendError(res, refusal.status, refusal.code, refusal.message, refusal.status === 401 ? { 'www-authenticate': 'Bearer realm="crashless-admin"' } : {})
       }
-      route(req, res, deps)
+      route(req, res, deps, { feed, pageToken })
     } catch (err) {
       log.error({ event: 'admin-error', err }, 'the admin endpoint failed to answer a request')
       if (!res.headersSent) sendError(res, 500, 'CRASHLESS_ERR_ADMIN', 'the admin endpoint failed; see the crashless log')
@@ -58,8 +69,17 @@ export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger
       ),
     close: () =>
       new Promise<void>((resolve) => {
+        feed.close()
         server.close(() => resolve())
         server.closeAllConnections()
       }),
   }
+}
+
+/** A GET of one of the dashboard's own files (they hold no data). */
+function isShell(method: string | undefined, url: string | undefined): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false
+  const target = url ?? '/'
+  const end = target.search(/[?#]/)
+  return Object.hasOwn(DASHBOARD_ASSETS, end < 0 ? target : target.slice(0, end))
 }

@@ -34,8 +34,13 @@ export function authorize(req: IncomingMessage, options: { token: string | undef
 /**
  * Constant-time comparison of two secrets of any lengths: both are hashed first, so neither
  * the comparison nor an early length mismatch tells an attacker how much of a guess was right.
+ *
+ * @example
+ * ```ts
+ * sameSecret(given, expected) // true only when equal
+ * ```
  */
-function sameSecret(given: string, expected: string): boolean {
+export function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest()
   const b = createHash('sha256').update(expected).digest()
   return timingSafeEqual(a, b)

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { hasErrorCode } from '../errors.js'
+import { envCommand } from './env-command.js'
 import { immunityCommand } from './immunity-command.js'
+import { incidentsCommand } from './incidents-command.js'
+import { replayCommand } from './replay-command.js'
+import { triageCommand } from './triage-command.js'
 import { reloadCommand } from './reload-command.js'
 import { runCommand } from './run-command.js'
 import { statusCommand } from './status-command.js'
@@ -17,6 +21,8 @@ Commands:
       --isolation <mode>   worker (threads, default) or process (child processes, for native addons)
       --config, -c <file>  config file (default: crashless.config.{ts,mts,js,mjs} if present)
       --log-level <level>  fatal|error|warn|info|debug|trace|silent
+      --log-format <f>     pretty (one readable line per event) | json | auto (default:
+                           pretty on a terminal, JSON otherwise)
       --admin-port <n>     admin endpoint port on admin.host (default 9300; 0 picks a free one)
       --no-keeper          one process, without the keeper that replaces a dead runtime
                            (for debugging; the default runs a keeper and a warm standby)
@@ -39,6 +45,33 @@ Commands:
       --token <token>      admin token (default: $CRASHLESS_ADMIN_TOKEN, else admin.token)
       --config, -c <file>  config file to read the admin options from
 
+  incidents ls       the incidents in .crashless/incidents (no running crashless needed):
+                     id, time, verdict, kind, identical failures counted, first in-app frame
+      --limit <n>          the newest n only
+  incidents show <id>
+                     one incident: request (secrets redacted), error and stack, ladder
+                     steps, neighbours, tape, environment ("latest" names the newest)
+  incidents export <id> --format otel|sentry
+                     an OpenTelemetry exception event or a Sentry event (JSON)
+  replay <id>        re-run the incident's request against its app with the recorded store
+                     reads and nondeterminism, without a server or a store; exit 0 when the
+                     failure reproduces (same kind, same first in-app frame), 1 when not
+      --inspect[=host:port]  wait for a debugger (chrome://inspect), stop at the failure
+  triage <id>        re-run the incident several ways and classify it (deterministic,
+                     concurrency, resource, environment, not-reproducible), minimise its
+                     request, write a node:test regression test; exit 0 when it reproduced
+      --runs <n>           runs per setting (default 5)
+      --out <dir>          where the regression test goes (default test/regressions)
+      --no-test            write no regression test
+  env                this machine's environment fingerprint, as incidents carry it
+  env diff <a> <b>   compare two fingerprints (files, incident ids, or "here"), the
+                     differences most likely to matter first
+    incidents, replay, triage and env take:
+      --dir <dir>          incidents folder (default: incidents.dir of the config file, else
+                           .crashless/incidents in the working directory)
+      --config, -c <file>  config file
+      --json               print JSON
+
   --help, -h         show this help
   --version, -v      show the version`
 
@@ -59,6 +92,10 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'immunity') return await immunityCommand(rest)
     if (command === 'reload') return await reloadCommand(rest)
     if (command === 'status') return await statusCommand(rest)
+    if (command === 'incidents') return await incidentsCommand(rest)
+    if (command === 'replay') return await replayCommand(rest)
+    if (command === 'triage') return await triageCommand(rest)
+    if (command === 'env') return await envCommand(rest)
     process.stderr.write(`crashless: unknown command "${command}"\n\n${USAGE}\n`)
     return 2
   } catch (err) {
@@ -66,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`crashless: ${(err as Error).message}\n\n${USAGE}\n`)
       return 2
     }
-    if (hasErrorCode(err, 'CRASHLESS_ERR_CONFIG') || hasErrorCode(err, 'CRASHLESS_ERR_APP_LOAD')) {
+    if (hasErrorCode(err, 'CRASHLESS_ERR_CONFIG') || hasErrorCode(err, 'CRASHLESS_ERR_APP_LOAD') || hasErrorCode(err, 'CRASHLESS_ERR_NOT_FOUND') || hasErrorCode(err, 'CRASHLESS_ERR_REPLAY')) {
       process.stderr.write(`crashless: ${(err as Error).message}\n`)
       return 1
     }

@@ -13,7 +13,7 @@ export interface RunArgs {
 }
 
 /**
- * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--runtimes <n>|auto] [--isolation worker|process] [--config <file>] [--admin-port <n>] [--no-keeper]`.
+ * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--runtimes <n>|auto] [--isolation worker|process] [--config <file>] [--log-level <level>] [--log-format pretty|json|auto] [--admin-port <n>] [--no-keeper]`.
  * Values are passed on as strings-turned-numbers; the config room validates them and names
  * the flag's option path when one is wrong.
  *
@@ -37,6 +37,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         isolation: { type: 'string' },
         config: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         'admin-port': { type: 'string' },
         'no-keeper': { type: 'boolean' },
       },
@@ -55,6 +56,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   // Checked by the config room, which names `isolation` when it is neither value.
   if (values.isolation !== undefined) overrides.isolation = values.isolation as CrashlessConfig['isolation']
   if (values['log-level'] !== undefined) overrides.log = { level: values['log-level'] as never }
+  if (values['log-format'] !== undefined) overrides.log = { ...overrides.log, format: values['log-format'] as never }
   if (values['admin-port'] !== undefined) overrides.admin = { port: toNumber('--admin-port', values['admin-port']) }
   return { configFile: values.config, overrides, keeper: values['no-keeper'] !== true, runtimeArgs: argv.filter((arg) => arg !== '--no-keeper') }
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadConfig } from '../config/index.js'
 import { IN_FLIGHT_DIR_ENV, Keeper, RUNTIME_ENV } from '../keeper/index.js'
-import { createLogger } from '../log.js'
+import { createLogger, type LogFormat } from '../log.js'
 import { createRuntime, serveUnderKeeper } from '../runtime/index.js'
 import { parseRunArgs } from './parse-run-args.js'
 
@@ -27,7 +27,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     try {
       const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
       // Every line says which runtime wrote it: under a keeper, two or three log to one stream.
-      return await serveUnderKeeper(config, createLogger(config.log.level).child({ pid: process.pid }), () => process.off('disconnect', orphaned))
+      return await serveUnderKeeper(config, createLogger(config.log.level, config.log.format).child({ pid: process.pid }), () => process.off('disconnect', orphaned))
     } catch (err) {
       // A listener on the channel keeps this process alive: the error must end it (exit 1).
       process.off('disconnect', orphaned)
@@ -35,9 +35,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       throw err
     }
   }
-  if (args.keeper) return runKeeper(args.runtimeArgs, args.overrides.log?.level ?? 'info')
+  if (args.keeper) return runKeeper(args.runtimeArgs, args.overrides.log?.level ?? 'info', args.overrides.log?.format ?? 'auto')
   const config = await loadConfig({ configFile: args.configFile, cwd: process.cwd(), overrides: args.overrides })
-  const log = createLogger(config.log.level).child({ pid: process.pid })
+  const log = createLogger(config.log.level, config.log.format).child({ pid: process.pid })
   const runtime = await createRuntime(config, log)
   return new Promise<number>((resolve) => {
     let stopping = false
@@ -59,12 +59,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   })
 }
 
-async function runKeeper(runtimeArgs: string[], logLevel: string): Promise<number> {
+async function runKeeper(runtimeArgs: string[], logLevel: string, logFormat: LogFormat): Promise<number> {
   // tmpfs when there is one: the in-flight files are written twice per request.
   const inFlightDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'crashless-keeper-'))
   process.env[IN_FLIGHT_DIR_ENV] = inFlightDir
   try {
-    return await new Keeper({ args: runtimeArgs, log: createLogger(logLevel).child({ role: 'keeper' }), inFlightDir }).run()
+    return await new Keeper({ args: runtimeArgs, log: createLogger(logLevel, logFormat).child({ role: 'keeper' }), inFlightDir }).run()
   } finally {
     rmSync(inFlightDir, { recursive: true, force: true })
   }

@@ -196,6 +196,31 @@ export const signatureSpec: Check = (value) => {
 }
 
 /**
+ * Redaction rules for incidents (`incidents.redact`): `headers`, header names, `bodyFields`,
+ * JSON or form field names, and `env`, environment variable names, each a list of non-empty
+ * strings; names are kept lower-cased.
+ *
+ * @example
+ * ```ts
+ * redactSpec({ headers: ['X-Tenant'] }) // { ok: true, value: { headers: ['x-tenant'], bodyFields: [], env: [] } }
+ * ```
+ */
+export const redactSpec: Check = (value) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, expected: 'an object like { headers: ["x-tenant"], bodyFields: ["ssn"], env: ["LICENSE"] }', got: value }
+  const spec = value as Record<string, unknown>
+  const out: Record<string, string[]> = { headers: [], bodyFields: [], env: [] }
+  for (const [key, list] of Object.entries(spec)) {
+    if (key !== 'headers' && key !== 'bodyFields' && key !== 'env') return { ok: false, expected: 'only the fields headers, bodyFields and env', got: key, at: `.${key}` }
+    if (list === undefined) continue
+    if (!Array.isArray(list)) return { ok: false, expected: 'an array of names', got: list, at: `.${key}` }
+    const bad = list.findIndex((name) => typeof name !== 'string' || name.trim() === '')
+    if (bad >= 0) return { ok: false, expected: 'a non-empty name', got: list[bad] as unknown, at: `.${key}[${bad}]` }
+    out[key] = [...new Set((list as string[]).map((name) => name.toLowerCase()))]
+  }
+  return { ok: true, value: out }
+}
+
+/**
  * A short, readable rendering of a bad value for an error message: strings quoted (so an
  * empty string or `"3000"` is visible as a string), structures named rather than dumped.
  *

@@ -109,9 +109,28 @@ export const defaults: ConfigDefaults = deepFreeze({
     timeFactor: 3,
     budgetMs: 60_000,
     // Instances lost with nobody to blame: a few are a GC pause too long or a native fault; ten a
-    // minute is a runtime in trouble, which a fresh one (the keeper's standby) may not be.
+    // minute is a component in trouble, which fresh instances all at once may cure.
     intensity: 10,
     periodMs: 60_000,
+    // OTP's advice again: a component or group rebooted four times in a minute did not get
+    // better; a fresh runtime (the keeper's standby) is the next thing to try.
+    runtimeIntensity: 3,
+    runtimePeriodMs: 60_000,
+  },
+  components: {},
+  groups: {},
+  outliers: {
+    // Envoy's consecutive_5xx default.
+    consecutive5xx: 5,
+    windowMs: 10_000,
+    // Fewer answers than this in a window say too little about a rate.
+    minRequests: 20,
+    ratePercent: 20,
+    rateFactor: 5,
+    // A few ejections a minute cure an instance gone bad; more mean the answers are the app's.
+    intensity: 3,
+    periodMs: 60_000,
+    suspects: 8,
   },
   rejuvenate: {
     // A quarter of the heap left: room for what the requests it still holds allocate while they
@@ -145,6 +164,8 @@ export const defaults: ConfigDefaults = deepFreeze({
     // Enough for ordinary contention: re-runs after a conflict are serialized per key, so each
     // one is likely to win.
     maxCommitRetries: 5,
+    // A few thousand small entries per instance: enough for the hot keys of most apps.
+    readCacheMb: 16,
   },
   session: {
     // Off unless the config has a `session` section (see withDefaults).
@@ -157,9 +178,22 @@ export const defaults: ConfigDefaults = deepFreeze({
     path: '/',
   },
   // Off: the service's paths are the app's unless the user gives crashless one.
+  incidents: {
+    dir: '.crashless/incidents',
+    // A thousand incidents, identical failures counted in one, is weeks of a bad deploy; 64 MiB
+    // keeps a flood from filling a small disk.
+    maxCount: 1_000,
+    maxBytes: 64 * 1024 * 1024,
+    // Enough for a JSON API's request; an upload's bytes rarely matter to reproduce its crash.
+    maxBodyBytes: 64 * 1024,
+    record: true,
+    redact: { headers: [], bodyFields: [], env: [] },
+  },
   probes: {},
   log: {
     level: 'info',
+    // Pretty on a terminal, JSON for pipes and files (log collectors, the tests).
+    format: 'auto',
   },
 } satisfies Omit<ResolvedConfig, 'entry'>)
 

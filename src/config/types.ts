@@ -4,6 +4,7 @@
  */
 
 import type { SignatureKey, Tweak } from '../immunity/index.js'
+import type { ComponentOptions, GroupOptions, OutlierOptions } from './component-types.js'
 
 /** What instances run in: worker threads of the runtime, or child processes. */
 export type Isolation = 'worker' | 'process'
@@ -164,14 +165,33 @@ export interface CrashlessConfig {
     /** How long one request may spend on the ladder in all, in ms. Default: 60000. */
     budgetMs?: number
     /**
-     * Restart intensity of the instances (OTP's): more than this many serving instances lost
-     * with no request to blame within `periodMs` escalate to ladder level 4, a swap to the
-     * keeper's standby runtime (the old one drains). Default: 10.
+     * Restart intensity, instance level (OTP's), for every component that sets none: more than
+     * this many of a component's serving instances lost with no request to blame within
+     * `periodMs` reboot the whole component (README, "Components"). Default: 10.
      */
     intensity?: number
     /** The window of `intensity`, ms. Default: 60000. */
     periodMs?: number
+    /**
+     * Restart intensity, runtime level: more than this many reboots of groups (and of
+     * components in no group) within `runtimePeriodMs` escalate to the keeper, which swaps in
+     * its standby runtime (the old one drains). Default: 3.
+     */
+    runtimeIntensity?: number
+    /** The window of `runtimeIntensity`, ms. Default: 60000. */
+    runtimePeriodMs?: number
   }
+  /**
+   * Parts of the app by route prefix, each with instances of its own, rebooted alone: a fault
+   * in one leaves the others untouched (README, "Components"). Requests outside every prefix go
+   * to the `default` component, which takes `entry`, `instances`, `spares` and `limits`, and
+   * may be tuned as `components.default` (without a prefix). Default: none (all is `default`).
+   */
+  components?: Record<string, ComponentOptions>
+  /** Restart groups, named by `components.<name>.group`. Default: none. */
+  groups?: Record<string, GroupOptions>
+  /** Ejection of instances answering 5xx far more than their siblings. */
+  outliers?: OutlierOptions
   /** The admin HTTP endpoint (`crashless immunity ls|release`, health). Never runs app code. */
   admin?: {
     /** Default: true. */
@@ -196,6 +216,12 @@ export interface CrashlessConfig {
     redisPrefix?: string
     /** Times a request whose reads changed before it committed is re-run, then 503. Default: 5. */
     maxCommitRetries?: number
+    /**
+     * MiB of committed entries each instance keeps to read without a round trip to the
+     * dispatcher; reads from it are still validated at commit. Default: 16; 0 turns it off.
+     * Always off with `backend: 'redis'`, which other processes may write.
+     */
+    readCacheMb?: number
   }
   /**
    * Cookie sessions for `session` / `ctx.session`. On when this section is present (`session: {}`
@@ -255,6 +281,32 @@ export interface CrashlessConfig {
     /** The window of `intensity`. Default: 60000. */
     periodMs?: number
   }
+  /**
+   * Incidents: the record every failure leaves (see README, "Incidents"), read by
+   * `crashless incidents`, `crashless replay` and the admin endpoint.
+   */
+  incidents?: {
+    /** Where incident files go, relative to the working directory. Default: `.crashless/incidents`. */
+    dir?: string
+    /** Incident files kept at most; the oldest are pruned first. Default: 1000. */
+    maxCount?: number
+    /** Bytes the incident files may take in all; the oldest are pruned first. Default: 64 MiB. */
+    maxBytes?: number
+    /** Bytes of a request body kept in its incident (the rest is cut, and the incident says so). Default: 64 KiB. */
+    maxBodyBytes?: number
+    /** Sacrificial re-runs record each request's store reads and nondeterminism for replay. Default: true. */
+    record?: boolean
+    /**
+     * Secrets never written to an incident, on top of the built-in rules (authorization,
+     * proxy-authorization, cookie, set-cookie, and any header whose name contains token, secret,
+     * key, password, auth or session; JSON and form body fields whose name contains password,
+     * secret or token): more header names, and more body field names (matched at any depth).
+     * `env`: more environment variable names kept out of the fingerprint (on top of any whose
+     * name contains token, secret, key, pass, auth, session, credential, private, cert,
+     * cookie, dsn, salt or signature).
+     */
+    redact?: { headers?: string[]; bodyFields?: string[]; env?: string[] }
+  }
   /** Health probes on the service port (the admin endpoint always has `/livez` and `/readyz`). */
   probes?: {
     /**
@@ -268,6 +320,12 @@ export interface CrashlessConfig {
   log?: {
     /** pino level. Default: `info`. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    /**
+     * `pretty`: one readable, coloured line per event; `json`: one JSON object per line (for log
+     * collectors); `auto`: pretty when stdout is a terminal, JSON otherwise. The `event` names
+     * are the same in both. `--log-format` overrides it. Default: `auto`.
+     */
+    format?: 'auto' | 'pretty' | 'json'
   }
 }
 
@@ -295,7 +353,11 @@ export interface ResolvedConfig {
     maxCrashes: number
     bulkhead: number
   }
-  recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number; intensity: number; periodMs: number }
+  recovery: { ladder: Tweak[]; sacrificial: number; queue: number; heapFactor: number; stackFactor: number; timeFactor: number; budgetMs: number; intensity: number; periodMs: number; runtimeIntensity: number; runtimePeriodMs: number }
+  /** As written (validated, entries absolute); see `resolveComponents` for the full form. */
+  components: Record<string, ComponentOptions>
+  groups: Record<string, GroupOptions>
+  outliers: Required<OutlierOptions>
   rejuvenate: { heapPercent: number; maxAgeMs: number; maxRequests: number }
   keeper: { standby: boolean; leaseMs: number; intensity: number; periodMs: number }
   admin: { enabled: boolean; port: number; host: string; token?: string }
@@ -306,6 +368,7 @@ export interface ResolvedConfig {
     redisUrl: string
     redisPrefix: string
     maxCommitRetries: number
+    readCacheMb: number
   }
   session: {
     enabled: boolean
@@ -316,6 +379,7 @@ export interface ResolvedConfig {
     sameSite: 'lax' | 'strict' | 'none'
     path: string
   }
+  incidents: { dir: string; maxCount: number; maxBytes: number; maxBodyBytes: number; record: boolean; redact: { headers: string[]; bodyFields: string[]; env: string[] } }
   probes: { path?: string }
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'; format: 'auto' | 'pretty' | 'json' }
 }

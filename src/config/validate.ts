@@ -8,9 +8,10 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, integerOrAuto, methodList, oneOf, probePath, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList } from './checks.js'
+import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, integerOrAuto, methodList, oneOf, probePath, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList, redactSpec } from './checks.js'
 import { checkAdminExposure } from './check-admin.js'
 import { checkSessionCookie } from './check-session.js'
+import { anchorComponentEntries, checkComponentTree, components, groups } from './check-components.js'
 import { withDefaults } from './defaults.js'
 import { closest } from './did-you-mean.js'
 import { MAX_RUNTIMES } from './runtime-count.js'
@@ -19,7 +20,10 @@ import type { CrashlessConfig, ResolvedConfig } from './types.js'
 
 /** One check per option; the mapped type makes the compiler reject a missing or extra option. */
 type Schema = {
-  [K in keyof CrashlessConfig]-?: NonNullable<CrashlessConfig[K]> extends string | number | unknown[]
+  // Sections keyed by the user's own names (components, groups) are checked whole, by one Check.
+  [K in keyof CrashlessConfig]-?: K extends 'components' | 'groups'
+    ? Check
+    : NonNullable<CrashlessConfig[K]> extends string | number | unknown[]
     ? Check
     : { [S in keyof NonNullable<CrashlessConfig[K]>]-?: Check }
 }
@@ -88,6 +92,22 @@ const schema: Schema = {
     budgetMs: timer,
     intensity: positive,
     periodMs: timer,
+    runtimeIntensity: positive,
+    runtimePeriodMs: timer,
+  },
+  components,
+  groups,
+  outliers: {
+    // 0 is meaningful: the rule is off.
+    consecutive5xx: integer({ min: 0 }),
+    windowMs: integer({ min: 100, max: MAX_TIMER_MS }),
+    minRequests: integer({ min: 0 }),
+    ratePercent: integer({ min: 1, max: 100, expected: 'a percentage from 1 to 100' }),
+    rateFactor: factor,
+    // 0 is meaningful: no ejections at all.
+    intensity: integer({ min: 0 }),
+    periodMs: timer,
+    suspects: integer({ min: 0, max: 64 }),
   },
   rejuvenate: {
     heapPercent: integer({ min: 10, max: 99, expected: 'a percentage from 10 to 99' }),
@@ -115,6 +135,7 @@ const schema: Schema = {
     redisUrl: redisUrl,
     redisPrefix: text,
     maxCommitRetries: integer({ min: 0, max: 100 }),
+    readCacheMb: integer({ min: 0, max: 4096 }),
   },
   session: {
     enabled: boolean,
@@ -125,11 +146,20 @@ const schema: Schema = {
     sameSite: oneOf(['lax', 'strict', 'none']),
     path: cookiePath,
   },
+  incidents: {
+    dir: text,
+    maxCount: positive,
+    maxBytes: integer({ min: 1024, max: Number.MAX_SAFE_INTEGER }),
+    maxBodyBytes: integer({ min: 0, max: 64 * 1024 * 1024 }),
+    record: boolean,
+    redact: redactSpec,
+  },
   probes: {
     path: probePath,
   },
   log: {
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    format: oneOf(['auto', 'pretty', 'json']),
   },
 }
 
@@ -212,6 +242,7 @@ function findElsewhere(key: string): string | undefined {
  * merged nobody can tell which directory a relative path was meant against.
  */
 export function anchorEntry(config: CrashlessConfig, baseDir: string): CrashlessConfig {
+  config = anchorComponentEntries(config, baseDir)
   if (config.entry === undefined) return config
   const entry = config.entry.startsWith('file:') ? fileURLToPath(config.entry) : config.entry
   return { ...config, entry: isAbsolute(entry) ? entry : resolve(baseDir, entry) }
@@ -226,7 +257,7 @@ export function completeConfig(config: CrashlessConfig, where: string): Resolved
   if (entry === undefined) {
     throw new ConfigError('entry', `missing: name the app module to serve, e.g. entry: './src/app.ts' (${where})`)
   }
-  return checkSessionCookie(checkAdminExposure(withDefaults({ ...config, entry })))
+  return checkComponentTree(checkSessionCookie(checkAdminExposure(withDefaults({ ...config, entry }))))
 }
 
 /**

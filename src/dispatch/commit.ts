@@ -47,10 +47,15 @@ export class Committer {
   private readonly lanes = new ConflictLanes()
   private readonly counters: CommitStats = { commits: 0, conflicts: 0, gaveUp: 0, failures: 0 }
 
+  /**
+   * @param onCommitted told the keys of every commit once it is durable, before the response
+   *   goes out: the instances' read caches forget them (see host/read-cache.ts)
+   */
   constructor(
     private readonly backend: StateBackend | null,
     private readonly maxRetries: number,
     private readonly log: Logger,
+    private readonly onCommitted: ((keys: string[]) => void) | null = null,
   ) {}
 
   stats(): CommitStats {
@@ -61,11 +66,14 @@ export class Committer {
    * Answers a `store-read`, whichever attempt of whichever request sent it: reads have no
    * effects, and a request's code may still read after its response went (those reads are
    * simply not validated), so refusing them would only turn harmless code into errors.
+   * `onFailed` hears of a read the store failed, by protocol id.
    */
-  read(instance: Instance, msg: StoreReadMessage): void {
+  read(instance: Instance, msg: StoreReadMessage, onFailed: (id: number) => void): void {
     const startedAt = performance.now()
     void answerStoreRead(this.backend, msg).then((answer) => {
       storeSeconds.read.observe((performance.now() - startedAt) / 1000)
+      // Before the answer: the app's reaction to the failed read must find the job marked.
+      if (answer.error) onFailed(msg.id)
       instance.post(answer)
     })
   }
@@ -93,6 +101,7 @@ export class Committer {
     }
     if (result.ok) {
       this.counters.commits++
+      if (this.onCommitted !== null && tx.writes.length > 0) this.onCommitted(tx.writes.map((write) => write.key))
       // A re-run holds its key only until it commits: its response (a long stream, say) must
       // not keep others from writing it.
       this.release(job)

@@ -1,17 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import type { ResolvedConfig } from '../config/index.js'
-import type { FromInstance, ResponseHeaders, ResponseMessage } from '../protocol.js'
+import { readCacheBytes, type ResolvedConfig } from '../config/index.js'
+import type { FromInstance, ResponseHeaders, ResponseMessage, ToInstance } from '../protocol.js'
 import type { ImmunityTable } from '../immunity/index.js'
+import type { IncidentStore } from '../incidents/index.js'
 import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { IdMap } from '../id-map.js'
 import { limitsOf } from '../recovery/index.js'
-import { recordResponse } from '../metrics/index.js'
+import { recordResponse, tallies } from '../metrics/index.js'
 import { InstanceFailures } from './instance-failures.js'
 import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
-import { createJob, requestMessageOf, type Job } from './job.js'
+import { createJob, requestMessageOf, type Job, type JobsView } from './job.js'
 import { JobQueue } from './job-queue.js'
 import { OutputCommit } from './output-commit.js'
 import { PoisonGuard, type GuardHost } from './poison-guard.js'
@@ -23,6 +24,14 @@ import { SessionCookies } from './session-cookies.js'
 import { StallWatch } from './stall-watch.js'
 import { takeBackUnstarted } from './take-back.js'
 import { addContentLength, writeResponseHead } from './write-response.js'
+import { DeadlineQueue } from './deadline-queue.js'
+
+/** The parts one runtime's dispatchers share: commits (their conflict lanes), idempotency claims, the immunity table. */
+export interface DispatcherShared {
+  readonly commits: Committer
+  readonly idempotency: Idempotency | null
+  readonly immunity: ImmunityTable
+}
 
 /**
  * Routes requests to instances, keeps the in-flight table, enforces deadlines, relays responses
@@ -32,6 +41,8 @@ import { addContentLength, writeResponseHead } from './write-response.js'
 export class Dispatcher {
   /** The in-flight table (an IdMap, not a Map: see id-map.ts). */
   private readonly jobs = new IdMap<Job>()
+  /** Every request's `timeouts.requestMs` deadline, with one timer (see deadline-queue.ts). */
+  private readonly deadlines: DeadlineQueue
   private readonly queue: JobQueue
   /** Jobs waiting for a sacrificial instance (see sacrificial-queue.ts). */
   private readonly sacrificial: SacrificialQueue
@@ -54,16 +65,25 @@ export class Dispatcher {
   /** Requests with an idempotency key (see idempotency.ts); null without a store. */
   private readonly idempotency: Idempotency | null
 
+  /** Where this dispatcher's failures are written (its component's app, for replay). */
+  get incidents(): IncidentStore {
+    return this.guard.incidents
+  }
+
   constructor(
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
     backend: StateBackend | null = null,
     /** Keys verifying session cookies, the first one signing (needed when sessions are on). */
     sessionSecrets: readonly string[] | null = null,
+    /** What the dispatchers of several components share (see src/components): one of each for all. */
+    shared: DispatcherShared | null = null,
   ) {
-    this.commits = new Committer(backend, config.state.maxCommitRetries, log)
+    const caching = backend !== null && readCacheBytes(config) > 0
+    // Shared, its commits invalidate the caches of every component's instances (see src/components).
+    this.commits = shared?.commits ?? new Committer(backend, config.state.maxCommitRetries, log, caching ? (keys) => this.invalidate(keys) : null)
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null
-    this.idempotency = backend ? new Idempotency(backend, config.replay, log) : null
+    this.idempotency = shared ? shared.idempotency : backend ? new Idempotency(backend, config.replay, log) : null
     this.queue = new JobQueue(config.limits.queue)
     const host: GuardHost = {
       jobs: this.jobs,
@@ -99,7 +119,16 @@ export class Dispatcher {
       config.timeouts.startMs,
       config.timeouts.leaseMs / 2,
     )
-    this.guard = new PoisonGuard(config, log, host)
+    this.guard = new PoisonGuard(config, log, host, shared?.immunity ?? null)
+    this.deadlines = new DeadlineQueue(
+      config.timeouts.requestMs,
+      (id) => this.jobs.get(id)?.deadlineAt ?? 0,
+      (id) => {
+        const job = this.jobs.get(id)!
+        job.deadlineAt = 0
+        this.expire(job)
+      },
+    )
     this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs, this.guard)
     this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, limitsOf(config))
   }
@@ -123,6 +152,28 @@ export class Dispatcher {
     const moved = takeBackUnstarted(instance, this.jobs)
     for (const job of moved.reverse()) this.queue.pushFront(job)
     if (moved.length > 0) this.pump()
+  }
+
+  /** The in-flight table, read-only (what an instance answered, for src/components). */
+  get table(): JobsView {
+    return this.jobs
+  }
+
+  /**
+   * `instance` was ejected for its bad answers (src/components/bad-answers.ts): its answer to
+   * request `id` is dropped and the request runs again elsewhere, as nginx's `proxy_next_upstream
+   * http_500` would, if nothing of the answer went out and it may run again. False when the
+   * answer must go out as it is.
+   */
+  reserveAnswer(instance: Instance, id: number): boolean {
+    const job = this.jobs.get(id)
+    if (!job || job.done || job.instance !== instance || job.started || job.held || !job.replayable) return false
+    instance.post({ type: 'abort', id: job.id })
+    this.detach(job)
+    tallies.reserved++
+    this.log.info({ event: 'answer-reserved', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url }, 'a 5xx answer of an ejected instance was dropped; the request runs again elsewhere')
+    this.dispatch(job)
+    return true
   }
 
   /** An instance died: its requests are re-served or answered (see instance-failures.ts). */
@@ -210,27 +261,31 @@ export class Dispatcher {
     if (verdict.kind === 'run') return this.admit(job)
     if (verdict.kind === 'replay') return this.respond(job, verdict.response)
     this.finish(job)
-    respondError(job.res, verdict.status, verdict.code, verdict.message, job.requestId)
+    // A store that failed the lookup may be back in a moment: say when to retry.
+    respondError(job.res, verdict.status, verdict.code, verdict.message, job.requestId, verdict.status === 503 ? { 'retry-after': '1' } : undefined)
   }
 
   /** Puts a job in the in-flight table with its deadline and client-gone watch. */
   private track(job: Job): void {
     this.jobs.set(job.id, job)
-    this.setDeadline(job, this.config.timeouts.requestMs)
+    job.deadlineAt = this.deadlines.add(job.id)
     job.res.on('close', () => {
       if (!job.done) this.abandon(job)
       recordResponse(job.res, job.receivedAt)
     })
   }
 
+  /** Gives a job a deadline of its own (a ladder run's), in place of the usual one. */
   private setDeadline(job: Job, ms: number): void {
+    job.deadlineAt = 0
     if (job.deadline) clearTimeout(job.deadline)
     job.deadline = setTimeout(() => this.expire(job), ms)
   }
 
   /** Sends a job to an instance now, or queues it (re-admitted jobs bypass the queue bound). */
   private dispatch(job: Job): void {
-    if (job.env) return this.sacrificial.place(job)
+    // A ladder run re-served after its instance died is refused if its signature was judged meanwhile.
+    if (job.env) return void (this.guard.stops(job, true) || this.sacrificial.place(job))
     const instance = this.pool!.pick()
     if (instance) this.send(job, instance)
     else this.queue.pushFront(job)
@@ -249,7 +304,7 @@ export class Dispatcher {
   handleMessage(instance: Instance, msg: FromInstance): void {
     if (msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'ready' || msg.type === 'start-failed' || msg.type === 'fatal') return
     if (msg.type === 'request-crashed') return this.failures.crashed(instance, msg)
-    if (msg.type === 'store-read') return this.commits.read(instance, msg)
+    if (msg.type === 'store-read') return this.commits.read(instance, msg, this.markStoreFailed)
     const job = this.jobs.get(msg.id)
     // A late message from an attempt that was abandoned or moved elsewhere.
     if (!job || job.instance !== instance) return
@@ -259,9 +314,11 @@ export class Dispatcher {
     switch (msg.type) {
       case 'response':
         if (msg.tx || (job.idempotency && msg.status < 500)) return this.output.commitFirst(job, instance, msg, msg.tx)
+        if (job.storeFailed && msg.status >= 500) return this.storeUnavailable(job)
         return this.respond(job, msg)
       case 'head':
         if (msg.tx || (job.idempotency && msg.status < 500)) return this.output.commitFirst(job, instance, msg, msg.tx)
+        if (job.storeFailed && msg.status >= 500) return this.storeUnavailable(job)
         if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) job.started = true
         return
       case 'chunk':
@@ -272,16 +329,34 @@ export class Dispatcher {
         res.end()
         return this.complete(job)
       case 'request-failed':
+        if (job.storeFailed) return this.storeUnavailable(job)
         this.log.warn({ event: 'request-failed', requestId: job.requestId, instance: instance.id, method: job.method, url: job.url, error: msg.error }, 'the handler failed; only this request fails')
         this.finish(job)
         respondError(res, 500, 'CRASHLESS_ERR_HANDLER', 'the request handler failed', job.requestId)
     }
   }
 
+  private readonly markStoreFailed = (id: number): void => {
+    const job = this.jobs.get(id)
+    if (job) job.storeFailed = true
+  }
+
+  /**
+   * A request failed after a store read failed (Redis restarting, unreachable): the store is to
+   * blame, not the request, so its client is told to come back (503, Retry-After) rather than
+   * given the app's 500, and nothing counts against its signature.
+   */
+  private storeUnavailable(job: Job): void {
+    this.log.warn({ event: 'store-unavailable', requestId: job.requestId, method: job.method, url: job.url }, 'a store read failed and then the request: answered 503')
+    job.instance?.post({ type: 'abort', id: job.id })
+    this.finish(job)
+    respondError(job.res, 503, 'CRASHLESS_ERR_STATE', 'the state store is unavailable; retry', job.requestId, { 'retry-after': '1' })
+  }
+
   private respond(job: Job, msg: ResponseMessage): void {
     addContentLength(job.method, msg)
     if (this.writeHead(job, msg.status, msg.statusMessage, msg.headers)) {
-      job.res.end(msg.body ? Buffer.from(msg.body) : undefined)
+      job.res.end(msg.body ? bufferOf(msg.body) : undefined)
       this.complete(job)
     }
   }
@@ -320,9 +395,11 @@ export class Dispatcher {
 
   private finish(job: Job): void {
     job.done = true
+    job.deadlineAt = 0
     if (job.deadline) clearTimeout(job.deadline)
     this.guard.finished(job)
     this.jobs.delete(job.id)
+    this.deadlines.trim()
     this.commits.release(job)
     this.idempotency?.release(job)
     if (job.instance) {
@@ -347,6 +424,12 @@ export class Dispatcher {
     this.pump()
   }
 
+  /** Every instance's read cache forgets keys a commit wrote (messages arrive before any later request). */
+  private invalidate(keys: string[]): void {
+    const message: ToInstance = { type: 'store-invalidate', keys }
+    for (const { instance } of this.pool!.roster()) instance.post(message)
+  }
+
   /** A request outlived its deadline (see instance-failures.ts). */
   private expire(job: Job): void {
     if (!job.done) this.failures.deadline(job)
@@ -361,4 +444,9 @@ export class Dispatcher {
     this.guard.abandoned(job)
     this.finish(job)
   }
+}
+
+/** A Buffer over the same bytes (Buffer.from of a Uint8Array would copy them). */
+function bufferOf(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
 }

@@ -123,8 +123,8 @@ export class Idempotency {
    * The record to commit with the job's writes: its response as the client gets it (headers
    * including the session cookie), kept for `idempotencyTtlMs`.
    */
-  record(job: Job, status: number, statusMessage: string | undefined, headers: ResponseHeaders, body: ArrayBuffer | null, streamed: boolean): WriteOp {
-    const kept = streamed || (body !== null && body.byteLength > MAX_RECORDED_BODY_BYTES) ? null : new Uint8Array(body ?? new ArrayBuffer(0))
+  record(job: Job, status: number, statusMessage: string | undefined, headers: ResponseHeaders, body: Uint8Array | null, streamed: boolean): WriteOp {
+    const kept = streamed || (body !== null && body.byteLength > MAX_RECORDED_BODY_BYTES) ? null : (body ?? new Uint8Array(0))
     const record: IdempotencyRecord = { fingerprint: job.idempotency!.fingerprint, status, statusMessage, headers: { ...headers }, body: kept, committedAt: Date.now() }
     return { key: job.idempotency!.recordKey, value: encodeIdempotencyRecord(record), ttlMs: this.options.idempotencyTtlMs }
   }
@@ -139,7 +139,7 @@ export class Idempotency {
       return { kind: 'refuse', status: 422, code: 'CRASHLESS_ERR_IDEMPOTENCY_UNRECORDED', message: `the request with this idempotency key was applied at ${when} (status ${record.status}); its response was streamed or over 1 MiB, so it was not kept` }
     }
     this.log.info({ event: 'idempotent-replay', requestId: job.requestId, method: job.method, url: job.url, status: record.status }, 'answered a retry with the recorded response, without running it again')
-    const body = record.body.byteLength === 0 ? null : (record.body.slice().buffer as ArrayBuffer)
+    const body = record.body.byteLength === 0 ? null : record.body.slice()
     const headers: ResponseHeaders = { ...record.headers, 'idempotent-replayed': 'true' }
     return { kind: 'replay', response: { type: 'response', id: job.id, status: record.status, statusMessage: record.statusMessage, headers, body } }
   }

@@ -1,4 +1,7 @@
-export { Dispatcher } from './dispatcher.js'
+export { Dispatcher, type DispatcherShared } from './dispatcher.js'
+export { Committer } from './commit.js'
+export { Idempotency } from './idempotency.js'
+export { type Job, type JobsView } from './job.js'
 export { UpgradeDispatcher } from './upgrade-dispatcher.js'
 export { isReplayable } from './replayable.js'
 export { respondError } from './respond-error.js'

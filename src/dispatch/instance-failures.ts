@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { RequestCrashedMessage } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { historyOf, type Job } from './job.js'
+import { neighboursOf } from './trial.js'
 import type { GuardHost, PoisonGuard } from './poison-guard.js'
 import { actionName, decideCrash, decideDeadline, decideLost, unreachable, type LadderLimits } from '../recovery/index.js'
 import { respondError } from './respond-error.js'
@@ -110,17 +111,18 @@ export class InstanceFailures {
     instance.inflight.delete(job.id)
     job.instance = null
     this.pool().taint(instance)
-    const failure = { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true }
+    const failure = { how: `crash:${msg.kind}`, error: msg.error, instance, spent: true, tape: msg.tape, neighbours: neighboursOf(job, instance.inflight, this.host.jobs) }
     switch (action.do) {
       case 'ladder':
         this.guard.failed(job, failure)
         return this.host.pump()
       case 'answer':
-      case 'cut':
-        this.guard.blame(job, failure, instance.role === 'sacrificial')
+      case 'cut': {
+        const incidentId = this.guard.blame(job, failure, instance.role === 'sacrificial')
         this.host.finish(job)
         if (action.do === 'cut') return void job.res.destroy()
-        return respondError(job.res, action.status, action.code, 'the request crashed while being handled', job.requestId)
+        return respondError(job.res, action.status, action.code, 'the request crashed while being handled', job.requestId, {}, { incidentId })
+      }
       default:
         return unreachable(action)
     }
@@ -154,7 +156,7 @@ export class InstanceFailures {
           // A fresh rung's runs share their signature: whichever of them did it, it is theirs.
           culprit = job.requestId
           failed++
-          this.guard.failed(job, failure)
+          this.guard.failed(job, { ...failure, tape: loss.fatal?.requestId === job.id ? loss.fatal.tape : undefined, neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) })
           break
         case 'isolate':
           isolated++
@@ -172,12 +174,13 @@ export class InstanceFailures {
           break
         case 'answer': {
           failed++
+          let incidentId: string | null = null
           if (action.blame) {
             culprit = job.requestId
-            this.guard.blame(job, failure, instance.role === 'sacrificial')
+            incidentId = this.guard.blame(job, { ...failure, neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) }, instance.role === 'sacrificial')
           }
           this.host.finish(job)
-          if (action.blame) respondError(job.res, action.status, action.code, 'the request crashed the instance serving it', job.requestId)
+          if (incidentId !== null) respondError(job.res, action.status, action.code, 'the request crashed the instance serving it', job.requestId, {}, { incidentId })
           else {
             const why = action.why === 'attempts used up' ? 'it failed on every attempt' : 'it is not safe to re-run (not idempotent, no idempotency key)'
             respondError(job.res, action.status, action.code, `the instance serving the request was lost and ${why}`, job.requestId)

@@ -41,9 +41,17 @@ export interface Job {
   /** The head was sent to the client: the request can no longer be re-served. */
   started: boolean
   done: boolean
+  /** A deadline of its own (a ladder run's), when it has one; see deadlineAt for the usual one. */
   deadline: NodeJS.Timeout | null
+  /** When `timeouts.requestMs` runs out (performance.now() time; 0: answered, or a deadline of its own). See deadline-queue.ts. */
+  deadlineAt: number
   /** Commit conflicts so far (bounded by `state.maxCommitRetries`). */
   conflicts: number
+  /**
+   * A store read of this request failed (the store is unreachable): if it then fails, the store
+   * is to blame, and its client gets 503 with Retry-After rather than the app's 500.
+   */
+  storeFailed: boolean
   /** A streamed response's chunks, held while the transaction its head carried commits. */
   held: (ChunkMessage | EndMessage)[] | null
   /**
@@ -105,7 +113,9 @@ export function createJob(init: JobInit): Job {
     started: false,
     done: false,
     deadline: null,
+    deadlineAt: 0,
     conflicts: 0,
+    storeFailed: false,
     held: null,
     lane: null,
     idempotency: null,

@@ -1,11 +1,11 @@
-import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead } from '../immunity/index.js'
-import { IncidentWriter } from '../incidents/index.js'
+import { openIncidentStore, type IncidentStore } from '../incidents/index.js'
 import { decideBlame, mayProbe, screen, unreachable, type ScreenFacts } from '../recovery/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
 import { evacuate } from './evacuate.js'
+import { firstFailureIncident } from './first-failure.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, type LadderHost } from './recovery-ladder.js'
 import { respondQuarantined } from './respond-error.js'
@@ -28,9 +28,6 @@ export interface GuardHost extends LadderHost {
   /** (Re)starts a job's deadline: `ms` from now. */
   setDeadline(job: Job, ms: number): void
 }
-
-/** Where incident files go, relative to the working directory. */
-const INCIDENTS_DIR = join('.crashless', 'incidents')
 
 /**
  * Keeps poison away from instances (the Rx/SRS ideas of DESIGN.md, ladder levels 0 and 2),
@@ -57,7 +54,7 @@ export class PoisonGuard {
   /** Re-runs of failed requests under tweaks, and isolation of suspects (see recovery-ladder.ts). */
   private readonly ladder: RecoveryLadder
   /** Where the ladder's incidents are written. */
-  readonly incidents: IncidentWriter
+  readonly incidents: IncidentStore
   /** Signatures in flight when an earlier runtime died (the keeper's suspects): one at a time. */
   private readonly deathSuspects: DeathSuspects
   private onDeathCleared: (records: string[]) => void = () => {}
@@ -68,10 +65,12 @@ export class PoisonGuard {
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
     private readonly host: GuardHost,
+    /** Shared by the dispatchers of every component (null: a table of its own). */
+    immunity: ImmunityTable | null = null,
   ) {
-    this.immunity = new ImmunityTable(config.immunity)
+    this.immunity = immunity ?? new ImmunityTable(config.immunity)
     this.bulkhead = new RouteBulkhead({ signatures: config.immunity.bulkhead, windowMs: config.immunity.quarantineMs })
-    this.incidents = new IncidentWriter(INCIDENTS_DIR, log)
+    this.incidents = openIncidentStore(config, log)
     this.ladder = new RecoveryLadder(config, log, host, this.immunity, this.incidents, (job) => this.signatureOf(job), (signature) => this.suspects.take(signature))
     this.suspects = new Suspects(config, log, host, this.ladder, this.immunity, (job) => this.signatureOf(job))
     this.deathSuspects = new DeathSuspects(host, config.timeouts.leaseMs, (records) => this.onDeathCleared(records))
@@ -135,8 +134,14 @@ export class PoisonGuard {
    * refused without running. True when the job was held or refused.
    */
   stops(job: Job, tracked: boolean): boolean {
-    // A job whose environment is already decided (a ladder run, an isolated suspect) goes there.
-    if (!this.active || job.env) return false
+    if (!this.active) return false
+    // A job whose environment is already decided (a ladder run, an isolated suspect) goes there,
+    // unless its signature was judged meanwhile: a run re-served after the instance its trial
+    // lost would otherwise cost the signature yet another instance after its verdict.
+    if (job.env) {
+      const judged = this.immunity.size > 0 ? this.immunity.isQuarantined(this.signatureOf(job)) : null
+      return judged !== null && this.refuse(job, tracked, this.signatureOf(job), judged)
+    }
     const signature = this.signatureOf(job)
     const entry = this.immunity.isQuarantined(signature)
     if (entry === null && this.deathSuspects.holds(job, signature)) {
@@ -160,14 +165,19 @@ export class PoisonGuard {
         if (!tracked) this.host.track(job)
         return true
       case 'answer':
-        if (tracked) this.host.finish(job)
-        tallies.quarantineHits++
-        this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
-        respondQuarantined(job, entry!)
-        return true
+        return this.refuse(job, tracked, signature, entry!)
       default:
         return unreachable(action)
     }
+  }
+
+  /** Answers a request of a quarantined signature without running it. */
+  private refuse(job: Job, tracked: boolean, signature: string, entry: NonNullable<ReturnType<ImmunityTable['isQuarantined']>>): true {
+    if (tracked) this.host.finish(job)
+    tallies.quarantineHits++
+    this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature, method: job.method, url: job.url }, 'rejected a quarantined request without running it')
+    respondQuarantined(job, entry)
+    return true
   }
 
   /** What screening knows of `job`'s signature, looked up only as far as `screen` reads. */
@@ -218,20 +228,26 @@ export class PoisonGuard {
    * Records a failure attributed to a request that cannot be re-run; enough of them quarantine
    * its signature. A stall counts only when the request ran `alone` on a sacrificial instance:
    * on a serving instance it only makes the signature a suspect, whose next copy is that test.
+   * Writes the failure's incident and returns its id, for the client's error to quote.
    */
-  blame(job: Job, run: RunFailure, alone: boolean): void {
+  blame(job: Job, run: RunFailure, alone: boolean): string {
     this.noteFailure(job, run)
     const failure = run.how
     const suspectOf = job.suspectOf
     job.suspectOf = null
     if (job.instance) this.suspects.release(job.instance)
     const signature = this.signatureOf(job)
+    // Not run again: the incident is what this failure saw (identical ones are counted in one).
+    const draft = firstFailureIncident(job, signature, run)
+    this.incidents.write(draft)
     const action = decideBlame({ kind: classifyFailure(failure), alone })
     switch (action.do) {
       case 'suspect':
-        return this.suspects.unconfirmed(signature, job.requestId, failure)
+        this.suspects.unconfirmed(signature, job.requestId, failure)
+        return draft.id
       case 'count':
-        return this.blameSignature(signature, failure, job.requestId, suspectOf)
+        this.blameSignature(signature, failure, job.requestId, suspectOf)
+        return draft.id
       default:
         return unreachable(action)
     }

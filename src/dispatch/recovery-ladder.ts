@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
-import type { IncidentWriter } from '../incidents/index.js'
+import type { IncidentStore } from '../incidents/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
@@ -46,7 +46,7 @@ export class RecoveryLadder {
     private readonly log: Logger,
     private readonly host: LadderHost,
     private readonly immunity: ImmunityTable,
-    private readonly incidents: IncidentWriter,
+    private readonly incidents: IncidentStore,
     private readonly signatureOf: (job: Job) => string,
     /** Requests already held for the signature elsewhere (a stalled suspect's) and its running probe, for a new trial. */
     private readonly takeHeld: (signature: string) => { held: Job[]; probe: Job | null },
@@ -95,13 +95,14 @@ export class RecoveryLadder {
     const quarantined = this.immunity.isQuarantined(signature)
     let trial = this.trials.get(signature)
     const onTrial = trial === undefined ? 'none' : job.trialRung === trial.rung && !trial.rungFailed && trial.running.has(job) ? 'current rung' : 'earlier run'
-    const action = decideFailedRun({ quarantined: quarantined !== null, onTrial, apart: job.env?.tweak === 'bulkhead', freshRungOpen: trial !== undefined && this.freshRungOpen(trial) })
+    const instancesLeft = trial === undefined || trial.kind === 'stall' ? Infinity : this.config.immunity.maxCrashes - spentWith(trial, failure)
+    const action = decideFailedRun({ quarantined: quarantined !== null, onTrial, apart: job.env?.tweak === 'bulkhead', freshRungOpen: trial !== undefined && this.freshRungOpen(trial), instancesLeft })
     if (action.do === 'answer') {
       this.host.finish(job)
       return respondQuarantined(job, quarantined!)
     }
     trial ??= this.open(signature, job, failure)
-    recordFailure(trial, job.env?.tweak ?? 'original', failure, onTrial !== 'earlier run')
+    recordFailure(trial, job.env?.tweak ?? 'original', failure)
     trial.running.delete(job)
     switch (action.do) {
       case 'quarantine':
@@ -191,7 +192,7 @@ export class RecoveryLadder {
       if (trial.orphan?.instance !== instance.id) continue
       clearTimeout(trial.orphan.timer)
       trial.orphan = null
-      recordFailure(trial, trial.env?.tweak ?? 'original', { how: loss.reason, error: loss.error, instance, spent: true }, true)
+      recordFailure(trial, trial.env?.tweak ?? 'original', { how: loss.reason, error: loss.error, instance, spent: true })
       trial.rungFailed = true
       const next = this.nextHeld(trial)
       if (next) this.advance(trial, next)
@@ -249,7 +250,7 @@ export class RecoveryLadder {
     if (suspected) {
       // Its first run died with others on one instance; alone it failed again: the culprit.
       this.isolatedFrom.delete(job)
-      recordFailure(trial, 'original', suspected, true)
+      recordFailure(trial, 'original', suspected)
       trial.tried.push('exclusive')
       this.log.warn({ event: 'culprit', signature, requestId: job.requestId, failure: failure.how }, 'an isolated suspect failed alone: it is the culprit')
     } else if (job.env && (TWEAKS as readonly string[]).includes(job.env.tweak)) {
@@ -405,4 +406,10 @@ export class RecoveryLadder {
     const index = this.reordering.indexOf(job)
     if (index >= 0) this.reordering.splice(index, 1)
   }
+}
+
+/** Instances the trial's signature has cost once `failure` is counted too. */
+function spentWith(trial: Trial, failure: RunFailure): number {
+  const id = failure.spent ? failure.instance?.id : undefined
+  return trial.spent.size + (id !== undefined && !trial.spent.has(id) ? 1 : 0)
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { computeSignature, type ImmunityTable } from '../immunity/index.js'
-import { createIncidentId, type IncidentWriter } from '../incidents/index.js'
+import { createIncidentId, type IncidentStore } from '../incidents/index.js'
 import { parseInFlight, type SuspectRecord } from '../keeper/index.js'
 import type { DeathSuspects } from './death-suspects.js'
 import { bump, tallies } from '../metrics/index.js'
@@ -23,7 +23,7 @@ export interface RuntimeDeaths {
  * adoptRuntimeDeaths({ poison: [{ record: 'GET /kill #-', deaths: 2 }], suspects: [] }, config, immunity, incidents, suspects, log)
  * ```
  */
-export function adoptRuntimeDeaths(deaths: RuntimeDeaths, config: ResolvedConfig, immunity: ImmunityTable, incidents: IncidentWriter, suspects: DeathSuspects, log: Logger): void {
+export function adoptRuntimeDeaths(deaths: RuntimeDeaths, config: ResolvedConfig, immunity: ImmunityTable, incidents: IncidentStore, suspects: DeathSuspects, log: Logger): void {
   const signatureOf = (line: string): { signature: string; method: string; url: string } | null => {
     const record = parseInFlight(line)
     if (!record) return null
@@ -37,15 +37,19 @@ export function adoptRuntimeDeaths(deaths: RuntimeDeaths, config: ResolvedConfig
     bump(tallies.quarantines, 'runtime-deaths')
     incidents.write({
       id: incidentId,
-      at: new Date().toISOString(),
+      at: Date.now(),
       signature: known.signature,
       // Headers and body died with the runtime: the instance kept only what makes the signature.
-      request: { requestId: '', method: known.method, url: known.url, headers: [], bodyBytes: 0 },
+      request: { requestId: '', method: known.method, url: known.url, rawHeaders: [], body: null, session: false },
       steps: Array.from({ length: count }, () => ({ environment: 'original', outcome: 'failed' as const, failure: 'runtime-lost', atMs: 0 })),
       verdict: 'poison',
       cure: null,
       instancesSpent: 0,
       durationMs: 0,
+      kind: 'runtime-lost',
+      error: null,
+      neighbours: [],
+      tape: null,
     })
     log.warn(
       { event: 'quarantined', signature: known.signature, code: 'CRASHLESS_ERR_RUNTIME_LOST', runtimeDeaths: count, tried: [], instancesSpent: 0, incidentId },

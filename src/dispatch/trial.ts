@@ -1,15 +1,38 @@
-import { createIncidentId, redactHeaders, type Incident, type IncidentStep } from '../incidents/index.js'
+import { createIncidentId, type Incident, type IncidentDraft, type IncidentError, type IncidentStep, type NeighbourDraft } from '../incidents/index.js'
 import { routeOf, type Environment, type FailureKind, type Tweak } from '../immunity/index.js'
-import type { Job } from './job.js'
+import type { Tape } from '../tape.js'
+import type { Job, JobsView } from './job.js'
 
 /** How one run of a request failed. */
 export interface RunFailure {
   /** A suppressed crash's kind, a loss reason, or `deadline`. */
   how: string
-  error: { name: string; message: string } | null
+  /** The error, with its stack when the instance sent one. */
+  error: { name: string; message: string; code?: string | undefined; stack?: string | undefined } | null
   instance: { id: string } | null
   /** True when the failure cost the instance (lost, or retired after a suppressed crash). */
   spent: boolean
+  /** What a recording (sacrificial) instance taped of the run, sent with its failure. */
+  tape?: Tape | undefined
+  /** Requests in flight beside it on its instance when it failed. */
+  neighbours?: NeighbourDraft[] | undefined
+}
+
+/**
+ * The requests in flight beside `job` on one instance (`ids`), as an incident names them.
+ *
+ * @example
+ * ```ts
+ * const failure = { how: 'crash:uncaughtException', error, instance, spent: true, neighbours: neighboursOf(job, instance.inflight, jobs) }
+ * ```
+ */
+export function neighboursOf(job: Job, ids: Iterable<number>, jobs: Pick<JobsView, 'get'>): NeighbourDraft[] {
+  const out: NeighbourDraft[] = []
+  for (const id of ids) {
+    const other = jobs.get(id)
+    if (other && other !== job && out.length < 20) out.push({ requestId: other.requestId, method: other.method, url: other.url, rawHeaders: other.rawHeaders, body: other.body })
+  }
+  return out
 }
 
 /**
@@ -45,7 +68,7 @@ export interface Trial {
    * opened: the `exclusive` rung adopts it instead of starting another run (and another instance).
    */
   adopt: Job | null
-  /** Instances the signature cost during the trial (by id). */
+  /** Instances the signature cost during the trial (by id), stragglers' included. */
   readonly spent: Set<string>
   failures: number
   lastFailure: string
@@ -53,7 +76,13 @@ export interface Trial {
   readonly incidentId: string
   readonly steps: IncidentStep[]
   /** The request the incident records: the one that failed first. */
-  readonly subject: Pick<Job, 'requestId' | 'method' | 'url' | 'rawHeaders' | 'body'>
+  readonly subject: Pick<Job, 'requestId' | 'method' | 'url' | 'rawHeaders' | 'body' | 'sessionId'>
+  /** The first failure's error with a stack, its neighbours, and the first tape a re-run sent. */
+  error: IncidentError | null
+  neighbours: NeighbourDraft[]
+  tape: Tape | null
+  /** Epoch ms of the first failure. */
+  readonly at: number
 }
 
 /**
@@ -84,46 +113,52 @@ export function openTrial(signature: string, kind: FailureKind, job: Job): Trial
     incidentId: createIncidentId(),
     steps: [],
     subject: job,
+    error: null,
+    neighbours: [],
+    tape: null,
+    at: Date.now(),
   }
 }
 
 /**
- * Adds a failed run to the trial's record. The instance counts as spent by the trial only for
- * the trial's own runs (`counted`): a copy admitted before the trial opened costs its instance,
- * but the ladder did not choose to spend it.
+ * Adds a failed run to the trial's record. Every instance the signature cost counts, a copy's
+ * that was already running elsewhere when the trial opened too (issue 9.4): the bound on what a
+ * signature may cost is on instances lost, not only on those the ladder chose to spend.
  */
-export function recordFailure(trial: Trial, environment: string, failure: RunFailure, counted: boolean): void {
+export function recordFailure(trial: Trial, environment: string, failure: RunFailure): void {
   trial.failures++
   trial.lastFailure = failure.how
-  if (counted && failure.spent && failure.instance) trial.spent.add(failure.instance.id)
+  if (failure.spent && failure.instance) trial.spent.add(failure.instance.id)
+  const error = failure.error ? { name: failure.error.name, message: failure.error.message, code: failure.error.code, stack: failure.error.stack } : null
+  if (error?.stack) trial.error ??= error
+  if (trial.neighbours.length === 0 && failure.neighbours) trial.neighbours = failure.neighbours
+  trial.tape ??= failure.tape ?? null
   trial.steps.push({
     environment,
     outcome: 'failed',
     failure: failure.how,
-    ...(failure.error ? { error: { name: failure.error.name, message: failure.error.message } } : {}),
+    ...(error ? { error } : {}),
     ...(failure.instance ? { instance: failure.instance.id } : {}),
     atMs: Math.round(performance.now() - trial.startedAt),
   })
 }
 
-/** The incident a finished trial leaves behind. */
-export function toIncident(trial: Trial, verdict: Incident['verdict'], cure: Tweak | null): Incident {
-  const durationMs = Math.round(performance.now() - trial.startedAt)
+/** The incident a finished trial leaves behind (the incident store redacts and writes it). */
+export function toIncident(trial: Trial, verdict: Incident['verdict'], cure: Tweak | null): IncidentDraft {
+  const { subject } = trial
   return {
     id: trial.incidentId,
-    at: new Date(Date.now() - durationMs).toISOString(),
+    at: trial.at,
     signature: trial.signature,
-    request: {
-      requestId: trial.subject.requestId,
-      method: trial.subject.method,
-      url: trial.subject.url,
-      headers: redactHeaders(trial.subject.rawHeaders),
-      bodyBytes: trial.subject.body?.byteLength ?? 0,
-    },
+    request: { requestId: subject.requestId, method: subject.method, url: subject.url, rawHeaders: subject.rawHeaders, body: subject.body, session: subject.sessionId !== null },
     steps: trial.steps,
     verdict,
     cure,
     instancesSpent: trial.spent.size,
-    durationMs,
+    durationMs: Math.round(performance.now() - trial.startedAt),
+    kind: trial.kind,
+    error: trial.error,
+    neighbours: trial.neighbours,
+    tape: trial.tape,
   }
 }

@@ -7,3 +7,8 @@ export type { Store, SetOptions, StoreEntry, StoreListOptions } from './store-ap
 export type { Session } from './session-api.js'
 export type { CrashlessContext } from './request-state.js'
 export type { Storable } from './value-codec.js'
+
+/** The entry of a `crashless replay` process (see replay-main.ts). */
+export const replayEntryUrl = new URL('./replay-main.js', import.meta.url)
+export type { ReplayMessage, ReplayPlan, ReplayRequest } from './replay-main.js'
+export type { CheckLine, Finding } from './replay-checks.js'

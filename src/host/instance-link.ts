@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads'
 import type { InstanceInit, InstanceMessage, ToInstance } from '../protocol.js'
+import { packFromInstance, unpackToInstance } from '../wire.js'
 import { openProcessLink } from './process-link.js'
 
 /**
@@ -43,8 +44,8 @@ function openWorkerLink(): InstanceLink {
   return {
     init,
     lease: new Int32Array(init.heartbeat!),
-    send: (batch, transfer) => port.postMessage(batch, transfer),
-    onBatch: (receive) => void port.on('message', receive),
+    send: (batch, transfer) => port.postMessage(packFromInstance(batch, transfer), transfer),
+    onBatch: (receive) => void port.on('message', (batch: unknown[]) => receive(unpackToInstance(batch))),
     publish: () => {},
     release: () => port.unref(),
   }

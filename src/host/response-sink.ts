@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads'
+import { INLINE_BODY_BYTES } from '../wire.js'
 import { serializeError, type FromInstance, type ResponseHeaders, type TransactionPayload } from '../protocol.js'
 
 /**
@@ -85,7 +86,8 @@ export class ResponseSink {
         this.close()
         const body = this.takeBody()
         const tx = this.seal(head.status)
-        this.post(tx ? { type: 'response', id: this.id, ...head, body, tx } : { type: 'response', id: this.id, ...head, body }, body ? [body] : undefined)
+        // No transfer list here: the link decides how the body crosses (see wire.ts).
+        this.post(tx ? { type: 'response', id: this.id, ...head, body, tx } : { type: 'response', id: this.id, ...head, body })
         return
       }
       this.streaming = true
@@ -93,29 +95,42 @@ export class ResponseSink {
       this.post(tx ? { type: 'head', id: this.id, ...head, tx } : { type: 'head', id: this.id, ...head })
     }
     const data = this.takeBody()
-    if (data) this.post({ type: 'chunk', id: this.id, data }, [data])
+    if (data) {
+      const own = data.length > INLINE_BODY_BYTES ? data : exclusiveConcat([data], data.length)
+      this.post({ type: 'chunk', id: this.id, data: own.buffer as ArrayBuffer }, [own.buffer as ArrayBuffer])
+    }
     if (ended) {
       this.close()
       this.post({ type: 'end', id: this.id, trailers })
     }
   }
 
-  /** Copies pending chunks into one unpooled ArrayBuffer that can be transferred. */
-  private takeBody(): ArrayBuffer | null {
+  /**
+   * The pending chunks as one view. A small body may be the app's own Buffer or a slice of Node's
+   * pool (it crosses as a string, see wire.ts); a larger one is copied once into a buffer of its
+   * own, which the link can transfer without another copy.
+   */
+  private takeBody(): Buffer | null {
     if (this.size === 0) return null
-    // Buffers from Node's shared pool cannot be transferred, so copy into a private one.
-    const out = Buffer.allocUnsafeSlow(this.size)
-    let offset = 0
-    for (const chunk of this.chunks) {
-      chunk.copy(out, offset)
-      offset += chunk.length
-    }
+    const small = this.size <= INLINE_BODY_BYTES
+    const out = small && this.chunks.length === 1 ? this.chunks[0]! : small ? Buffer.concat(this.chunks, this.size) : exclusiveConcat(this.chunks, this.size)
     this.chunks = []
     this.size = 0
-    return out.buffer as ArrayBuffer
+    return out
   }
 
   private post(message: FromInstance, transfer?: ArrayBuffer[]): void {
     this.port.postMessage(message, transfer)
   }
+}
+
+/** Buffers from Node's shared pool (or an app's, reused later) cannot be transferred: copy into a private one. */
+function exclusiveConcat(chunks: Buffer[], size: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    chunk.copy(out, offset)
+    offset += chunk.length
+  }
+  return out
 }

@@ -18,7 +18,7 @@ interface BufferedWrite {
 
 /**
  * One request's transaction over the stores, inside its instance. Reads go to the dispatcher
- * and the version of every key read is recorded; writes are only buffered here, so a request
+ * (or the instance's read cache, see read-cache.ts) and the version of every key read is recorded; writes are only buffered here, so a request
  * that fails, crashes or loses its instance has changed nothing. When the response is sent, the
  * transaction is sealed and travels with it (see `seal`); the dispatcher commits it before the
  * client sees the response, re-running the request if what it read has changed.
@@ -50,8 +50,12 @@ export class Transaction {
   async get(keys: readonly string[]): Promise<(Uint8Array | null)[]> {
     const missing = [...new Set(keys.filter((key) => !this.writes.has(key) && !this.reads.has(key)))]
     if (missing.length > 0) {
-      const entries = await this.client.read(this.id, { kind: 'get', keys: missing })
-      this.rounds++
+      const cached = this.client.cached(missing)
+      const entries = cached ?? (await this.client.read(this.id, { kind: 'get', keys: missing }))
+      // One round trip reads one snapshot. Cached entries were read at different times and may
+      // tear a commit that wrote several of them (its invalidation may still be on its way), so
+      // several keys from the cache count as more than one snapshot: they are validated at commit.
+      this.rounds += cached !== null && missing.length > 1 ? 2 : 1
       const found = new Map(entries.map((entry) => [entry.key, entry]))
       for (const key of missing) this.remember(key, found.get(key))
     }

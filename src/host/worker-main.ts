@@ -23,6 +23,7 @@ import { serveFetch } from './serve-fetch.js'
 import { serveNode } from './serve-node.js'
 import { StoreClient } from './store-client.js'
 import { createUpgradeRelay } from './upgrade-relay.js'
+import { endTape, startRecording, takeTape } from './tape-recorder.js'
 
 const link = openLink()
 const init = link.init
@@ -35,7 +36,7 @@ const port = {
 const active = new IdMap<() => void>()
 let app: LoadedApp | null = null
 let dying = false
-const storeClient = new StoreClient(port)
+const storeClient = new StoreClient(port, init.readCacheBytes)
 // `import { store } from 'crashless'` finds the current request through this.
 registerRequestLookup(currentRequestState)
 
@@ -59,7 +60,7 @@ function fail(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, re
   if (!suppressed.has(requestId)) {
     suppressed.add(requestId)
     const exited = err instanceof ProcessExitError
-    post({ type: 'request-crashed', id: requestId, kind: exited ? 'exit' : kind, error: serializeError(err) })
+    post({ type: 'request-crashed', id: requestId, kind: exited ? 'exit' : kind, error: serializeError(err), tape: takeTape(requestId) })
   }
   active.get(requestId)?.()
 }
@@ -68,7 +69,7 @@ function fail(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, re
 function die(kind: 'uncaughtException' | 'unhandledRejection', err: unknown, requestId = currentRequestId()): never {
   if (!dying) {
     dying = true
-    post({ type: 'fatal', kind, requestId, error: serializeError(err) })
+    post({ type: 'fatal', kind, requestId, error: serializeError(err), tape: takeTape(requestId) })
   }
   outbox.flush()
   realExit(1)
@@ -93,14 +94,14 @@ process.exit = ((code?: number) => {
     // answer 500 itself, but the app meant to stop, so the instance must be retired either way.
     if (!suppressed.has(requestId)) {
       suppressed.add(requestId)
-      post({ type: 'request-crashed', id: requestId, kind: 'exit', error: serializeError(error) })
+      post({ type: 'request-crashed', id: requestId, kind: 'exit', error: serializeError(error), tape: takeTape(requestId) })
     }
     active.get(requestId)?.()
     throw error
   }
   if (!dying) {
     dying = true
-    post({ type: 'fatal', kind: 'exit', requestId: currentRequestId(), error: serializeError(new Error(`process.exit(${code ?? ''}) called by the app`)) })
+    post({ type: 'fatal', kind: 'exit', requestId: currentRequestId(), error: serializeError(new Error(`process.exit(${code ?? ''}) called by the app`)), tape: takeTape(currentRequestId()) })
   }
   outbox.flush()
   return realExit(code)
@@ -151,6 +152,7 @@ function handleRequest(msg: RequestMessage): void {
 
 function forget(id: number): void {
   inFlight?.ended(id)
+  endTape(id)
   active.delete(id)
   progress()
 }
@@ -188,11 +190,17 @@ function receive(msg: ToInstance): void {
     case 'store-result':
       storeClient.receive(msg)
       break
+    case 'store-invalidate':
+      storeClient.invalidate(msg.keys)
+      break
     case 'yield':
       lowerPriority()
       break
     case 'take-back':
       post({ type: 'taken-back', after: takeBackLocally(heartbeat, msg.upTo), upTo: msg.upTo })
+      break
+    case 'record':
+      startRecording(storeClient)
       break
     case 'drain':
       outbox.flush()

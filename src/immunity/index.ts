@@ -1,6 +1,7 @@
 export { computeSignature, routeOf, routeOfSignature, type SignatureInput, type SignatureKey, type SignatureParts, type SignatureSpec } from './signature.js'
-export { ImmunityTable, type ImmunityEntry, type ImmunityOptions } from './immunity-table.js'
+export { ImmunityTable, type ImmunityEntry, type ImmunityOptions, type TableChange } from './immunity-table.js'
 export { ImmunityStore } from './immunity-store.js'
 export { openImmunityStore } from './open-immunity-store.js'
+export { VerdictBroadcast, type VerdictMessage, type VerdictTransport } from './verdict-broadcast.js'
 export { TWEAKS, classifyFailure, environmentFor, ladderFor, shapeOf, type Environment, type FailureKind, type Tweak, type TweakBase } from './tweaks.js'
 export { RouteBulkhead, type BulkheadOptions } from './route-bulkhead.js'

@@ -82,6 +82,8 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   counter('crashless_instances_lost_total', 'Instances lost (and replaced), by reason.', ['reason'], () => labelled(tallies.instancesLost, 'reason'))
   counter('crashless_rejuvenations_total', 'Instances replaced before they failed, losing nothing, by reason.', ['reason'], () => labelled(tallies.rejuvenations, 'reason'))
   counter('crashless_deadlines_total', 'Requests that outlived their deadline.', [], () => [[{}, tallies.deadlines]])
+  counter('crashless_ejections_total', 'Instances swapped for a spare for their answers (5xx outliers) or failed health checks, by rule.', ['rule'], () => labelled(tallies.ejections, 'rule'))
+  counter('crashless_reboots_total', 'Components rebooted whole, by level: component, or group.', ['level'], () => labelled(tallies.reboots, 'level'))
 
   counter('crashless_commits_total', 'Per-request transactions committed.', [], () => [[{}, source.commits().commits]])
   counter('crashless_commit_conflicts_total', 'Commits refused because what the request read had changed (the request re-runs).', [], () => [[{}, source.commits().conflicts]])
@@ -111,10 +113,19 @@ function recoveries(source: MetricsSource): Rows {
     ['2', 'cure', tallies.cures],
     ['2', 'quarantine', quarantines],
     ['3', 'microreboot', lost],
+    ['3', 'eject', sum(tallies.ejections)],
+    ['3', 'reboot-component', tallies.reboots.get('component') ?? 0],
+    ['3', 'reboot-group', tallies.reboots.get('group') ?? 0],
     ['4', 'escalate', tallies.escalations],
     ['4', 'runtime-swap', (promotions.death ?? 0) + (promotions.escalation ?? 0)],
   ]
   return rows.map(([level, action, n]) => [{ level, action }, n] as const)
+}
+
+function sum(tally: LabelledTally): number {
+  let n = 0
+  for (const value of tally.values()) n += value
+  return n
 }
 
 function labelled(tally: LabelledTally, label: string): Rows {

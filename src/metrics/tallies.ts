@@ -33,7 +33,7 @@ export const tallies = {
   /** Signatures cured by a tweak. */
   cures: 0,
   /** Signatures quarantined, by what decided it: `ladder`, `threshold` or `runtime-deaths`. */
-  quarantines: known('ladder', 'threshold', 'runtime-deaths'),
+  quarantines: known('ladder', 'threshold', 'runtime-deaths', 'corrupter'),
   /** Requests refused without running because their signature is quarantined. */
   quarantineHits: 0,
   /** Instances lost, by reason (`crash`, `out-of-memory`, `lease-expired`, …), each replaced (level 3). */
@@ -44,6 +44,10 @@ export const tallies = {
   deadlines: 0,
   /** Times the runtime asked its keeper to be replaced by the standby (level 3 escalating to 4). */
   escalations: 0,
+  /** Instances swapped for a spare for their answers, by rule: `consecutive`, `rate` (5xx outliers), `health`. */
+  ejections: known('consecutive', 'rate', 'health'),
+  /** Components rebooted whole, by level: `component` (its instances kept failing), `group` (with its group). */
+  reboots: known('component', 'group'),
 }
 
 /**

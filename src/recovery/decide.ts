@@ -169,17 +169,25 @@ export interface FailedRun {
   readonly apart: boolean
   /** The trial's `fresh` rung still takes copies (`freshRungOpen`). */
   readonly freshRungOpen: boolean
+  /**
+   * Instances the signature may still cost: `immunity.maxCrashes` less those it cost, this run's
+   * included, copies that were already running elsewhere when the trial opened among them.
+   * Infinity for a stall, whose verdict needs a run alone.
+   */
+  readonly instancesLeft: number
 }
 
 /**
  * Level 2, on the ladder: a run of a signature failed. A quarantined signature is refused; a run
  * apart (its route under attack) is judged at once; a straggler (a copy admitted earlier, a run of
  * a rung already failed) joins a `fresh` rung still going or waits for the verdict; the current
- * rung's failure moves the trial on (`nextRung`).
+ * rung's failure moves the trial on (`nextRung`). Every instance a signature costs counts, a
+ * straggler's too: once they reach `immunity.maxCrashes`, the straggler brings the verdict. (A
+ * straggler that joins a `fresh` rung runs on the rung's own instance, costing nothing more.)
  *
  * @example
  * ```ts
- * decideFailedRun({ quarantined: false, onTrial: 'none', apart: false, freshRungOpen: false }) // { do: 'next-rung' }
+ * decideFailedRun({ quarantined: false, onTrial: 'none', apart: false, freshRungOpen: false, instancesLeft: 2 }) // { do: 'next-rung' }
  * ```
  */
 export function decideFailedRun(run: FailedRun): ActionOf<'answer' | 'quarantine' | 'join' | 'hold' | 'next-rung'> {
@@ -190,6 +198,7 @@ export function decideFailedRun(run: FailedRun): ActionOf<'answer' | 'quarantine
     case 'current rung':
       return { do: 'next-rung' }
     case 'earlier run':
+      if (run.instancesLeft <= 0) return { do: 'quarantine', why: 'instances spent' }
       return run.freshRungOpen ? { do: 'join' } : { do: 'hold', for: 'trial' }
     default:
       return run.onTrial satisfies never

@@ -21,3 +21,6 @@ export {
 } from './decide.js'
 export { mayProbe, screen, type ScreenFacts } from './screen.js'
 export { decideBlame, decideEvacuee, decideVerdict, type Evacuee, type Verdict, type VerdictFacts } from './suspicion.js'
+export { decideHealth, decideOutlier, type AnswerFacts, type HealthFacts, type OutlierPolicy, type OutlierVerdict } from './outliers.js'
+export { decideRestart, isUnexplainedLoss, type Intensity, type RestartAction, type RestartFacts } from './restarts.js'
+export { nextSearchStep, suspectsOf, type AnsweredRequest, type RunOutcome, type SearchStep, type SuspectTrial } from './corrupter.js'

@@ -1,11 +1,10 @@
 import { createAdmin, type AdminHttp, type HealthReport, type InstancesReport, type Probes } from '../admin/index.js'
 import type { ResolvedConfig } from '../config/index.js'
-import type { Dispatcher } from '../dispatch/index.js'
+import type { ComponentSet } from '../components/index.js'
 import { openImmunityStore, type ImmunityStore } from '../immunity/index.js'
 import type { Logger } from '../log.js'
 import type { RuntimeReport } from '../keeper/index.js'
 import { createMetricsRegistry, mergeRuntimeMetrics, type KeeperFigures } from '../metrics/index.js'
-import type { Pool } from '../supervise/index.js'
 import { metricsSourceOf, recoveryTotals } from './metrics-source.js'
 
 /** The runtime's parts beside the request path: the persisted immunity table and the admin endpoint. */
@@ -35,23 +34,22 @@ export interface ControlPlane {
  * @throws ConfigError naming `immunity.path` (store unreadable) or `admin.token` (exposed admin without a token).
  * @example
  * ```ts
- * const control = await startControlPlane(config, dispatcher, pool, probes, log, null)
+ * const control = await startControlPlane(config, components, probes, log, null)
  * await control.close()
  * ```
  */
-export async function startControlPlane(config: ResolvedConfig, dispatcher: Dispatcher, pool: Pool, probes: Probes, log: Logger, requestReload: (() => void) | null): Promise<ControlPlane> {
-  const store: ImmunityStore | null = await openImmunityStore(config, dispatcher.immunity, log)
+export async function startControlPlane(config: ResolvedConfig, components: ComponentSet, probes: Probes, log: Logger, requestReload: (() => void) | null): Promise<ControlPlane> {
+  const store: ImmunityStore | null = await openImmunityStore(config, components.immunity, log)
   let keeperCounts: KeeperFigures | null = null
-  const source = metricsSourceOf(dispatcher, pool, () => keeperCounts)
+  const source = metricsSourceOf(components, () => keeperCounts)
   const startedAt = performance.now()
   // Made on the first scrape: a standby that is never promoted never pays for one.
   let registry: ReturnType<typeof createMetricsRegistry> | null = null
   const own = {
-    health: (): Omit<HealthReport, 'quarantined'> => ({
-      status: 'ok',
-      instances: { active: pool.active.length, ready: pool.active.filter((i) => i.state === 'ready').length, spares: pool.spareCount },
-      pending: dispatcher.pending,
-    }),
+    health: (): Omit<HealthReport, 'quarantined'> => {
+      const active = components.active
+      return { status: 'ok', instances: { active: active.length, ready: active.filter((i) => i.state === 'ready').length, spares: components.spareCount }, pending: components.pending }
+    },
     instances: (): InstancesReport => ({
       pid: process.pid,
       uptimeMs: Math.round(performance.now() - startedAt),
@@ -60,6 +58,7 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
       inFlight: source.inFlight(),
       queued: source.queued(),
       recoveries: recoveryTotals(),
+      keeper: keeperCounts,
     }),
     metrics: () => (registry ??= createMetricsRegistry(source)),
   }
@@ -72,9 +71,10 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
     admin = createAdmin(
       config,
       {
-        immunity: dispatcher.immunity,
+        immunity: components.immunity,
         health: () => (peers ? all().then((reports) => sumHealth(reports!)) : own.health()),
         probes,
+        ownInstances: own.instances,
         instances: () => (peers ? all().then((reports) => ({ ...reports!.find((r) => r.slot === peers!.slot)!.instances, runtimes: reports!.map((r) => r.instances) })) : own.instances()),
         metrics: async () => {
           const reports = await all()
@@ -82,6 +82,7 @@ export async function startControlPlane(config: ResolvedConfig, dispatcher: Disp
           return { contentType: shown.contentType, text: await shown.metrics() }
         },
         reload: requestReload,
+        incidentsDir: config.incidents.dir,
       },
       log,
     )

@@ -29,7 +29,7 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
   const started = await startRuntime(config, log, () => send({ type: 'reload' }), (why) => send({ type: 'escalate', why }))
   onStarted()
   // Verdicts go to the other runtimes from now on; a standby hears theirs while it stands by.
-  const relay = new VerdictRelay(started.dispatcher.immunity, send, log)
+  const relay = new VerdictRelay(started.components.immunity, send, log)
   const peers = new PeerReports(send)
   let slot = 0
   // The keeper died while this runtime started: nobody will hand it a socket.
@@ -100,7 +100,7 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
           if (config.runtimes > 1) started.setPeers(slot, () => peers.ask())
           if (serviceAddress) started.announce(serviceAddress, { promoted: message.reason, ...(config.runtimes > 1 ? { runtime: slot } : {}) })
           else log.error({ event: 'promoted-without-socket' }, 'promoted before the service socket arrived')
-          started.dispatcher.adoptRuntimeDeaths(message, (records) => {
+          started.components.adoptRuntimeDeaths(message, (records) => {
             for (const record of records) send({ type: 'suspect-cleared', record })
           })
           // What the runtime before it learned while this one stood by (kill -9 loses the last 100 ms).
@@ -113,7 +113,7 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
         case 'verdict':
           return relay.receive(message)
         case 'runtime-deaths':
-          return started.dispatcher.adoptRuntimeDeaths(message, (records) => {
+          return started.components.adoptRuntimeDeaths(message, (records) => {
             for (const record of records) send({ type: 'suspect-cleared', record })
           })
         case 'report-request':

@@ -1,6 +1,5 @@
-import type { Dispatcher } from '../dispatch/index.js'
+import type { ComponentSet } from '../components/index.js'
 import { tallies, type InstanceFigures, type KeeperFigures, type MetricsSource } from '../metrics/index.js'
-import type { Pool } from '../supervise/index.js'
 
 /**
  * The runtime's live objects as the metrics, `/instances` and `crashless status` read them,
@@ -8,15 +7,15 @@ import type { Pool } from '../supervise/index.js'
  *
  * @example
  * ```ts
- * const source = metricsSourceOf(dispatcher, pool, () => keeperCounts)
+ * const source = metricsSourceOf(components, () => keeperCounts)
  * source.instances() // [{ id: 'i1', role: 'serving', state: 'ready', … }]
  * ```
  */
-export function metricsSourceOf(dispatcher: Dispatcher, pool: Pool, keeper: () => KeeperFigures | null): MetricsSource {
+export function metricsSourceOf(components: ComponentSet, keeper: () => KeeperFigures | null): MetricsSource {
   return {
     instances: () => {
       const now = performance.now()
-      return pool.roster().map(({ instance, role }): InstanceFigures => ({
+      return components.roster().map(({ instance, role }): InstanceFigures => ({
         id: instance.id,
         role,
         state: instance.state,
@@ -29,11 +28,11 @@ export function metricsSourceOf(dispatcher: Dispatcher, pool: Pool, keeper: () =
         externalMb: instance.externalMb,
       }))
     },
-    starting: () => pool.startingCount,
-    inFlight: () => dispatcher.pending,
-    queued: () => dispatcher.queued,
-    commits: () => dispatcher.commits.stats(),
-    immunity: () => dispatcher.immunity.summary(),
+    starting: () => components.startingCount,
+    inFlight: () => components.pending,
+    queued: () => components.queued,
+    commits: () => components.commits.stats(),
+    immunity: () => components.immunity.summary(),
     keeper,
   }
 }

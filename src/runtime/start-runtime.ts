@@ -2,14 +2,13 @@ import type { Server } from 'node:http'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
 import { createProbes, serviceProbe, type AdminHttp } from '../admin/index.js'
 import type { ResolvedConfig } from '../config/index.js'
-import { Dispatcher, UpgradeDispatcher } from '../dispatch/index.js'
+import { ComponentSet } from '../components/index.js'
 import { AppLoadError, CrashlessError } from '../errors.js'
 import { createFront } from '../front/index.js'
 import type { ImmunityStore } from '../immunity/index.js'
 import type { KeeperFigures } from '../metrics/index.js'
 import type { Logger } from '../log.js'
-import { isUpgradeTraffic, type SerializedError } from '../protocol.js'
-import { Pool } from '../supervise/index.js'
+import type { SerializedError } from '../protocol.js'
 import { startControlPlane, type ControlPlane } from './control-plane.js'
 import { openState, sessionSecrets } from './open-state.js'
 
@@ -19,7 +18,8 @@ export interface StartedRuntime {
   readonly front: Server
   /** The admin endpoint, not bound (null when disabled). */
   readonly admin: AdminHttp | null
-  readonly dispatcher: Dispatcher
+  /** The app's components, each with its pool and dispatcher (one, `default`, without `components`). */
+  readonly components: ComponentSet
   readonly immunity: ImmunityStore | null
   /** Where it would serve: `port`/`host` of the config, else what the app asked for, else 3000. */
   readonly wants: { port: number; host: string | undefined }
@@ -62,71 +62,55 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
     await backend.close()
     throw err
   }
-  const dispatcher = new Dispatcher(config, log, backend, secrets)
   let fail: (err: CrashlessError) => void = () => {}
   let gaveUp = false
   const failed = new Promise<CrashlessError>((resolve) => {
     fail = resolve
   })
   void failed.then(() => (gaveUp = true))
-  const upgrades = new UpgradeDispatcher(log, (req, res) => dispatcher.submit(req, res, null))
-  const pool = new Pool(config, log, {
-    onMessage: (instance, msg) => (isUpgradeTraffic(msg) ? upgrades.handleMessage(instance, msg) : dispatcher.handleMessage(instance, msg)),
-    onLost: (instance, loss, swapMs) => {
-      upgrades.closeInstance(instance, loss)
-      dispatcher.handleLost(instance, loss, swapMs)
-    },
-    onCapacity: () => dispatcher.pump(),
-    onTainted: (instance) => dispatcher.moveUnstarted(instance),
-    onStalled: (instance, requestId, runMs) => dispatcher.stalls.stalled(instance, requestId, runMs),
-    stillLimitMs: (instance, requestId) => dispatcher.stalls.limitMs(instance, requestId),
-    onStalledApart: (instance, requestId) => dispatcher.stalls.stalledApart(instance, requestId),
-    leaseMs: (instance, requestId) => dispatcher.stalls.leaseMs(instance, requestId),
-    onStretch: (instance, requestId, ms) => dispatcher.stalls.learn(instance, requestId, ms),
-    onRetired: (instance) => upgrades.closeInstance(instance, { reason: 'retired', error: null, culprit: null, fatal: null, exitCode: null }),
-    onStartFailures: (error) => fail(new AppLoadError(config.entry, describe(error))),
+  const components = new ComponentSet(config, log, backend, secrets, {
+    onStartFailures: (entry, error) => fail(new AppLoadError(entry, describe(error))),
     // Ladder level 4 needs a keeper; without one the log line is all there is.
-    onEscalate: escalate,
+    escalate,
   })
-  dispatcher.attach(pool)
-  upgrades.attach(pool)
 
   const startedAt = performance.now()
   let ready
   try {
-    ready = await pool.start()
+    // Stopped on failure before reporting: a pool replaces instances lost while starting, and a
+    // module that cannot load would otherwise be respawned in a loop that keeps the process alive.
+    ready = await components.start()
   } catch (err) {
-    // Stop the pool before reporting: it replaces instances lost while starting, and a module
-    // that cannot load would otherwise be respawned in a loop that keeps the process alive.
-    await pool.stop()
     await backend.close()
     throw new AppLoadError(config.entry, describe(err as SerializedError), { cause: err })
   }
   let closing: Promise<{ drained: boolean; abandoned: number }> | null = null
   const probes = createProbes({
-    readyInstances: () => pool.active.filter((i) => i.state === 'ready').length,
+    readyInstances: () => components.active.filter((i) => i.state === 'ready').length,
     draining: () => closing !== null,
     gaveUp: () => gaveUp,
   })
   // Known poison must be refused from the first request on: load it before anything is accepted.
   let control
   try {
-    control = await startControlPlane(config, dispatcher, pool, probes, log, requestReload)
+    control = await startControlPlane(config, components, probes, log, requestReload)
   } catch (err) {
-    await pool.stop()
+    await components.stop()
     await backend.close()
     throw err
   }
+  // With no components configured, requests go straight to the one dispatcher: no route lookup.
+  const only = components.all.length === 1 ? components.fallback : null
   const front = createFront(config, log, {
-    submit: (req, res, body) => dispatcher.submit(req, res, body),
-    upgrade: (req, socket, head) => upgrades.accept(req, socket, head),
+    submit: only ? (req, res, body) => only.dispatcher.submit(req, res, body) : (req, res, body) => components.submit(req, res, body),
+    upgrade: only ? (req, socket, head) => only.upgrades.accept(req, socket, head) : (req, socket, head) => components.upgrade(req, socket, head),
     probe: config.probes.path === undefined ? null : serviceProbe(config.probes.path, probes),
   })
   countConnections(front)
   return {
     front,
     admin: control.admin,
-    dispatcher,
+    components,
     immunity: control.immunity,
     wants: { port: config.port ?? ready.listen?.port ?? 3000, host: config.host ?? ready.listen?.host },
     failed,
@@ -134,14 +118,14 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
     report: control.report,
     setPeers: control.setPeers,
     announce: (address, extra) => {
-      pool.setAdvertisedPort(address.port)
+      components.setAdvertisedPort(address.port)
       log.info(
-        { event: 'listening', address: address.address, port: address.port, style: ready.style, instances: config.instances, spares: config.spares, startMs: Math.round(performance.now() - startedAt), ...extra },
+        { event: 'listening', address: address.address, port: address.port, style: ready.style, instances: config.instances, spares: config.spares, ...(only ? {} : { components: components.all.map((c) => c.name) }), startMs: Math.round(performance.now() - startedAt), ...extra },
         `crashless serving ${config.entry} on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
       )
     },
     // The store closes last: commits of drained requests finish before it does.
-    close: (options) => (closing ??= shutdown(front, dispatcher, upgrades, pool, config.timeouts.drainMs, options?.handover === true).then(async (result) => (await control.close(), await backend.close(), result))),
+    close: (options) => (closing ??= shutdown(front, components, config.timeouts.drainMs, options?.handover === true).then(async (result) => (await control.close(), await backend.close(), result))),
   }
 }
 
@@ -149,9 +133,8 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
 /** How long keep-alive connections idle at the start of a drain stay open when the service stops. */
 const IDLE_GRACE_MS = 1_000
 
-async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: UpgradeDispatcher, pool: Pool, drainMs: number, handover: boolean): Promise<{ drained: boolean; abandoned: number }> {
-  dispatcher.beginClosing()
-  upgrades.beginClosing()
+async function shutdown(front: Server, components: ComponentSet, drainMs: number, handover: boolean): Promise<{ drained: boolean; abandoned: number }> {
+  components.beginClosing()
   const startedAt = performance.now()
   const deadline = startedAt + drainMs
   // Stop accepting, and only that: http.Server#close() would also close idle keep-alive
@@ -170,10 +153,10 @@ async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: Upgrade
   const graceEnd = startedAt + Math.min(drainMs, handover ? front.keepAliveTimeout : IDLE_GRACE_MS)
   const open = openConnections.get(front) ?? { count: 0 }
   // HTTP connections still open (upgraded ones are closed below, whatever they do).
-  const openHttp = (): number => open.count - upgrades.size
+  const openHttp = (): number => open.count - components.upgraded
   // Polling is simpler than threading a "drained" event through every completion path, and
   // shutdown is rare.
-  while (performance.now() < deadline && (dispatcher.pending > 0 || openHttp() > 0)) {
+  while (performance.now() < deadline && (components.pending > 0 || openHttp() > 0)) {
     await new Promise((resolve) => setTimeout(resolve, 20))
     // Timers run before the event loop reads sockets: let it read what arrived meanwhile, or a
     // request already sent would look idle to the check below and be reset with it (seen on a
@@ -181,12 +164,12 @@ async function shutdown(front: Server, dispatcher: Dispatcher, upgrades: Upgrade
     await new Promise((resolve) => setImmediate(resolve))
     if (performance.now() >= graceEnd) front.closeIdleConnections()
   }
-  const abandoned = dispatcher.pending
+  const abandoned = components.pending
   front.closeAllConnections()
   // Upgraded sockets are not the HTTP server's any more, yet they keep it from closing.
-  upgrades.closeAll()
+  components.closeUpgrades()
   await (closed ?? new Promise<void>((resolve) => front.close(() => resolve())))
-  await pool.stop()
+  await components.stop()
   return { drained: abandoned === 0, abandoned }
 }
 

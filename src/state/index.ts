@@ -19,3 +19,4 @@ export { STORE_NAMESPACE, EXPRESS_SESSION_NAMESPACE, IDEMPOTENCY_NAMESPACE, SESS
 export { newSessionId, isSessionId, signSessionId, verifySessionCookie, cookieValues } from './session-cookie.js'
 export { loadSessionSecret } from './session-secret.js'
 export { idempotencyRecordKey, requestFingerprint, encodeIdempotencyRecord, decodeIdempotencyRecord, MAX_RECORDED_BODY_BYTES, type IdempotencyRecord } from './idempotency-record.js'
+export { openRedisChannel, type RedisChannel, type RedisChannelOptions } from './redis-channel.js'

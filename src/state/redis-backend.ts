@@ -60,7 +60,11 @@ export class RedisBackend implements StateBackend {
     const prefix = options.prefix ?? 'crashless:'
     const recordTtlMs = options.commitRecordTtlMs ?? 60_000
     if (!(Number.isSafeInteger(recordTtlMs) && recordTtlMs >= 0)) throw new StateError(`commitRecordTtlMs must be a non-negative integer, got ${String(recordTtlMs)}`)
-    const clientOptions: RedisOptions = { lazyConnect: true, connectTimeout: options.connectTimeoutMs ?? 5000 }
+    // No offline queue: while Redis is unreachable (restarting, failing over) a command fails at
+    // once, so a request that needs the store is answered 503 with Retry-After at once instead
+    // of waiting ~10 s for ioredis to give up. Commands already sent when the connection dropped
+    // are still resent on reconnection (the commit id makes that safe).
+    const clientOptions: RedisOptions = { lazyConnect: true, connectTimeout: options.connectTimeoutMs ?? 5000, enableOfflineQueue: false }
     const client = new RedisClass(url, clientOptions)
     const backend = new RedisBackend(client, prefix, recordTtlMs)
     try {

@@ -1,4 +1,5 @@
 import { Outbox } from '../outbox.js'
+import { AnswerTally } from './answer-tally.js'
 import { threadCpuMs, threadFaultsMb } from './thread-cpu.js'
 import { LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, type InstanceMessage, type ReadyMessage, type RequestMessage, type SerializedError, type ToInstance } from '../protocol.js'
 import type { InstanceChannel, Isolation, TakenBack } from './instance-channel.js'
@@ -35,6 +36,7 @@ export interface InstanceOptions {
   startTimeoutMs: number
   advertisedPort: number | undefined
   sessions: InstanceInit['sessions']
+  readCacheBytes: number
   onMessage: (instance: Instance, message: FromInstance) => void
   onLost: (instance: Instance, loss: InstanceLoss) => void
   /** A child process answered a take-back with requests it will not start: take them (see takeBack). */
@@ -66,6 +68,8 @@ export class Instance {
   served = 0
   /** Failures it lived through: requests crashed in it (suppressed), deadlines passed in it. */
   recoveries = 0
+  /** What it answered: 5xx in a row and in a window, its last answers (see answer-tally.ts). */
+  readonly answers = new AnswerTally()
   /** The `fresh` group whose runs it took first (see Environment.group). */
   group: string | null = null
   /** Set while an exclusive run holds it: nothing else may be sent meanwhile. */
@@ -110,6 +114,7 @@ export class Instance {
       startTimeoutMs: options.startTimeoutMs,
       advertisedPort: options.advertisedPort,
       sessions: options.sessions,
+      readCacheBytes: options.readCacheBytes,
     }
     this.ready = new Promise<ReadyMessage>((resolve, reject) => {
       this.readyResolve = resolve

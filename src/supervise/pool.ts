@@ -1,8 +1,8 @@
 import type { Logger } from 'pino'
-import type { ResolvedConfig } from '../config/index.js'
+import { readCacheBytes, type ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js'
 import { Instance, type InstanceLoss } from './instance.js'
-import { LossIntensity } from './loss-intensity.js'
+import { isUnexplainedLoss } from '../recovery/index.js'
 import { MemoryGuard, type MemoryStep } from './memory-guard.js'
 import { rejuvenationDue, rejuvenationLine, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
@@ -36,8 +36,11 @@ export interface PoolHooks {
   onRetired: (instance: Instance) => void
   /** Spares keep failing to start after the service was up: escalate. */
   onStartFailures: (error: SerializedError) => void
-  /** Instances keep being lost with nobody to blame (`recovery.intensity`): this runtime should be replaced. */
-  onEscalate?: (why: string) => void
+  /**
+   * A serving instance (not being drained, not crash-looping at start) was lost with no request
+   * to blame: what restart intensity counts (see src/recovery/restarts.ts). Called before `onLost`.
+   */
+  onUnexplainedLoss?: (instance: Instance, loss: InstanceLoss) => void
 }
 
 /** Consecutive failed starts (after the service was up) before the pool gives up. */
@@ -70,7 +73,6 @@ export class Pool {
   private starting = 0
   private nextId = 1
   private startFailures = 0
-  private readonly losses: LossIntensity
   private retryTimer: NodeJS.Timeout | null = null
   private leaseTimer: NodeJS.Timeout | null = null
   private stopped = false
@@ -86,10 +88,11 @@ export class Pool {
     private readonly config: ResolvedConfig,
     private readonly log: Logger,
     private readonly hooks: PoolHooks,
+    /** Prefix of its instances' ids (a component's name and `/`), so ids are unique in the runtime. */
+    private readonly idPrefix = '',
   ) {
     this.advertisedPort = config.port
     this.backlogBudgetMs = config.timeouts.leaseMs / 4
-    this.losses = new LossIntensity(config.recovery)
     this.memory = new MemoryGuard({ heapPercent: config.rejuvenate.heapPercent, externalMb: config.limits.externalMb }, config.limits.rssMb)
     const ordinary = shapeKey({ heapMb: config.limits.heapMb, stackMb: config.limits.stackMb, leaseMs: config.timeouts.leaseMs })
     this.sacrificial = new SacrificialSet(
@@ -100,6 +103,7 @@ export class Pool {
       () => this.hooks.onCapacity(),
       (instance) => this.drain(instance),
       () => this.lingeringSacrificial(),
+      config.incidents.record,
     )
   }
 
@@ -265,7 +269,7 @@ export class Pool {
   /** Starts an instance: a spare-to-be, or (given a shape) a sacrificial one, which the caller keeps. */
   private spawn(shape?: InstanceShape): Instance {
     const instance = new Instance({
-      id: `${shape ? 's' : 'i'}${this.nextId++}`,
+      id: `${this.idPrefix}${shape ? 's' : 'i'}${this.nextId++}`,
       isolation: this.config.isolation,
       entry: this.config.entry,
       style: this.config.style,
@@ -276,6 +280,8 @@ export class Pool {
       startTimeoutMs: this.config.timeouts.startMs,
       advertisedPort: this.advertisedPort,
       sessions: this.config.session.enabled ? { ttlMs: this.config.session.ttlMs } : null,
+      // Off where other runtimes or nodes write the store: their commits send no invalidations here.
+      readCacheBytes: readCacheBytes(this.config),
       onMessage: this.hooks.onMessage,
       onLost: (i, loss) => this.handleLost(i, loss),
       onTakenBack: (i) => this.hooks.onTainted(i),
@@ -341,12 +347,7 @@ export class Pool {
     if (crashLooping && ++this.startFailures >= MAX_START_FAILURES && !this.stopped) {
       this.hooks.onStartFailures(loss.error ?? { name: 'Error', message: `instances keep dying right after start (${loss.reason})`, code: undefined, stack: undefined })
     }
-    if (!crashLooping && LossIntensity.counts(loss, instance.role === 'serving' && !this.draining.has(instance)) && this.losses.record(lostAt)) {
-      const why = `more than ${this.config.recovery.intensity} instances lost with no request to blame within ${this.config.recovery.periodMs} ms (recovery.intensity); last: ${loss.reason}${loss.error ? ` ${loss.error.name}: ${loss.error.message}` : ''}`
-      tallies.escalations++
-      this.log.error({ event: 'escalate', why }, `escalating to a runtime replacement: ${why}`)
-      this.hooks.onEscalate?.(why)
-    }
+    if (!crashLooping && isUnexplainedLoss(loss, instance.role === 'serving' && !this.draining.has(instance))) this.hooks.onUnexplainedLoss?.(instance, loss)
     const activeIndex = this.active.indexOf(instance)
     if (activeIndex >= 0) this.active.splice(activeIndex, 1)
     const spareIndex = this.spares.indexOf(instance)

@@ -46,6 +46,8 @@ export class SacrificialSet {
     private readonly drain: (instance: Instance) => void,
     /** Sacrificial instances let go that are still alive. */
     private readonly lingering: () => number = () => 0,
+    /** Whether its instances record each request's tape for incidents (`incidents.record`). */
+    private readonly record: boolean = true,
   ) {}
 
   /** Every sacrificial instance, starting or ready. */
@@ -66,10 +68,17 @@ export class SacrificialSet {
     let best: Instance | null = null
     for (const instance of this.instances) {
       if (instance.state !== 'ready' || instance.shape !== shape || !this.fits(instance, need)) continue
-      if (!best || instance.inflight.size < best.inflight.size) best = instance
+      // A group's runs go to the group's instance first: they are meant to run side by side
+      // there, and a copy sent elsewhere could cost its signature another instance.
+      if (need.group !== undefined && instance.group === need.group && best?.group !== need.group) best = instance
+      else if (!best || (instance.inflight.size < best.inflight.size && (need.group === undefined || best.group !== need.group))) best = instance
     }
-    if (!best) this.grow(need, shape)
-    return best
+    if (best) return best
+    // A group keeps to its one instance: its runs wait there for room rather than each costing
+    // their signature another instance.
+    if (need.group !== undefined && this.instances.some((i) => i.group === need.group)) return null
+    this.grow(need, shape)
+    return null
   }
 
   /** Forgets an instance (lost, tainted or retired); true when it was one of these. */
@@ -113,6 +122,8 @@ export class SacrificialSet {
     const spare = this.takeSpare(shape)
     const instance = spare ?? this.start(need.shape)
     instance.role = 'sacrificial'
+    // Recording costs the re-runs a little, and serving instances nothing (src/host/tape-recorder.ts).
+    if (this.record) instance.post({ type: 'record' })
     if (need.yields) instance.yieldCpu()
     this.instances.push(instance)
     if (spare) return void queueMicrotask(this.onCapacity)

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { workerEntryUrl } from '../host/index.js'
 import { LEASE_SLOTS, LeaseSlot, type InstanceInit, type ToInstance } from '../protocol.js'
+import { packToInstance, unpackFromInstance } from '../wire.js'
 import type { ChannelEvents, ChannelInit, ChannelLimits, InstanceChannel, TakenBack } from './instance-channel.js'
 
 /**
@@ -27,13 +28,13 @@ export class WorkerChannel implements InstanceChannel {
       stdout: false,
       stderr: false,
     })
-    this.worker.on('message', events.onBatch)
+    this.worker.on('message', (batch: unknown[]) => events.onBatch(unpackFromInstance(batch)))
     this.worker.on('error', events.onError)
     this.worker.on('exit', (code) => events.onExit(code, null))
   }
 
   send(batch: ToInstance[], transfer: ArrayBuffer[]): void {
-    this.worker.postMessage(batch, transfer)
+    this.worker.postMessage(packToInstance(batch), transfer)
   }
 
   refresh(): void {}

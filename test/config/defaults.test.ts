@@ -22,7 +22,10 @@ test('defaults are the documented values', () => {
       idempotencyTtlMs: 86_400_000,
     },
     immunity: { threshold: 2, quarantineMs: 600_000, store: 'sqlite', path: '.crashless/immunity.db', signature: { query: 'all', body: true }, maxCrashes: 3, bulkhead: 5 },
-    recovery: { ladder: ['fresh', 'exclusive', 'heap', 'stack', 'deadline', 'reorder'], sacrificial: 2, queue: 256, heapFactor: 4, stackFactor: 4, timeFactor: 3, budgetMs: 60_000, intensity: 10, periodMs: 60_000 },
+    recovery: { ladder: ['fresh', 'exclusive', 'heap', 'stack', 'deadline', 'reorder'], sacrificial: 2, queue: 256, heapFactor: 4, stackFactor: 4, timeFactor: 3, budgetMs: 60_000, intensity: 10, periodMs: 60_000, runtimeIntensity: 3, runtimePeriodMs: 60_000 },
+    components: {},
+    groups: {},
+    outliers: { consecutive5xx: 5, windowMs: 10_000, minRequests: 20, ratePercent: 20, rateFactor: 5, intensity: 3, periodMs: 60_000, suspects: 8 },
     rejuvenate: { heapPercent: 75, maxAgeMs: 0, maxRequests: 0 },
     keeper: { standby: true, leaseMs: 3_000, intensity: 5, periodMs: 60_000 },
     admin: { enabled: true, port: 9300, host: '127.0.0.1' },
@@ -33,10 +36,11 @@ test('defaults are the documented values', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       redisPrefix: 'crashless:',
       maxCommitRetries: 5,
+      readCacheMb: 16,
     },
     session: { enabled: false, cookieName: 'crashless.sid', ttlMs: 86_400_000, secure: false, sameSite: 'lax', path: '/' },
     probes: {},
-    log: { level: 'info' },
+    log: { level: 'info', format: 'auto' },
   })
 })
 

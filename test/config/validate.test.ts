@@ -58,6 +58,7 @@ test('bad values name the option, what was expected, what was found and the sour
     [{ entry: 'a.ts', state: { redisUrl: 'http://127.0.0.1' } }, 'state.redisUrl', `expected a redis:// or rediss:// URL, got "http://127.0.0.1" ${FROM}`],
     [{ entry: 'a.ts', state: { redisPrefix: 7 } }, 'state.redisPrefix', `expected a non-empty string, got 7 ${FROM}`],
     [{ entry: 'a.ts', state: { maxCommitRetries: -1 } }, 'state.maxCommitRetries', `expected a non-negative integer up to 100, got -1 ${FROM}`],
+    [{ entry: 'a.ts', state: { readCacheMb: 1.5 } }, 'state.readCacheMb', `expected a non-negative integer up to 4096, got 1.5 ${FROM}`],
     [{ entry: 'a.ts', state: 'memory' }, 'state', `expected an object, got "memory" ${FROM}`],
     [{ entry: 'a.ts', limits: 5 }, 'limits', `expected an object, got 5 ${FROM}`],
     [{ entry: 'a.ts', timeouts: [1000] }, 'timeouts', `expected an object, got an array ${FROM}`],

@@ -14,6 +14,7 @@ import type { CrashlessProcess } from '../helpers/crashless-process.js'
 import {
   assertBenignUnharmed,
   assertCrashlessError,
+  crashlessError,
   assertPoison,
   assertRefusedUnrun,
   assertStillServing,
@@ -107,6 +108,24 @@ test('GET /fault/oom-sync (heap growth inside one synchronous handler): blamed o
   await assertRefusedUnrun(server, `${server.url}/fault/oom-sync`, incidentId)
   await assertStillServing(server)
   assert.equal(eventsSince(server, from, 'instance-lost').length, 1 + tweaks.length, summarize(eventsSince(server, from, 'instance-lost')))
+})
+
+test('copies of a heap bomb already running on every serving instance count too: the signature costs at most immunity.maxCrashes instances (issue 9.4)', async (t) => {
+  const from = server.logs.length
+  // A new signature (its own query), sent 3 times at once: copies run on both serving instances
+  // before the first loss opens the trial.
+  const url = `${server.url}/fault/oom-sync?copies=3`
+  const answers = await Promise.all(Array.from({ length: 3 }, () => send(url)))
+  const codes = answers.map((a) => crashlessError(a).code)
+  t.diagnostic(`answers: ${codes.join(', ')}`)
+  assert.ok(codes.every((c) => c === 'CRASHLESS_ERR_POISON' || c === 'CRASHLESS_ERR_QUARANTINED'), codes.join(', '))
+  const { incidentId } = assertPoison(answers.find((a) => crashlessError(a).code === 'CRASHLESS_ERR_POISON')!)
+  const verdict = await waitForVerdict(server, incidentId)
+  const lost = eventsSince(server, from, 'instance-lost')
+  t.diagnostic(`lost: ${summarize(lost)}; verdict after ${verdict.instancesSpent as number} instances`)
+  assert.ok(lost.length <= 3, `the bomb cost ${lost.length} instances (immunity.maxCrashes is 3): ${summarize(lost)}`)
+  assert.ok((verdict.instancesSpent as number) <= 3)
+  await assertStillServing(server)
 })
 
 test('POST /fault/oom-sync (not replayable): blamed on its request, 500 CRASHLESS_ERR_HANDLER at once, one instance lost', async (t) => {

@@ -48,14 +48,18 @@ test('more runtime deaths than keeper.intensity within keeper.periodMs: the keep
   }
 })
 
-test('instances lost with nobody to blame past recovery.intensity: the standby takes over, the old runtime drains', async () => {
-  const config = writeConfig({ recovery: { intensity: 2, periodMs: 60_000 } })
+test('instances lost with nobody to blame: the component is rebooted past recovery.intensity, and past recovery.runtimeIntensity the standby takes over, the old runtime drains', async () => {
+  const config = writeConfig({ recovery: { intensity: 1, periodMs: 60_000, runtimeIntensity: 1 } })
   cleanups.push(config.cleanup)
   const server = await startCrashless(fixture('keeper-app.mjs'), ['--instances', '1', '--config', config.file], { env: { BACKGROUND_CRASH_MS: '1200' } })
   started.push(server)
   const first = server.runtimePid
-  const escalated = await server.waitForLog((l) => l.event === 'escalate' && l.pid === first)
-  assert.match(escalated.why as string, /more than 2 instances lost with no request to blame within 60000 ms \(recovery\.intensity\); last: crash Error: background job failed/)
+  const rebooted = await server.waitForLog((l) => l.event === 'reboot' && l.pid === first, 20_000)
+  assert.equal(rebooted.scope, 'component')
+  assert.match(rebooted.why as string, /^more than 1 instances of default lost with no request to blame within 60000 ms; last: crash Error: background job failed/)
+  const escalated = await server.waitForLog((l) => l.event === 'escalate' && l.pid === first, 20_000)
+  assert.equal(escalated.scope, 'runtime')
+  assert.match(escalated.why as string, /^more than 1 reboots of components and groups within 60000 ms \(recovery\.runtimeIntensity\); last: more than 1 instances of default lost with no request to blame within 60000 ms; last: crash Error: background job failed/)
   const replaced = await server.waitForLog((l) => l.event === 'runtime-replaced')
   assert.equal(replaced.previous, first)
   await server.waitForLog((l) => l.event === 'stopped' && l.pid === first)

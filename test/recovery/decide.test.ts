@@ -107,7 +107,7 @@ for (const row of lostRows) {
   })
 }
 
-const run: FailedRun = { quarantined: false, onTrial: 'none', apart: false, freshRungOpen: false }
+const run: FailedRun = { quarantined: false, onTrial: 'none', apart: false, freshRungOpen: false, instancesLeft: Infinity }
 
 const failedRows: Row<Partial<FailedRun>>[] = [
   { why: 'the first failure opens a trial and picks its first rung', input: {}, expect: { do: 'next-rung' } },
@@ -116,6 +116,9 @@ const failedRows: Row<Partial<FailedRun>>[] = [
   { why: 'a run of a bulkheaded route: judged at once', input: { apart: true }, expect: { do: 'quarantine', why: 'route apart' } },
   { why: 'a straggler while a fresh rung takes copies: joins it', input: { onTrial: 'earlier run', freshRungOpen: true }, expect: { do: 'join' } },
   { why: 'a straggler otherwise: waits for the verdict', input: { onTrial: 'earlier run' }, expect: { do: 'hold', for: 'trial' } },
+  { why: 'a straggler whose instance makes maxCrashes: the verdict, no more runs', input: { onTrial: 'earlier run', instancesLeft: 0 }, expect: { do: 'quarantine', why: 'instances spent' } },
+  { why: 'a straggler at maxCrashes while a fresh rung is open: the verdict, not another copy there', input: { onTrial: 'earlier run', instancesLeft: 0, freshRungOpen: true }, expect: { do: 'quarantine', why: 'instances spent' } },
+  { why: 'a straggler with an instance left joins the fresh rung (on its instance: no more cost)', input: { onTrial: 'earlier run', instancesLeft: 1, freshRungOpen: true }, expect: { do: 'join' } },
 ]
 
 for (const row of failedRows) {

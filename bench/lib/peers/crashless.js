@@ -4,7 +4,8 @@
 // (git-ignored) scratch dir, so every run starts with no learned immunity and an empty store.
 // `crashlessConfig` (optional, a plain JSON-able object) is written to that dir as
 // crashless.config.mjs and passed with --config (e.g. { limits: { heapMb: 128 } }). `env` (optional)
-// adds variables to the environment of crashless and so of the app.
+// adds variables to the environment of crashless and so of the app. `waitStandby` (optional) waits
+// for the keeper's warm standby to be ready too before the peer counts as started.
 import fs from 'node:fs'
 import path from 'node:path'
 import { onCleanup } from '../cleanup.js'
@@ -21,7 +22,7 @@ export function crashlessUnavailable(root = REPO_DIR) {
   return undefined
 }
 
-export async function startCrashlessPeer({ app, port, readyPath, tag, instances, runtimes, crashlessRoot = REPO_DIR, crashlessConfig, env = {} }) {
+export async function startCrashlessPeer({ app, port, readyPath, tag, instances, runtimes, crashlessRoot = REPO_DIR, crashlessConfig, env = {}, waitStandby = false }) {
   const why = crashlessUnavailable(crashlessRoot)
   if (why) throw new Error(`crashless not available: ${why}`)
   const logFile = scratchFile(`${tag}-crashless.log`)
@@ -55,6 +56,9 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
     await stop()
     throw new Error(`crashless peer did not start: ${err.message}\n${tailFile(logFile)}`, { cause: err })
   }
+  // `waitStandby`: measure the steady state, not the keeper starting its warm standby runtime
+  // (every instance of the app loading a second time) in the first seconds of the load.
+  if (waitStandby) await waitForLine(logFile, '"standby-ready"', 20_000, () => !handle.state.exited)
   // One process (instances are worker threads); its child processes too, should it have any.
   const pids = () => [handle.child.pid, ...childPids(handle.child.pid)]
   // exited(): the process's end ({ code, signal }) if it died on its own, else null (memory.js counts deaths).
@@ -98,6 +102,19 @@ async function waitFor(condition, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Resolves once `logFile` contains `needle` (or after `ms`, or when `alive()` turns false). */
+async function waitForLine(logFile, needle, ms, alive) {
+  const deadline = performance.now() + ms
+  while (performance.now() < deadline && alive()) {
+    try {
+      if (fs.readFileSync(logFile, 'utf8').includes(needle)) return
+    } catch {
+      // not written yet
+    }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }

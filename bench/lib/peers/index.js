@@ -8,9 +8,10 @@ import { startPm2Peer } from './pm2.js'
 import { startCrashlessPeer, crashlessUnavailable } from './crashless.js'
 
 // PEER_KINDS: the peers of overhead/faults/poison (their defaults and time budgets count on these);
-// ALL_PEER_KINDS adds `cluster` (node:cluster with respawn), measured by campaign.js.
+// ALL_PEER_KINDS adds `cluster` (node:cluster with respawn) and `crashless-app` (crashless again,
+// the caller giving it another config: campaign.js runs it without components), measured by campaign.js.
 export const PEER_KINDS = ['node', 'pm2', 'crashless']
-export const ALL_PEER_KINDS = ['node', 'cluster', 'pm2', 'crashless']
+export const ALL_PEER_KINDS = ['node', 'cluster', 'pm2', 'crashless', 'crashless-app']
 // CRASHLESS_RUNTIMES_PEER: crashless with --runtimes 2 and the cores shared among them (--instances
 // cores/2 each), measured by overhead.js on request (--peers ...,crashless-2rt): does a second
 // dispatcher thread add throughput on this machine?
@@ -22,6 +23,7 @@ const starters = {
   cluster: startClusterPeer,
   pm2: startPm2Peer,
   crashless: startCrashlessPeer,
+  'crashless-app': startCrashlessPeer,
   [CRASHLESS_RUNTIMES_PEER]: async (opts) => ({ ...(await startCrashlessPeer({ ...opts, runtimes: 2 })), kind: CRASHLESS_RUNTIMES_PEER }),
 }
 
@@ -36,7 +38,7 @@ export async function startPeer(kind, opts) {
   const start = starters[kind]
   if (!start) throw new Error(`unknown peer ${kind}`)
   const port = await freePort()
-  const instances = opts.instances ?? (kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'cluster' ? cores() : kind === CRASHLESS_RUNTIMES_PEER ? Math.max(1, Math.round(cores() / 2)) : 1)
+  const instances = opts.instances ?? (kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'crashless-app' || kind === 'cluster' ? cores() : kind === CRASHLESS_RUNTIMES_PEER ? Math.max(1, Math.round(cores() / 2)) : 1)
   const t0 = performance.now()
   const peer = await start({ ...opts, port, instances })
   const startMs = performance.now() - t0

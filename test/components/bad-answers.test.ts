@@ -1,0 +1,65 @@
+/**
+ * Bad answers (issue 16.2) with real processes: an instance that answers 500 to everything
+ * while its sibling is fine is ejected (swapped for its spare) and the request whose answer got
+ * it ejected is re-served; a failing health check ejects too; an app answering 503 on purpose
+ * everywhere ejects nothing, and alone on one instance costs at most `outliers.intensity` swaps.
+ */
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { eventsSince, loop, send, serving, start, stopAll } from './harness.js'
+
+after(stopAll)
+
+test('an instance answering 500 to everything is ejected after 5 in a row; the 5th request is re-served, and no 500 reaches a client after', async () => {
+  const server = await start({ instances: 2, spares: 1, outliers: { suspects: 0 } }, 'bad-answers-app.mjs')
+  const before = await serving(server, '')
+  const broke = JSON.parse((await send(`${server.url}/break`, { method: 'POST' })).body) as { thread: number }
+  const ejected = server.waitForLog((l) => l.event === 'ejected', 15_000)
+  const during = await loop(`${server.url}/items`, ejected, { workers: 4, max: 400 })
+  const line = await ejected
+  assert.equal(line.rule, 'consecutive')
+  assert.ok(before.includes(line.instance as string), `one of the serving instances was ejected: ${String(line.instance)}`)
+  const fiveHundreds = during.failures.filter((f) => / 500 /.test(f))
+  assert.ok(fiveHundreds.length <= 4, `at most the first 4 of 5 bad answers reach clients: ${during.failures.join('\n')}`)
+  assert.deepEqual(during.failures.filter((f) => !/ 500 /.test(f)), [])
+  // The answer that got it ejected was dropped and its request re-served.
+  const reserved = await server.waitForLog((l) => l.event === 'answer-reserved', 5_000)
+  assert.equal(reserved.instance, line.instance)
+  // From now on every request is answered well, by instances that never broke.
+  const later = await loop(`${server.url}/items`, null, { workers: 4, max: 100 })
+  assert.deepEqual(later.failures, [])
+  assert.ok(![...later.answeredBy].some((who) => who.endsWith(`thread ${broke.thread}`)), 'the broken instance no longer serves')
+  assert.ok(!(await serving(server, '')).includes(line.instance as string))
+})
+
+test('a health check failing twice in a row ejects the instance, with no client traffic at all', async () => {
+  const server = await start({ instances: 2, spares: 1, outliers: { suspects: 0 }, components: { default: { healthCheck: { path: '/health', everyMs: 100 } } } }, 'bad-answers-app.mjs')
+  await send(`${server.url}/break`, { method: 'POST' })
+  const line = await server.waitForLog((l) => l.event === 'ejected', 10_000)
+  assert.equal(line.rule, 'health')
+  assert.equal(line.path, '/health')
+  assert.equal(line.failures, 2)
+  // Its sibling passes on and stays.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.equal(eventsSince(server, 0, 'ejected').length, 1)
+})
+
+test('503 on purpose from every instance ejects nothing: the siblings answer 503 too', async () => {
+  const server = await start({ instances: 2, spares: 1 }, 'bad-answers-app.mjs')
+  const report = await loop(`${server.url}/maintenance`, null, { workers: 4, max: 200 })
+  assert.equal(report.failures.length, 200)
+  assert.ok(report.failures.every((f) => / 503 \{"error":"down for maintenance"\}/.test(f)), 'every answer is the app\'s own 503')
+  assert.deepEqual(eventsSince(server, 0, 'ejected'), [])
+})
+
+test('503 on purpose from a lone instance: at most outliers.intensity ejections, then none (no reboot storm)', async () => {
+  const server = await start({ instances: 1, spares: 1, outliers: { intensity: 2, periodMs: 60_000, suspects: 0 } }, 'bad-answers-app.mjs')
+  const report = await loop(`${server.url}/maintenance`, null, { workers: 2, max: 200 })
+  assert.equal(report.failures.length, 200)
+  assert.ok(report.failures.every((f) => / 503 \{"error":"down for maintenance"\}/.test(f)), 'every answer is the app\'s own 503')
+  assert.equal(eventsSince(server, 0, 'ejected').length, 2, 'two swaps, then the bound holds')
+  const spent = eventsSince(server, 0, 'ejections-spent')
+  assert.equal(spent.length, 1, 'said once')
+  assert.equal(spent[0]!.intensity, 2)
+  assert.deepEqual(eventsSince(server, 0, 'reboot'), [], 'ejections never escalate')
+})
