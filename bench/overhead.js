@@ -5,6 +5,9 @@
 //   node bench/overhead.js [--rounds 3] [--duration 10] [--warmup 2] [--connections 50]
 //                          [--routes trivial,json] [--peers node,pm2,crashless] [--quick] [--strict]
 //
+// --peers ...,crashless-2rt adds crashless with --runtimes 2 (cores/2 instances each, the same
+// instance threads in all): the scaling of runtimes on this machine (README, "Sizing").
+//
 // Peers run one at a time (never concurrently); the peer order rotates every round so slow drift of
 // the machine does not always hit the same peer. Medians over rounds are reported.
 import path from 'node:path'
@@ -14,11 +17,11 @@ import { runLoad } from './lib/load.js'
 import { machineInfo } from './lib/machine.js'
 import { APPS_DIR } from './lib/paths.js'
 import { preparePeers } from './lib/prepare-peers.js'
-import { PEER_KINDS, startPeer } from './lib/peers/index.js'
+import { CRASHLESS_RUNTIMES_PEER, PEER_KINDS, startPeer } from './lib/peers/index.js'
 import { writeResults } from './lib/results.js'
 import { median, round } from './lib/stats.js'
 import { formatTable } from './lib/table.js'
-import { startCpuCount } from './lib/thread-cpu.js'
+import { startCpuCount, startCpuCountAll } from './lib/thread-cpu.js'
 
 const ROUTES = ['trivial', 'json']
 const APP = path.join(APPS_DIR, 'overhead-app.js')
@@ -36,7 +39,7 @@ const opts = parseArgs(process.argv.slice(2), {
 })
 if (opts.quick) Object.assign(opts, { rounds: 1, duration: 3, warmup: 1 })
 checkList('routes', opts.routes, ROUTES)
-checkList('peers', opts.peers, PEER_KINDS)
+checkList('peers', opts.peers, [...PEER_KINDS, CRASHLESS_RUNTIMES_PEER])
 
 const log = (msg) => console.log(`[overhead ${new Date().toISOString().slice(11, 19)}] ${msg}`)
 
@@ -69,7 +72,8 @@ async function main() {
           })
           res.cpuPerReq = cpuPerRequest(res)
           samples[route][kind].push(res)
-          const cpu = res.cpuPerReq ? `  cpu/req main ${res.cpuPerReq.main.toFixed(1)} µs, others ${res.cpuPerReq.others.toFixed(1)} µs` : ''
+          const shares = res.cpu?.mains ? ` (dispatchers' shares ${res.cpu.mains.map((m) => `${Math.round((100 * m) / res.cpu.main)}%`).join('/')})` : ''
+          const cpu = res.cpuPerReq ? `  cpu/req main ${res.cpuPerReq.main.toFixed(1)} µs, others ${res.cpuPerReq.others.toFixed(1)} µs${shares}` : ''
           log(`round ${r}/${opts.rounds} ${kind.padEnd(9)} /${route.padEnd(7)} ${fmtRps(res.reqPerSec)} req/s  p50 ${fmtMs(res.p50)}  p99 ${fmtMs(res.p99)}  errors ${res.errors + res.timeouts}  non2xx ${res.non2xx}  client stall ${res.clientStallMs.toFixed(0)} ms${cpu}`)
         }
       } finally {
@@ -94,7 +98,7 @@ async function main() {
         rounds: xs.map((x) => round(x.reqPerSec, 0)),
         spread: round(spread(xs.map((x) => x.reqPerSec)), 3),
         clientStallMs: round(Math.max(...xs.map((x) => x.clientStallMs)), 1),
-        ...cpuSummary(xs),
+        ...cpuSummary(xs, kind === CRASHLESS_RUNTIMES_PEER ? 2 : 1),
       }
     }
   }
@@ -102,7 +106,8 @@ async function main() {
   printReport(summary, goals, peers)
   for (const [kind, why] of Object.entries(skipped)) console.log(`NOTE: ${kind} not measured: ${why.split('\n')[0]}`)
 
-  const file = writeResults('overhead', {
+  // A run with runtimes 2 keeps its own file: it answers another question than overhead.json's.
+  const file = writeResults(opts.peers.includes(CRASHLESS_RUNTIMES_PEER) ? 'overhead-runtimes' : 'overhead', {
     bench: 'overhead',
     machine: machineInfo(),
     config: { rounds: opts.rounds, durationSec: opts.duration, warmupSec: opts.warmup, connections: opts.connections, routes: opts.routes, peers: opts.peers },
@@ -129,6 +134,8 @@ function checkGoals(summary) {
       goals.push({ route, goal: 'runtime ceiling >= 60k trivial req/s', pass: c.ceilingReqPerSec >= 60_000, detail: `${fmtRps(c.ceilingReqPerSec)} req/s (1 s / dispatcher CPU per request)` })
     }
     if (c && byPeer.node) goals.push({ route, goal: 'crashless vs plain node (information)', pass: null, detail: ratio(c.reqPerSec, byPeer.node.reqPerSec) })
+    const two = byPeer[CRASHLESS_RUNTIMES_PEER]
+    if (c && two) goals.push({ route, goal: 'runtimes 2 vs 1 (information: scaling on this machine)', pass: null, detail: `${fmtRps(two.reqPerSec)} vs ${fmtRps(c.reqPerSec)} req/s (${ratio(two.reqPerSec, c.reqPerSec)}); p99 ${fmtMs(two.p99)} vs ${fmtMs(c.p99)}` })
     if (!c || !p) {
       goals.push({ route, goal: 'crashless vs PM2', pass: null, detail: 'not measured (need both crashless and pm2)' })
       continue
@@ -183,6 +190,13 @@ function printReport(summary, goals, peers) {
   console.log(`\nmedians over ${opts.rounds} round(s), ${opts.duration} s each, ${opts.connections} connections, after ${opts.warmup} s warm-up\n`)
   console.log(formatTable(['route', 'peer', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non2xx', 'vs pm2', 'vs node', 'spread', 'stall ms', 'main µs/req', 'others µs/req', 'req/s per round'], rows))
   console.log('\nmain µs/req: CPU per request of crashless\'s dispatcher thread (plain node: its whole process\'s main thread); others: instances and V8 helper threads (plain node: V8 helpers). From /proc, over the measured run.')
+  for (const [route, byPeer] of Object.entries(summary)) {
+    for (const kind of ['crashless', CRASHLESS_RUNTIMES_PEER]) {
+      const s = byPeer[kind]
+      if (s?.cpuMainUsPerReq === undefined) continue
+      console.log(`${kind} /${route}: dispatcher ${s.cpuMainUsPerReq} µs/req -> ceiling ${fmtRps(s.ceilingReqPerSec)} req/s per runtime (${fmtRps(s.ceilingAllReqPerSec)} for ${s.runtimes}); a runtime keeps ${s.coresPerRuntime} cores busy per saturated dispatcher`)
+    }
+  }
   const noisy = rows.filter((r) => parseInt(r[9]) > 15)
   if (noisy.length) console.log(`\nWARNING: req/s varied by more than 15% between rounds for ${noisy.map((r) => `${r[1]} ${r[0]}`).join(', ')}: is something else using the CPU? Re-run, or use more --rounds.`)
   console.log('\ngoals')
@@ -197,6 +211,7 @@ function printReport(summary, goals, peers) {
  */
 function cpuCounter(peer) {
   if (peer.kind === 'crashless') return () => startCpuCount(peer.runtimePid())
+  if (peer.kind === CRASHLESS_RUNTIMES_PEER) return () => startCpuCountAll(peer.runtimePids())
   if (peer.kind === 'node') return () => startCpuCount(peer.pids()[0])
   return undefined
 }
@@ -209,14 +224,18 @@ function cpuPerRequest(res) {
 
 /**
  * Median CPU per request over rounds, and for crashless the runtime's ceiling: the req/s at which
- * its dispatcher thread would be busy all the time (1 s / its CPU per request).
+ * its dispatcher thread would be busy all the time (1 s / its CPU per request). With several
+ * runtimes `main` is their dispatchers' CPU summed per request (each request crosses one), so
+ * the ceiling is per runtime and `runtimes` times that for all of them, had they the cores.
+ * `coresPerRuntime`: the CPU a runtime keeps busy per dispatcher core, (main + others) / main.
  */
-function cpuSummary(xs) {
+function cpuSummary(xs, runtimes) {
   const per = xs.map((x) => x.cpuPerReq).filter((c) => c)
   if (per.length === 0) return {}
   const main = median(per.map((c) => c.main))
   const others = median(per.map((c) => c.others))
-  return { cpuMainUsPerReq: round(main, 1), cpuOthersUsPerReq: round(others, 1), ceilingReqPerSec: round(1e6 / main, 0) }
+  const ceiling = 1e6 / main
+  return { cpuMainUsPerReq: round(main, 1), cpuOthersUsPerReq: round(others, 1), ceilingReqPerSec: round(ceiling, 0), runtimes, ceilingAllReqPerSec: round(runtimes * ceiling, 0), coresPerRuntime: round((main + others) / main, 2) }
 }
 
 /** (max - min) / median of a list of numbers. */

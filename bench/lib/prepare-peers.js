@@ -8,7 +8,7 @@ export async function preparePeers(requested, { snapshot = true, log = console.l
   const skipped = {}
   let peers = requested
   let crashlessRoot
-  // `crashless-app` (campaign.js: the whole app as one component) is the same build.
+  // `crashless-app` (campaign.js: the whole app as one component) and `crashless-2rt` are the same build.
   if (peers.some(isCrashless)) {
     const why = crashlessUnavailable()
     if (why) {
@@ -24,6 +24,5 @@ export async function preparePeers(requested, { snapshot = true, log = console.l
   return { peers, skipped, pm2, crashlessRoot }
 }
 
-function isCrashless(kind) {
-  return kind === 'crashless' || kind === 'crashless-app'
-}
+/** crashless and its variants (crashless-app, crashless-2rt). */
+const isCrashless = (kind) => kind === 'crashless' || kind.startsWith('crashless-')

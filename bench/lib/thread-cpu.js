@@ -56,3 +56,16 @@ export function startCpuCount(pid) {
     return { main, others }
   }
 }
+
+/**
+ * startCpuCount over several processes (the runtimes of one crashless): main threads summed,
+ * others summed, and each process's main thread apart (`mains`, in the order of `pids`: how evenly
+ * the kernel spread the connections).
+ */
+export function startCpuCountAll(pids) {
+  const counts = pids.map((pid) => startCpuCount(pid))
+  return () => {
+    const spent = counts.map((stop) => stop())
+    return { main: spent.reduce((n, s) => n + s.main, 0), others: spent.reduce((n, s) => n + s.others, 0), mains: spent.map((s) => s.main) }
+  }
+}

@@ -13,6 +13,8 @@ export interface HealthReport {
   /** Requests accepted and not answered yet (queued or running). */
   pending: number
   quarantined: number
+  /** With several runtimes: how many answered; `instances` and `pending` are their sums. */
+  runtimes?: number
 }
 
 /** What `GET /instances` reports (and `crashless status` shows). */
@@ -29,14 +31,26 @@ export interface InstancesReport {
   recoveries: Record<string, number>
   /** Under a keeper, what it counted since it started (runtime deaths, promotions, reloads); null without one. */
   keeper: KeeperFigures | null
+  /** Its slot among several runtimes (1 to `runtimes`); absent with one. */
+  runtime?: number
+  /**
+   * With several runtimes: every runtime's report, this one's included, by slot (a runtime
+   * that did not answer within a second is missing). The fields above are this runtime's.
+   */
+  runtimes?: InstancesReport[]
 }
 
 /** What the admin routes read and change; nothing else of the runtime is reachable from them. */
 export interface AdminDeps {
   immunity: ImmunityTable
-  health: () => Omit<HealthReport, 'quarantined'>
+  health: () => Omit<HealthReport, 'quarantined'> | Promise<Omit<HealthReport, 'quarantined'>>
   probes: Probes
-  instances: () => InstancesReport
+  instances: () => InstancesReport | Promise<InstancesReport>
+  /**
+   * This runtime's own report, synchronously: what the dashboard's live feed shows twice a
+   * second (with several runtimes, the serving one's; `GET /instances` covers them all).
+   */
+  ownInstances: () => InstancesReport
   /** The Prometheus text of `/metrics`. */
   metrics: () => Promise<{ contentType: string; text: string }>
   /** Asks the keeper for a zero-downtime reload; null when the runtime runs without a keeper. */
@@ -86,14 +100,14 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
       return dashboard.feed.add(res)
     case '/health':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
-      return sendJson(res, 200, { ...deps.health(), quarantined: deps.immunity.summary().quarantined } satisfies HealthReport)
+      return answer(res, deps.health(), (health) => ({ ...health, quarantined: deps.immunity.summary().quarantined }) satisfies HealthReport)
     case '/livez':
     case '/readyz':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
       return sendProbe(res, path === '/livez' ? deps.probes.live() : deps.probes.ready())
     case '/instances':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
-      return sendJson(res, 200, deps.instances())
+      return answer(res, deps.instances(), (report) => report)
     case '/metrics':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
       return void deps.metrics().then(
@@ -144,6 +158,15 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     return sendJson(res, 200, { released: entry ?? { signature } })
   }
   sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', `no such admin route (${ROUTES})`)
+}
+
+/** Answers 200 with `shape(value)` once `value` is there (with several runtimes it is gathered from all). */
+function answer<T>(res: ServerResponse, value: T | Promise<T>, shape: (value: T) => unknown): void {
+  if (!(value instanceof Promise)) return sendJson(res, 200, shape(value))
+  value.then(
+    (v) => sendJson(res, 200, shape(v)),
+    (err: Error) => sendError(res, 500, 'CRASHLESS_ERR_ADMIN', `the report could not be gathered: ${err.message}`),
+  )
 }
 
 /** `GET /immunity?limit=&after=`: one page in signature order, and the cursor of the next (null after the last). */

@@ -41,7 +41,7 @@ export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger
   const shellOptions = { token: undefined, loopbackOnly: options.loopbackOnly }
   const pageToken = randomBytes(18).toString('base64url')
   const feed = new LiveFeed(
-    () => buildSnapshot(deps.instances, deps.immunity),
+    () => buildSnapshot(deps.ownInstances, deps.immunity),
     (err) => log.error({ event: 'admin-error', err }, 'the dashboard snapshot could not be built'),
   )
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {

@@ -15,7 +15,9 @@ Commands:
   run <entry>        serve an HTTP app under crashless
       --port, -p <n>       port to serve on (default: the port the app asked for, else 3000)
       --host <host>        host to bind (default: what the app asked for, else all interfaces)
-      --instances, -i <n>  instances (default: one per core)
+      --instances, -i <n>  instances per runtime (default: one per core, shared among runtimes)
+      --runtimes <n|auto>  runtime processes sharing the port under the keeper (default 1;
+                           auto: half the cores)
       --isolation <mode>   worker (threads, default) or process (child processes, for native addons)
       --config, -c <file>  config file (default: crashless.config.{ts,mts,js,mjs} if present)
       --log-level <level>  fatal|error|warn|info|debug|trace|silent

@@ -13,7 +13,7 @@ export interface RunArgs {
 }
 
 /**
- * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--isolation worker|process] [--config <file>] [--log-level <level>] [--log-format pretty|json|auto] [--admin-port <n>] [--no-keeper]`.
+ * Parses `crashless run <entry> [--port <n>] [--host <h>] [--instances <n>] [--runtimes <n>|auto] [--isolation worker|process] [--config <file>] [--log-level <level>] [--log-format pretty|json|auto] [--admin-port <n>] [--no-keeper]`.
  * Values are passed on as strings-turned-numbers; the config room validates them and names
  * the flag's option path when one is wrong.
  *
@@ -33,6 +33,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         port: { type: 'string', short: 'p' },
         host: { type: 'string' },
         instances: { type: 'string', short: 'i' },
+        runtimes: { type: 'string' },
         isolation: { type: 'string' },
         config: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
@@ -50,6 +51,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   if (positionals[0] !== undefined) overrides.entry = positionals[0]
   if (values.port !== undefined) overrides.port = toNumber('--port', values.port)
   if (values.instances !== undefined) overrides.instances = toNumber('--instances', values.instances)
+  if (values.runtimes !== undefined) overrides.runtimes = values.runtimes === 'auto' ? 'auto' : toNumber('--runtimes', values.runtimes)
   if (values.host !== undefined) overrides.host = values.host
   // Checked by the config room, which names `isolation` when it is neither value.
   if (values.isolation !== undefined) overrides.isolation = values.isolation as CrashlessConfig['isolation']

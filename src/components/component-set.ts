@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { resolveComponents, resolveGroups, type ResolvedConfig } from '../config/index.js'
+import { readCacheBytes, resolveComponents, resolveGroups, type ResolvedConfig } from '../config/index.js'
 import { Committer, Idempotency, type Dispatcher } from '../dispatch/index.js'
 import { ImmunityTable } from '../immunity/index.js'
 import { parseInFlight } from '../keeper/index.js'
@@ -49,7 +49,7 @@ export class ComponentSet {
   constructor(config: ResolvedConfig, log: Logger, backend: StateBackend | null, secrets: readonly string[] | null, hooks: ComponentHooks) {
     // Instances may cache store reads (issue 14.2): a commit in any component invalidates the
     // keys it wrote in every component's instances.
-    const caching = backend !== null && config.state.backend !== 'redis' && config.state.readCacheMb > 0
+    const caching = backend !== null && readCacheBytes(config) > 0
     this.commits = new Committer(backend, config.state.maxCommitRetries, log, caching ? (keys) => this.invalidate(keys) : null)
     this.immunity = new ImmunityTable(config.immunity)
     const shared = { commits: this.commits, idempotency: backend ? new Idempotency(backend, config.replay, log) : null, immunity: this.immunity }

@@ -110,6 +110,21 @@ export function oneOf(choices: readonly string[]): Check {
 }
 
 /**
+ * `'auto'` or an integer within `[min, max]` (the `runtimes` option).
+ *
+ * @example
+ * ```ts
+ * integerOrAuto({ min: 1, max: 64 })('auto') // { ok: true, value: 'auto' }
+ * integerOrAuto({ min: 1, max: 64 })(0)      // { ok: false, expected: "'auto' or an integer from 1 to 64", got: 0 }
+ * ```
+ */
+export function integerOrAuto(range: { min: number; max: number }): Check {
+  const expected = `'auto' or an integer from ${range.min} to ${range.max}`
+  const inRange = integer(range)
+  return (value) => (value === 'auto' ? { ok: true, value } : inRange(value).ok ? { ok: true, value } : { ok: false, expected, got: value })
+}
+
+/**
  * A `redis://` or `rediss://` URL, kept as written: ioredis would read anything else as a host
  * name or a path and fail later with a less helpful message.
  */

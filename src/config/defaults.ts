@@ -6,6 +6,7 @@
 
 import { availableParallelism } from 'node:os'
 import { mergeConfig } from './merge-config.js'
+import { instancesPerRuntime, runtimeCount } from './runtime-count.js'
 import type { CrashlessConfig, ResolvedConfig } from './types.js'
 
 /** A type whose nested objects and arrays are read-only too. */
@@ -44,6 +45,9 @@ export const defaults: ConfigDefaults = deepFreeze({
   style: 'auto',
   // Threads: a request crosses to a worker several times cheaper than to a process.
   isolation: 'worker',
+  // One runtime: the keeper, a runtime and its warm standby. More pay off once one dispatcher
+  // thread is the bottleneck (README, "Sizing").
+  runtimes: 1,
   limits: {
     maxBodyBytes: 10 * 1024 * 1024,
     // 25 bodies of the largest default size at once, plenty for ordinary upload traffic; it is
@@ -211,6 +215,11 @@ export function withDefaults(config: CrashlessConfig & { entry: string }): Resol
   const merged = mergeConfig(defaults as CrashlessConfig, config) as ResolvedConfig
   // Writing a `session` section is asking for sessions: `session: {}` turns them on.
   merged.session.enabled = config.session?.enabled ?? config.session !== undefined
+  // 'auto' becomes a count here, against this machine's cores; so does the instances default
+  // when the cores are shared among several runtimes.
+  const cores = availableParallelism()
+  merged.runtimes = runtimeCount(config.runtimes ?? defaults.runtimes, cores)
+  if (config.instances === undefined && merged.runtimes > 1) merged.instances = instancesPerRuntime(merged.runtimes, cores)
   // port and host default to undefined, which the merge drops; the resolved shape has them.
   return { ...merged, entry: config.entry, port: merged.port, host: merged.host }
 }

@@ -33,6 +33,15 @@ export interface CrashlessConfig {
    * same; a request costs more CPU in a child process (README, "Isolation"). Default: `worker`.
    */
   isolation?: Isolation
+  /**
+   * Runtime processes serving at once under the keeper, each with its own dispatcher (one main
+   * thread: its CPU per request caps one runtime's throughput), its own `instances` and
+   * `spares`; they share the listening socket, the state store and the immunity table (a poison
+   * learned by one is refused by all). `'auto'`: half the cores, at least 1 (README, "Sizing").
+   * With `runtimes` above 1 and `instances` unset, each runtime gets its share of the cores as
+   * instances. `crashless run --no-keeper` runs one runtime only. Default: 1.
+   */
+  runtimes?: number | 'auto'
   limits?: {
     /** Largest request body accepted, in bytes (larger: 413). Default: 10 MiB. */
     maxBodyBytes?: number
@@ -330,6 +339,8 @@ export interface ResolvedConfig {
   spares: number
   style: EntryStyle
   isolation: Isolation
+  /** How many runtimes: `'auto'` resolved against this machine's cores. */
+  runtimes: number
   limits: { maxBodyBytes: number; bufferedBodyMb: number; concurrency: number; queue: number; heapMb: number; stackMb: number; externalMb: number; rssMb: number }
   timeouts: { requestMs: number; leaseMs: number; startMs: number; drainMs: number; headersMs: number; bodyMs: number }
   replay: { maxAttempts: number; methods: string[]; idempotencyKeyHeader: string; idempotencyTtlMs: number }

@@ -8,12 +8,13 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from '../errors.js'
-import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, methodList, oneOf, probePath, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList, redactSpec } from './checks.js'
+import { MAX_TIMER_MS, boolean, cookieName, cookiePath, headerName, integer, integerOrAuto, methodList, oneOf, probePath, redisUrl, secret, sessionSecret, text, describeValue, type Check, signatureSpec, tweakList, redactSpec } from './checks.js'
 import { checkAdminExposure } from './check-admin.js'
 import { checkSessionCookie } from './check-session.js'
 import { anchorComponentEntries, checkComponentTree, components, groups } from './check-components.js'
 import { withDefaults } from './defaults.js'
 import { closest } from './did-you-mean.js'
+import { MAX_RUNTIMES } from './runtime-count.js'
 import { isPlainObject } from './merge-config.js'
 import type { CrashlessConfig, ResolvedConfig } from './types.js'
 
@@ -39,6 +40,7 @@ const schema: Schema = {
   spares: integer({ min: 0 }),
   style: oneOf(['auto', 'fetch', 'node', 'listen']),
   isolation: oneOf(['worker', 'process']),
+  runtimes: integerOrAuto({ min: 1, max: MAX_RUNTIMES }),
   limits: {
     maxBodyBytes: integer({ min: 0 }),
     // Up to 1 TiB: bytes must stay a safe integer, and more is surely a unit mistake.

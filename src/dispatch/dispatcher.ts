@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import type { ResolvedConfig } from '../config/index.js'
+import { readCacheBytes, type ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ResponseHeaders, ResponseMessage, ToInstance } from '../protocol.js'
 import type { ImmunityTable } from '../immunity/index.js'
 import type { IncidentStore } from '../incidents/index.js'
@@ -79,7 +79,7 @@ export class Dispatcher {
     /** What the dispatchers of several components share (see src/components): one of each for all. */
     shared: DispatcherShared | null = null,
   ) {
-    const caching = backend !== null && config.state.backend !== 'redis' && config.state.readCacheMb > 0
+    const caching = backend !== null && readCacheBytes(config) > 0
     // Shared, its commits invalidate the caches of every component's instances (see src/components).
     this.commits = shared?.commits ?? new Committer(backend, config.state.maxCommitRetries, log, caching ? (keys) => this.invalidate(keys) : null)
     this.sessions = config.session.enabled && sessionSecrets ? new SessionCookies(config.session, sessionSecrets) : null

@@ -1,7 +1,8 @@
 /**
  * The keeper room (ladder level 4, Otherworld's crash kernel): the outer process of `crashless
- * run` that owns the listening sockets, keeps an active runtime and a warm standby, promotes the
- * standby when the active one dies, and stops when runtimes die too often.
+ * run` that owns the listening sockets, keeps `runtimes` active runtimes and a warm standby,
+ * promotes the standby when an active one dies, relays immunity verdicts and admin reports
+ * between its runtimes, and stops when runtimes die too often.
  *
  * @example
  * ```ts

@@ -6,6 +6,9 @@
  * https://nodejs.org/api/child_process.html#subprocesssendmessage-sendhandle-options-callback
  */
 
+import type { HealthReport, InstancesReport } from '../admin/index.js'
+import type { ImmunityEntry } from '../immunity/index.js'
+
 /** Set to '1' in the environment of a runtime started by a keeper: `crashless run` then serves under it. */
 export const RUNTIME_ENV = 'CRASHLESS_UNDER_KEEPER'
 
@@ -33,6 +36,8 @@ export interface ReadyMessage {
   /** Null when `admin.enabled` is false. */
   readonly admin: BindRequest | null
   readonly keeper: KeeperSettings
+  /** `runtimes`, resolved: how many active runtimes the keeper keeps. */
+  readonly runtimes: number
   /** `timeouts.drainMs`: how long the keeper waits for a draining runtime (plus a margin). */
   readonly drainMs: number
   /** `log.level`, which the keeper adopts (it reads no config file itself). */
@@ -74,7 +79,47 @@ export interface EscalateMessage {
   readonly why: string
 }
 
-export type RuntimeToKeeper = ReadyMessage | BeatMessage | GaveUpMessage | ReloadRequest | SuspectClearedMessage | ConnectionTakenMessage | EscalateMessage
+/**
+ * A verdict of one runtime's immunity table, relayed by the keeper to its other runtimes so a
+ * poison learned by one is refused by all (runtime -> keeper, then keeper -> each other runtime,
+ * with `from` set). The entry travels whole: applying it costs no store read.
+ */
+export interface VerdictMessage {
+  readonly type: 'verdict'
+  readonly verdict: 'quarantine' | 'cure' | 'release'
+  readonly signature: string
+  /** The entry as the deciding runtime holds it; null for a release. */
+  readonly entry: ImmunityEntry | null
+  /** When it was decided: ms on the machine's monotonic clock (process.hrtime), for the delay the receiver logs. */
+  readonly at: number
+  /** keeper -> runtime: the pid of the runtime that decided it. */
+  readonly from?: number
+}
+
+/** runtime -> keeper: the admin endpoint's runtime asks for the other runtimes' reports (answered by `gathered`). */
+export interface GatherMessage {
+  readonly type: 'gather'
+  readonly id: number
+}
+
+/** What one runtime tells the admin endpoint about itself: `/instances`, `/health` and `/metrics` material. */
+export interface RuntimeReport {
+  /** Its slot, 1 to `runtimes`: stable across its replacements, the `runtime` label of its metrics. */
+  readonly slot: number
+  readonly instances: InstancesReport
+  readonly health: Omit<HealthReport, 'quarantined'>
+  /** prom-client's `getMetricsAsJSON()` of its registry. */
+  readonly metrics: readonly unknown[]
+}
+
+/** runtime -> keeper: its report, for the gather `id`. */
+export interface ReportMessage {
+  readonly type: 'report'
+  readonly id: number
+  readonly report: RuntimeReport
+}
+
+export type RuntimeToKeeper = ReadyMessage | BeatMessage | GaveUpMessage | ReloadRequest | SuspectClearedMessage | ConnectionTakenMessage | EscalateMessage | VerdictMessage | GatherMessage | ReportMessage
 
 /** keeper -> runtime, with a `net.Server` handle: accept connections on it from now on. */
 export interface ListenerMessage {
@@ -106,6 +151,8 @@ export interface PromoteMessage {
   readonly first: boolean
   /** Why it is promoted, for its log line. */
   readonly reason: 'start' | 'death' | 'reload' | 'escalation'
+  /** The slot it serves in, 1 to `runtimes` (see RuntimeReport.slot). */
+  readonly slot: number
   /** In flight at earlier deaths; run one at a time, cleared by one success. */
   readonly suspects: readonly SuspectRecord[]
   /** In flight at two runtime deaths: quarantine their signatures. */
@@ -123,7 +170,7 @@ export interface DrainMessage {
   readonly handover: boolean
 }
 
-/** What the keeper counted since it started; the active runtime shows them on `/metrics`. */
+/** What the keeper counted since it started; the admin endpoint's runtime shows them on `/metrics`. */
 export interface KeeperCounts {
   /** Runtime deaths, by which runtime died: `active`, `standby`, `replacement`, `escalation` (an active one swapped for its standby). */
   readonly runtimeDeaths: Record<string, number>
@@ -134,16 +181,39 @@ export interface KeeperCounts {
 }
 
 /**
- * keeper -> runtime: the keeper's counts, sent to the active runtime after its promotion and
- * whenever they change, so one scrape of the admin endpoint (which the active runtime serves)
- * covers the keeper too.
+ * keeper -> runtime: the keeper's counts, sent to the runtime serving the admin endpoint when it
+ * takes it and whenever they change, so one scrape of the admin endpoint covers the keeper too.
  */
 export interface CountsMessage {
   readonly type: 'keeper-counts'
   readonly counts: KeeperCounts
 }
 
-export type KeeperToRuntime = ListenerMessage | ConnectionMessage | PromoteMessage | DrainMessage | CountsMessage
+/**
+ * keeper -> an active runtime: what a death of another runtime left (with `runtimes` above 1 the
+ * others serve on while it is replaced): the poison is quarantined at once, by this runtime,
+ * which relays the verdict to the rest.
+ */
+export interface RuntimeDeathsMessage {
+  readonly type: 'runtime-deaths'
+  readonly poison: readonly SuspectRecord[]
+  readonly suspects: readonly SuspectRecord[]
+}
+
+/** keeper -> a runtime: send your report for gather `id`. */
+export interface ReportRequest {
+  readonly type: 'report-request'
+  readonly id: number
+}
+
+/** keeper -> the runtime that asked: the other runtimes' reports (those that answered in time). */
+export interface GatheredMessage {
+  readonly type: 'gathered'
+  readonly id: number
+  readonly reports: readonly RuntimeReport[]
+}
+
+export type KeeperToRuntime = ListenerMessage | ConnectionMessage | PromoteMessage | DrainMessage | CountsMessage | VerdictMessage | RuntimeDeathsMessage | ReportRequest | GatheredMessage
 
 /** Type guard for messages arriving on a runtime's IPC channel. */
 export function isKeeperMessage(value: unknown): value is KeeperToRuntime {

@@ -45,6 +45,11 @@ export class RuntimeProcess {
   ready: ReadyMessage | null = null
   /** When it became active (performance.now()), for its uptime at death. */
   activeSince = 0
+  /**
+   * The keeper's reload count when it started: a runtime of an older generation runs the code
+   * and config from before the last reload, and is replaced by it.
+   */
+  generation = 0
   private killedFor: string | null = null
   /** Connections sent and not yet acknowledged, by id: the keeper's copies, still unread. */
   private readonly handedOver = new Map<number, { name: ListenerName; socket: Socket }>()

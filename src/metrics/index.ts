@@ -13,5 +13,6 @@
 export { bump, tallies } from './tallies.js'
 export { recordResponse, storeSeconds } from './request-meter.js'
 export { createMetricsRegistry } from './registry.js'
+export { mergeRuntimeMetrics, type RuntimeMetrics } from './merge-runtimes.js'
 export type { InstanceFigures, InstanceRole, KeeperFigures, MetricsSource } from './metrics-source.js'
 export { observe, recentEvents, TIMELINE_EVENTS, type TimelineEvent } from './timeline.js'

@@ -21,6 +21,8 @@ export interface Runtime {
  * process, no keeper (`crashless run --no-keeper`, or embedding crashless in a program). Rejects
  * with an `AppLoadError` naming the file when the app cannot be loaded, without binding anything.
  *
+ * @throws ConfigError naming `runtimes` when it asks for more than one: only a keeper runs several.
+ *
  * @example
  * ```ts
  * const runtime = await createRuntime(await loadConfig({ cwd, overrides: { entry: 'app.ts' } }), createLogger('info'))
@@ -28,6 +30,10 @@ export interface Runtime {
  * ```
  */
 export async function createRuntime(config: ResolvedConfig, log: Logger): Promise<Runtime> {
+  // Several runtimes share a socket only through a keeper; without one this is the only process.
+  if (config.runtimes > 1) {
+    throw new ConfigError('runtimes', `${config.runtimes} runtime processes need the keeper, and this crashless runs without one (--no-keeper, or embedded): set runtimes: 1, or run it under the keeper`)
+  }
   const started = await startRuntime(config, log, null)
   const { admin } = config
   if (started.admin) {

@@ -2,7 +2,9 @@ import type { AddressInfo, Server, Socket } from 'node:net'
 import type { ResolvedConfig } from '../config/index.js'
 import { isKeeperMessage, type KeeperToRuntime, type ListenerName, type RuntimeToKeeper } from '../keeper/index.js'
 import type { Logger } from '../log.js'
+import { PeerReports } from './peer-reports.js'
 import { startRuntime, type StartedRuntime } from './start-runtime.js'
+import { VerdictRelay } from './verdict-relay.js'
 
 /** After the keeper is gone, what a runtime gets to finish its requests before it exits anyway. */
 const ORPHAN_DRAIN_MS = 1_000
@@ -26,6 +28,10 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
   }
   const started = await startRuntime(config, log, () => send({ type: 'reload' }), (why) => send({ type: 'escalate', why }))
   onStarted()
+  // Verdicts go to the other runtimes from now on; a standby hears theirs while it stands by.
+  const relay = new VerdictRelay(started.components.immunity, send, log)
+  const peers = new PeerReports(send)
+  let slot = 0
   // The keeper died while this runtime started: nobody will hand it a socket.
   if (!process.connected) {
     await started.close()
@@ -64,7 +70,7 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
       send({ type: 'gave-up', message: err.message })
       void close(1)
     })
-    send({ type: 'ready', service: started.wants, admin: config.admin.enabled ? { port: config.admin.port, host: config.admin.host } : null, keeper: config.keeper, drainMs: config.timeouts.drainMs, logLevel: config.log.level })
+    send({ type: 'ready', service: started.wants, admin: config.admin.enabled ? { port: config.admin.port, host: config.admin.host } : null, keeper: config.keeper, runtimes: config.runtimes, drainMs: config.timeouts.drainMs, logLevel: config.log.level })
 
     function handleMessage(message: KeeperToRuntime, handle: Server | Socket | undefined): void {
       switch (message.type) {
@@ -90,7 +96,9 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
         case 'promote':
           // `listening` first (every promoted runtime logs it: the line operators and tests wait
           // for); all of this runs before any request is read.
-          if (serviceAddress) started.announce(serviceAddress, { promoted: message.reason })
+          slot = message.slot
+          if (config.runtimes > 1) started.setPeers(slot, () => peers.ask())
+          if (serviceAddress) started.announce(serviceAddress, { promoted: message.reason, ...(config.runtimes > 1 ? { runtime: slot } : {}) })
           else log.error({ event: 'promoted-without-socket' }, 'promoted before the service socket arrived')
           started.components.adoptRuntimeDeaths(message, (records) => {
             for (const record of records) send({ type: 'suspect-cleared', record })
@@ -102,6 +110,16 @@ export async function serveUnderKeeper(config: ResolvedConfig, log: Logger, onSt
           return void close(0, { handover: message.handover })
         case 'keeper-counts':
           return started.setKeeperCounts(message.counts)
+        case 'verdict':
+          return relay.receive(message)
+        case 'runtime-deaths':
+          return started.components.adoptRuntimeDeaths(message, (records) => {
+            for (const record of records) send({ type: 'suspect-cleared', record })
+          })
+        case 'report-request':
+          return void started.report(slot).then((report) => send({ type: 'report', id: message.id, report }))
+        case 'gathered':
+          return peers.gathered(message)
       }
     }
   })

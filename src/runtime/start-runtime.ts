@@ -9,7 +9,7 @@ import type { ImmunityStore } from '../immunity/index.js'
 import type { KeeperFigures } from '../metrics/index.js'
 import type { Logger } from '../log.js'
 import type { SerializedError } from '../protocol.js'
-import { startControlPlane } from './control-plane.js'
+import { startControlPlane, type ControlPlane } from './control-plane.js'
 import { openState, sessionSecrets } from './open-state.js'
 
 /** A runtime with its instances up and its stores open, that accepts nothing yet. */
@@ -29,6 +29,9 @@ export interface StartedRuntime {
   readonly failed: Promise<CrashlessError>
   /** Under a keeper: the keeper's counts, for `/metrics`. */
   setKeeperCounts(counts: KeeperFigures): void
+  /** Under a keeper with several runtimes: see ControlPlane.report and setPeers. */
+  report: ControlPlane['report']
+  setPeers: ControlPlane['setPeers']
   /**
    * Stops accepting, drains in-flight requests (bounded by `timeouts.drainMs`), stops instances,
    * closes stores. With `handover` (another runtime serves now) idle keep-alive connections are
@@ -112,6 +115,8 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
     wants: { port: config.port ?? ready.listen?.port ?? 3000, host: config.host ?? ready.listen?.host },
     failed,
     setKeeperCounts: control.setKeeperCounts,
+    report: control.report,
+    setPeers: control.setPeers,
     announce: (address, extra) => {
       components.setAdvertisedPort(address.port)
       log.info(

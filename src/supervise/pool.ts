@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { ResolvedConfig } from '../config/index.js'
+import { readCacheBytes, type ResolvedConfig } from '../config/index.js'
 import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js'
 import { Instance, type InstanceLoss } from './instance.js'
 import { isUnexplainedLoss } from '../recovery/index.js'
@@ -280,8 +280,8 @@ export class Pool {
       startTimeoutMs: this.config.timeouts.startMs,
       advertisedPort: this.advertisedPort,
       sessions: this.config.session.enabled ? { ttlMs: this.config.session.ttlMs } : null,
-      // Redis may be written by other runtimes and nodes, whose commits send no invalidations here.
-      readCacheBytes: this.config.state.backend === 'redis' ? 0 : this.config.state.readCacheMb * 1024 * 1024,
+      // Off where other runtimes or nodes write the store: their commits send no invalidations here.
+      readCacheBytes: readCacheBytes(this.config),
       onMessage: this.hooks.onMessage,
       onLost: (i, loss) => this.handleLost(i, loss),
       onTakenBack: (i) => this.hooks.onTainted(i),

@@ -12,6 +12,7 @@ test('defaults are the documented values', () => {
     spares: 1,
     style: 'auto',
     isolation: 'worker',
+    runtimes: 1,
     limits: { maxBodyBytes: 10 * 1024 * 1024, bufferedBodyMb: 256, concurrency: 64, queue: 1024, heapMb: 512, stackMb: 4, externalMb: 512, rssMb: 0 },
     timeouts: { requestMs: 30_000, leaseMs: 1_000, startMs: 10_000, drainMs: 10_000, headersMs: 10_000, bodyMs: 30_000 },
     replay: {

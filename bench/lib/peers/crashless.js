@@ -22,12 +22,13 @@ export function crashlessUnavailable(root = REPO_DIR) {
   return undefined
 }
 
-export async function startCrashlessPeer({ app, port, readyPath, tag, instances, crashlessRoot = REPO_DIR, crashlessConfig, env = {}, waitStandby = false }) {
+export async function startCrashlessPeer({ app, port, readyPath, tag, instances, runtimes, crashlessRoot = REPO_DIR, crashlessConfig, env = {}, waitStandby = false }) {
   const why = crashlessUnavailable(crashlessRoot)
   if (why) throw new Error(`crashless not available: ${why}`)
   const logFile = scratchFile(`${tag}-crashless.log`)
   const args = [path.join(crashlessRoot, 'bin', 'crashless.js'), 'run', app, '--port', String(port)]
   if (instances !== undefined) args.push('--instances', String(instances))
+  if (runtimes !== undefined) args.push('--runtimes', String(runtimes))
   const cwd = fs.mkdtempSync(path.join(SCRATCH_DIR, `${tag}-crashless-`))
   if (crashlessConfig !== undefined) {
     const configFile = path.join(cwd, 'crashless.config.mjs')
@@ -49,6 +50,8 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
   const unregister = onCleanup(stop)
   try {
     await waitReady(`http://127.0.0.1:${port}${readyPath}`, { alive: () => !handle.state.exited })
+    // Several runtimes: the others may still be starting when the first answers.
+    if (runtimes > 1) await waitFor(() => listeningPids(logFile).length >= runtimes, 60_000, `${runtimes} runtimes listening`)
   } catch (err) {
     await stop()
     throw new Error(`crashless peer did not start: ${err.message}\n${tailFile(logFile)}`, { cause: err })
@@ -63,7 +66,44 @@ export async function startCrashlessPeer({ app, port, readyPath, tag, instances,
   // The active runtime's pid: its `listening` line (under a keeper the runtime is a child process;
   // with --no-keeper it is the process itself).
   const runtimePid = () => lastListeningPid(logFile) ?? handle.child.pid
-  return { kind: 'crashless', port, instances, logFile, runtimePid, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), pids, exited, stop }
+  // Every runtime serving (one per slot: the last to listen in each).
+  const runtimePids = () => listeningPids(logFile)
+  return { kind: 'crashless', port, instances, logFile, runtimePid, runtimePids, info: async () => ({ pid: handle.child.pid, events: countLogEvents(logFile) }), pids, exited, stop }
+}
+
+/** The pid serving each slot: the last `listening` line per `runtime` (one runtime: no slot, one pid). */
+function listeningPids(logFile) {
+  const bySlot = new Map()
+  for (const entry of listeningLines(logFile)) bySlot.set(entry.runtime ?? 1, entry.pid)
+  return [...bySlot.values()]
+}
+
+function listeningLines(logFile) {
+  let text = ''
+  try {
+    text = fs.readFileSync(logFile, 'utf8')
+  } catch {
+    return []
+  }
+  const lines = []
+  for (const line of text.split('\n')) {
+    if (!line.includes('"listening"')) continue
+    try {
+      const entry = JSON.parse(line)
+      if (entry.event === 'listening' && entry.role !== 'keeper' && typeof entry.pid === 'number') lines.push(entry)
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return lines
+}
+
+async function waitFor(condition, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
 }
 
 /** Resolves once `logFile` contains `needle` (or after `ms`, or when `alive()` turns false). */

@@ -12,9 +12,20 @@ import { startCrashlessPeer, crashlessUnavailable } from './crashless.js'
 // the caller giving it another config: campaign.js runs it without components), measured by campaign.js.
 export const PEER_KINDS = ['node', 'pm2', 'crashless']
 export const ALL_PEER_KINDS = ['node', 'cluster', 'pm2', 'crashless', 'crashless-app']
+// CRASHLESS_RUNTIMES_PEER: crashless with --runtimes 2 and the cores shared among them (--instances
+// cores/2 each), measured by overhead.js on request (--peers ...,crashless-2rt): does a second
+// dispatcher thread add throughput on this machine?
+export const CRASHLESS_RUNTIMES_PEER = 'crashless-2rt'
 export { crashlessUnavailable, cores }
 
-const starters = { node: startNodePeer, cluster: startClusterPeer, pm2: startPm2Peer, crashless: startCrashlessPeer, 'crashless-app': startCrashlessPeer }
+const starters = {
+  node: startNodePeer,
+  cluster: startClusterPeer,
+  pm2: startPm2Peer,
+  crashless: startCrashlessPeer,
+  'crashless-app': startCrashlessPeer,
+  [CRASHLESS_RUNTIMES_PEER]: async (opts) => ({ ...(await startCrashlessPeer({ ...opts, runtimes: 2 })), kind: CRASHLESS_RUNTIMES_PEER }),
+}
 
 /**
  * Starts `kind` serving `app` and resolves once `readyPath` answers 2xx (plus settleMs).
@@ -27,7 +38,7 @@ export async function startPeer(kind, opts) {
   const start = starters[kind]
   if (!start) throw new Error(`unknown peer ${kind}`)
   const port = await freePort()
-  const instances = opts.instances ?? (kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'crashless-app' || kind === 'cluster' ? cores() : 1)
+  const instances = opts.instances ?? (kind === 'pm2' ? 'max' : kind === 'crashless' || kind === 'crashless-app' || kind === 'cluster' ? cores() : kind === CRASHLESS_RUNTIMES_PEER ? Math.max(1, Math.round(cores() / 2)) : 1)
   const t0 = performance.now()
   const peer = await start({ ...opts, port, instances })
   const startMs = performance.now() - t0
