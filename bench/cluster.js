@@ -15,13 +15,14 @@
 // clients were told: lost acknowledged writes, writes applied twice. For crashless, a poison
 // request is judged on one node before the load, and the delay until the other nodes applied the
 // verdict (their `immunity-verdict` log lines) is reported, and how long each of them then took to
-// refuse the next copy (their `quarantine-hit` lines' ms).
+// refuse the next copy (their `quarantine-hit` lines' ms) and a burst of 200 more (their
+// crashless_quarantine_refusal_seconds histograms).
 //
 // nginx's read timeout is 3 s here (the docs recommend 35 s, above crashless's request deadline):
 // it is how long requests sent to a node that was cut off wait before going elsewhere.
 //
 // Writes bench/results/cluster.json: { runs: [{ peer, scenario, successRatio, lostWrites,
-// duplicatedEffects, longestOutageMs, immunityPropagationMs, immunityRefusalMs }] } (the issue's shape), and the
+// duplicatedEffects, longestOutageMs, immunityPropagationMs, immunityRefusalFirstMs, immunityRefusedWithin1ms }] } (the issue's shape), and the
 // details of each run (attempt-level success, failures by kind, sessions lost) to
 // bench/results/scratch/cluster-details.json. Needs root (network namespaces), nginx, redis-server.
 //
@@ -32,7 +33,7 @@ import { parseArgs, checkList } from './lib/args.js'
 import { onCleanup, runGuarded } from './lib/cleanup.js'
 import { machineInfo } from './lib/machine.js'
 import { writeResults } from './lib/results.js'
-import { NODE_PORT, networkUnavailable, nsRequest, runScenario, startCluster } from '../dist/test/cluster/harness/index.js'
+import { ADMIN_PORT, NODE_PORT, networkUnavailable, nsRequest, runScenario, startCluster } from '../dist/test/cluster/harness/index.js'
 
 const PEERS = ['crashless', 'pm2']
 const SCENARIOS = ['none', 'node-kill', 'partition', 'redis-restart']
@@ -54,6 +55,18 @@ if (opts.quick) Object.assign(opts, { before: 100, after: 200 })
 
 const round = (n, digits = 1) => (n === null || n === undefined ? null : Math.round(n * 10 ** digits) / 10 ** digits)
 
+/** Copies of the poison each other node is sent once it knows the verdict. */
+const REFUSAL_BURST = 200
+
+const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1]
+
+/** From a node's /metrics text: how many refusals it timed, and the share within 0.1 ms and 1 ms. */
+function refusalShares(text) {
+  const bucket = (le) => Number(new RegExp(`^crashless_quarantine_refusal_seconds_bucket\\{le="${le}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN)
+  const count = Number(/^crashless_quarantine_refusal_seconds_count (\d+)/m.exec(text)?.[1] ?? NaN)
+  return { refused: count, within100us: round(bucket('0.0001') / count, 4), within1ms: round(bucket('0.001') / count, 4) }
+}
+
 /** Sends a poison through nginx and waits for the other nodes to apply the verdict: the largest delay. */
 async function immunityPropagation(cluster, tag) {
   const { default: http } = await import('node:http')
@@ -72,11 +85,13 @@ async function immunityPropagation(cluster, tag) {
   const lines = await Promise.all(others.map((n) => n.waitForLog((l) => l.event === 'immunity-verdict' && l.signature === signature, 10_000)))
   // The next copy on each other node: how long its dispatcher took to refuse it (the
   // `quarantine-hit` line's ms; the round trip from the node's own namespace is beside it).
+  // Then a burst of copies on one keep-alive connection, read from the node's refusal histogram.
   const refusals = []
   for (const node of others) {
-    const answer = await nsRequest(node.ns, `http://127.0.0.1:${NODE_PORT}${path}`, 'GET', 2)
+    const answer = await nsRequest(node.ns, `http://127.0.0.1:${NODE_PORT}${path}`, 'GET', REFUSAL_BURST)
     const hit = await node.waitForLog((l) => l.event === 'quarantine-hit' && l.signature === signature, 10_000)
-    refusals.push({ node: node.name, status: answer.status, ms: Number(hit.ms), roundTripMs: answer.ms.map((ms) => round(ms, 2)) })
+    const metrics = await nsRequest(node.ns, `http://127.0.0.1:${ADMIN_PORT}/metrics`)
+    refusals.push({ node: node.name, status: answer.status, ms: Number(hit.ms), ...refusalShares(metrics.body), roundTripP50Ms: round(median(answer.ms), 3) })
   }
   return { status, judge: judge.name, delays: lines.map((l) => Number(l.delayMs)), refusals }
 }
@@ -96,7 +111,8 @@ async function main() {
         let propagation = null
         if (peer === 'crashless') {
           propagation = await immunityPropagation(cluster, tag)
-          console.log(`   poison judged on ${propagation.judge}; verdict applied on the others after ${propagation.delays.join(' / ')} ms; next copy refused in ${propagation.refusals.map((r) => r.ms).join(' / ')} ms`)
+          console.log(`   poison judged on ${propagation.judge}; verdict applied on the others after ${propagation.delays.join(' / ')} ms`)
+          for (const r of propagation.refusals) console.log(`   ${r.node}: first copy refused in ${r.ms} ms; of ${r.refused} refusals ${(r.within100us * 100).toFixed(1)}% within 0.1 ms, ${(r.within1ms * 100).toFixed(1)}% within 1 ms; round trip p50 ${r.roundTripP50Ms} ms`)
         }
         const result = await runScenario(cluster, scenario, {
           tag,
@@ -115,7 +131,8 @@ async function main() {
           duplicatedEffects: v.duplicatedEffects,
           longestOutageMs: v.longestOutageMs,
           immunityPropagationMs: propagation ? Math.max(...propagation.delays) : null,
-          immunityRefusalMs: propagation ? Math.max(...propagation.refusals.map((r) => r.ms)) : null,
+          immunityRefusalFirstMs: propagation ? Math.max(...propagation.refusals.map((r) => r.ms)) : null,
+          immunityRefusedWithin1ms: propagation ? Math.min(...propagation.refusals.map((r) => r.within1ms)) : null,
         })
         details.push({ peer, scenario, ...v, faultAtMs: Math.round(result.faultAt), recoveredAtMs: Math.round(result.recoveredAt), afterRecovery: result.afterRecovery, immunity: propagation })
         console.log(`   ${v.ops} operations, success ${(v.successRatio * 100).toFixed(3)}% (attempts ${(v.attemptSuccessRatio * 100).toFixed(3)}%), acknowledged writes ${v.acknowledgedWrites}, lost ${v.lostWrites}, applied twice ${v.duplicatedEffects}, torn ${v.tornCounts}, sessions lost ${v.sessionsLost}, longest outage ${v.longestOutageMs} ms`)

@@ -9,7 +9,7 @@ import { firstFailureIncident } from './first-failure.js'
 import type { Job } from './job.js'
 import { RecoveryLadder, type LadderHost } from './recovery-ladder.js'
 import { respondQuarantined } from './respond-error.js'
-import { bump, tallies } from '../metrics/index.js'
+import { bump, refusalSeconds, tallies } from '../metrics/index.js'
 import { DeathSuspects } from './death-suspects.js'
 import { adoptRuntimeDeaths, type RuntimeDeaths } from './runtime-deaths.js'
 import { Suspects } from './suspects.js'
@@ -178,7 +178,9 @@ export class PoisonGuard {
     respondQuarantined(job, entry)
     // From the dispatcher's first sight of the request to its answer written: the "refused in
     // under 1 ms" of DESIGN.md's budgets, measured where the client's network cannot blur it.
-    const ms = Math.round((performance.now() - job.receivedAt) * 1000) / 1000
+    const seconds = (performance.now() - job.receivedAt) / 1000
+    refusalSeconds.observe(seconds)
+    const ms = Math.round(seconds * 1e6) / 1000
     this.log.info({ event: 'quarantine-hit', requestId: job.requestId, signature, method: job.method, url: job.url, ms }, 'rejected a quarantined request without running it')
     return true
   }

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client'
 import type { FixedHistogram, SeriesValue } from './fixed-histogram.js'
 import type { MetricsSource } from './metrics-source.js'
-import { requestSeconds, responses, storeSeconds } from './request-meter.js'
+import { refusalSeconds, requestSeconds, responses, storeSeconds } from './request-meter.js'
 import { tallies, type LabelledTally } from './tallies.js'
 
 const MIB = 1024 * 1024
@@ -75,6 +75,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   counter('crashless_quarantines_total', 'Signatures quarantined, by what decided it.', ['source'], () => labelled(tallies.quarantines, 'source'))
   counter('crashless_cures_total', 'Signatures cured by a tweak of the recovery ladder.', [], () => [[{}, tallies.cures]])
   counter('crashless_quarantine_hits_total', 'Requests refused without running because their signature is quarantined.', [], () => [[{}, tallies.quarantineHits]])
+  histogram(registry, 'crashless_quarantine_refusal_seconds', 'Time from a quarantined request\'s arrival to its refusal written.', () => [[{}, refusalSeconds]])
   gauge('crashless_immunity_entries', 'Live entries of the immunity table, by status.', ['status'], () => {
     const { entries, quarantined, cured } = source.immunity()
     return [[{ status: 'quarantined' }, quarantined], [{ status: 'cured' }, cured], [{ status: 'failing' }, entries - quarantined - cured]]

@@ -11,6 +11,12 @@ export const responses = [0, 0, 0, 0, 0, 0]
 /** Time from a request's arrival to its response's end (or its client leaving), seconds. */
 export const requestSeconds = new FixedHistogram(REQUEST_SECONDS)
 
+/**
+ * Requests refused by a quarantine, from the dispatcher's first sight of them to the refusal
+ * written: DESIGN.md's "rejected in under 1 ms" as a distribution, not one sample.
+ */
+export const refusalSeconds = new FixedHistogram(STORE_SECONDS)
+
 /** Store reads and commits, as the dispatcher sees them (round trip to the backend), seconds. */
 export const storeSeconds = { read: new FixedHistogram(STORE_SECONDS), commit: new FixedHistogram(STORE_SECONDS) }
 
