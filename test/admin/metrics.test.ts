@@ -39,7 +39,7 @@ test('names, types and labels follow Prometheus conventions, and no label carrie
     }
   }
   const names = ours.map((f) => f.name)
-  for (const name of ['crashless_http_requests_total', 'crashless_http_request_duration_seconds', 'crashless_http_requests_in_flight', 'crashless_queued_requests', 'crashless_instances', 'crashless_instance_heap_bytes', 'crashless_recoveries_total', 'crashless_reserved_requests_total', 'crashless_suppressed_crashes_total', 'crashless_quarantines_total', 'crashless_cures_total', 'crashless_quarantine_hits_total', 'crashless_commits_total', 'crashless_commit_conflicts_total', 'crashless_store_operation_duration_seconds', 'crashless_rejuvenations_total', 'crashless_runtime_deaths_total', 'crashless_reloads_total']) {
+  for (const name of ['crashless_http_requests_total', 'crashless_http_request_duration_seconds', 'crashless_http_requests_in_flight', 'crashless_queued_requests', 'crashless_instances', 'crashless_instance_heap_bytes', 'crashless_recoveries_total', 'crashless_reserved_requests_total', 'crashless_suppressed_crashes_total', 'crashless_quarantines_total', 'crashless_cures_total', 'crashless_quarantine_hits_total', 'crashless_quarantine_refusal_seconds', 'crashless_commits_total', 'crashless_commit_conflicts_total', 'crashless_store_operation_duration_seconds', 'crashless_rejuvenations_total', 'crashless_runtime_deaths_total', 'crashless_reloads_total']) {
     assert.ok(names.includes(name), `${name} is exported`)
   }
 })
@@ -77,6 +77,10 @@ test('a crashing request: suppressed, re-run on the ladder, quarantined; its cop
   for (let i = 0; i < 3; i++) assert.equal((await fetch(`${server.url}/fault/throw?v=metrics`)).status, 500)
   const refused = await scrapeUntil(server.adminUrl, (s) => s.value('crashless_quarantine_hits_total')! >= hits + 3)
   assert.equal(refused.value('crashless_quarantine_hits_total'), hits + 3)
+  // Every refusal is timed (an unlabelled histogram's count, read from the text itself).
+  const text = await (await fetch(`${server.adminUrl}/metrics`)).text()
+  const timed = Number(/^crashless_quarantine_refusal_seconds_count (\d+)$/m.exec(text)?.[1])
+  assert.equal(timed, refused.value('crashless_quarantine_hits_total'), 'one refusal timing per quarantine hit')
 })
 
 test('a runtime death: the keeper\'s counts reach the scrape of the runtime it promoted', async () => {
