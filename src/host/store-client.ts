@@ -63,6 +63,14 @@ export class StoreClient {
     return out
   }
 
+  /**
+   * Invalidations received so far, or null when the dispatcher sends none (no cache: `redis`,
+   * several runtimes on one sqlite file, `state.readCacheMb: 0`). See Transaction's snapshot rule.
+   */
+  get epoch(): number | null {
+    return this.cache.enabled ? this.cache.epoch : null
+  }
+
   /** The dispatcher committed writes to these keys: cached entries of them are stale. */
   invalidate(keys: readonly string[]): void {
     this.cache.invalidate(keys)
