@@ -144,7 +144,7 @@ async function main() {
     }
   }
   const scratch = opts.quick || opts.peers.length < PEERS.length || opts.scenarios.length < SCENARIOS.length
-  const file = writeResults('cluster', { runs }, { scratch })
+  const file = writeResults('cluster', { machine: machineInfo(), runs }, { scratch })
   writeResults('cluster-details', { machine: machineInfo(), options: opts, runs: details }, { scratch: true })
   console.log(`\nwrote ${file}`)
   console.table(runs)
