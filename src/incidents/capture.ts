@@ -2,7 +2,7 @@ import { TextDecoder } from 'node:util'
 import type { Tape } from '../tape.js'
 import type { Fingerprint } from './fingerprint.js'
 import type { Incident, IncidentApp, IncidentError, IncidentRequest, IncidentStep, Neighbour } from './incident.js'
-import { redactBody, redactHeaders, redactJson, type RedactRules } from './redact.js'
+import { redactBody, redactHeaders, redactJson, redactSignature, redactUrl, type RedactRules } from './redact.js'
 import { firstAppFrame } from './stack-frame.js'
 
 /** A failure as the dispatcher hands it over: raw request, raw tape. `capture` makes it an incident. */
@@ -49,8 +49,9 @@ export interface CaptureContext {
 const JSON_TAG = 0x6a
 
 /**
- * The incident for a draft: secrets redacted (headers, body fields, and the same fields in
- * JSON values the request read from the stores), the body cut at `maxBodyBytes`, the first
+ * The incident for a draft: secrets redacted (headers, query parameters, also in the signature
+ * and the neighbours' URLs, body fields, and the same fields in JSON values the request read
+ * from the stores), the body cut at `maxBodyBytes`, the first
  * in-app frame found, the runtime's fingerprint attached.
  *
  * @example
@@ -65,7 +66,7 @@ export function capture(draft: IncidentDraft, ctx: CaptureContext): Incident {
     version: 2,
     id: draft.id,
     at: new Date(draft.at).toISOString(),
-    signature: draft.signature,
+    signature: redactSignature(draft.signature, ctx.rules),
     request: captureRequest(draft.request, ctx),
     steps: draft.steps,
     verdict: draft.verdict,
@@ -87,12 +88,12 @@ export function capture(draft: IncidentDraft, ctx: CaptureContext): Incident {
 
 function captureNeighbour(n: NeighbourDraft, ctx: CaptureContext): Neighbour {
   const request = captureRequest({ ...n, session: false }, { ...ctx, maxBodyBytes: Math.min(ctx.maxBodyBytes, NEIGHBOUR_BODY_BYTES) })
-  return { requestId: n.requestId, method: n.method, url: n.url, headers: request.headers, body: request.body ?? null, ...(request.bodyEncoding ? { bodyEncoding: request.bodyEncoding } : {}) }
+  return { requestId: n.requestId, method: n.method, url: request.url, headers: request.headers, body: request.body ?? null, ...(request.bodyEncoding ? { bodyEncoding: request.bodyEncoding } : {}) }
 }
 
 function captureRequest(request: IncidentDraft['request'], ctx: CaptureContext): IncidentRequest {
   const bodyBytes = request.body?.byteLength ?? 0
-  const out: IncidentRequest = { requestId: request.requestId, method: request.method, url: request.url, headers: redactHeaders(request.rawHeaders, ctx.rules), bodyBytes, body: null, session: request.session }
+  const out: IncidentRequest = { requestId: request.requestId, method: request.method, url: redactUrl(request.url, ctx.rules), headers: redactHeaders(request.rawHeaders, ctx.rules), bodyBytes, body: null, session: request.session }
   if (!request.body || bodyBytes === 0) return out
   const kept = new Uint8Array(request.body, 0, Math.min(bodyBytes, ctx.maxBodyBytes)).slice()
   out.bodyTruncated = kept.byteLength < bodyBytes

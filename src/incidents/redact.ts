@@ -8,6 +8,12 @@ const SECRET_HEADER_PARTS = ['token', 'secret', 'key', 'password', 'auth', 'sess
 /** A body field whose name contains one of these is taken for a credential. */
 const SECRET_FIELD_PARTS = ['password', 'secret', 'token']
 
+/**
+ * A query parameter whose name contains one of these is taken for a credential: a URL carries
+ * the same secrets as headers (`?token=`, `?api_key=`, `?session=`) and bodies.
+ */
+const SECRET_PARAM_PARTS = [...new Set([...SECRET_HEADER_PARTS, ...SECRET_FIELD_PARTS])]
+
 /** Extra names to redact (`incidents.redact`), lower-case. */
 export interface RedactRules {
   headers: readonly string[]
@@ -24,6 +30,53 @@ export function isSecretHeader(name: string, rules: RedactRules): boolean {
 export function isSecretField(name: string, rules: RedactRules): boolean {
   const lower = name.toLowerCase()
   return SECRET_FIELD_PARTS.some((part) => lower.includes(part)) || rules.bodyFields.includes(lower)
+}
+
+/** True when a query parameter of this name is never written to an incident (configured body field names count too). */
+export function isSecretParam(name: string, rules: RedactRules): boolean {
+  const lower = name.toLowerCase()
+  return SECRET_PARAM_PARTS.some((part) => lower.includes(part)) || rules.bodyFields.includes(lower)
+}
+
+/**
+ * A request URL with the values of secret query parameters replaced by `[redacted]`. Only
+ * those values change: the path, the other parameters and their encoding stay byte for byte,
+ * so a replay sends what the client sent but the secrets.
+ *
+ * @example
+ * ```ts
+ * redactUrl('/s?token=t1&api_key=k&q=ok', rules) // '/s?token=[redacted]&api_key=[redacted]&q=ok'
+ * ```
+ */
+export function redactUrl(url: string, rules: RedactRules): string {
+  const at = url.indexOf('?')
+  if (at < 0) return url
+  const hash = url.indexOf('#', at)
+  const query = url.slice(at + 1, hash < 0 ? undefined : hash)
+  const pairs = query.split('&').map((pair) => {
+    const eq = pair.indexOf('=')
+    const name = eq < 0 ? pair : pair.slice(0, eq)
+    return isSecretParam(decodeName(name), rules) ? `${name}=${REDACTED}` : pair
+  })
+  return `${url.slice(0, at + 1)}${pairs.join('&')}${hash < 0 ? '' : url.slice(hash)}`
+}
+
+/**
+ * A signature (`GET /s?token=t1&q=ok #3f2a…`, see immunity/signature.ts) with the values of its
+ * secret query parameters redacted, for the incident's copy of it: the body hash after ` #` stays.
+ */
+export function redactSignature(signature: string, rules: RedactRules): string {
+  const hash = signature.lastIndexOf(' #')
+  return hash < 0 ? redactUrl(signature, rules) : `${redactUrl(signature.slice(0, hash), rules)}${signature.slice(hash)}`
+}
+
+/** A parameter name as the app reads it (`api%5Fkey` and `api+key` decoded); an undecodable name is taken as written. */
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '))
+  } catch {
+    return name
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import { fixture, repoRoot, startCrashless, type CrashlessProcess } from '../hel
 import { removeTempDirs, runCli, tempDir, writeConfig } from '../admin/run-cli.js'
 import type { Incident } from '../../src/incidents/index.js'
 
-const SECRETS = ['Bearer sekrit-bearer-value', 'sekrit-api-key-value', 'sekrit-tenant-value', 'sekrit-password-value', '123-45-6789']
+const SECRETS = ['Bearer sekrit-bearer-value', 'sekrit-api-key-value', 'sekrit-tenant-value', 'sekrit-password-value', '123-45-6789', 'sekrit-query-token', 'sekrit-query-key']
 
 let server: CrashlessProcess
 let cwd: string
@@ -99,6 +99,13 @@ test('secrets in the body are redacted: built-in field names and configured ones
   assert.deepEqual(JSON.parse(incident.request.body!), { user: 'ann', password: '[redacted]', profile: { ssn: '[redacted]', city: 'Oslo' } })
   assert.equal(incident.request.bodyEncoding, 'utf8')
   assert.match(incident.error!.message, /cannot log ann in/)
+})
+
+test('secrets in the query string are redacted by name, in the URL and the signature; the other parameters are kept', async () => {
+  const incident = await poison('/search?token=sekrit-query-token&api_key=sekrit-query-key&q=ok')
+  assert.equal(incident.request.url, '/search?token=[redacted]&api_key=[redacted]&q=ok')
+  assert.match(incident.signature, /^GET \/search\?api_key=\[redacted\]&q=ok&token=\[redacted\] #/)
+  assert.match(incident.error!.message, /no results for ok/)
 })
 
 test('a request that is not re-run records what its first failure saw, and its client gets the incident id', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { resolveConfig } from '../../src/config/index.js'
 import { diffFingerprints, fingerprint, firstAppFrame, redactHeaders } from '../../src/incidents/index.js'
-import { redactBody } from '../../src/incidents/redact.js'
+import { redactBody, redactSignature, redactUrl } from '../../src/incidents/redact.js'
 import { ddmin, describePart, partsOf, withParts } from '../../src/incidents/minimize.js'
 import { environmentVariables } from '../../src/incidents/env-vars.js'
 import { environmentTweaks } from '../../src/incidents/environment-tweaks.js'
@@ -21,6 +21,14 @@ test('bodies: JSON at any depth, forms, and malformed or cut JSON by pattern', (
   assert.equal(redactBody('user=ann&password=p&ssn=1', 'application/x-www-form-urlencoded', rules), 'user=ann&password=%5Bredacted%5D&ssn=%5Bredacted%5D')
   assert.equal(redactBody('{"user":"ann","password":"hunt', 'application/json', rules), '{"user":"ann","password":"[redacted]"')
   assert.equal(redactBody('plain text password=p', 'text/plain', rules), 'plain text password=p')
+})
+
+test('query parameters: the default secret names and configured body fields; the rest of the URL byte for byte', () => {
+  assert.equal(redactUrl('/s?token=t1&api_key=k2&q=ok', rules), '/s?token=[redacted]&api_key=[redacted]&q=ok')
+  assert.equal(redactUrl('/s?Session=1&x-auth=2&SSN=3&q=a%20b+c&flag&access%5Ftoken=4#frag', rules), '/s?Session=[redacted]&x-auth=[redacted]&SSN=[redacted]&q=a%20b+c&flag&access%5Ftoken=[redacted]#frag')
+  assert.equal(redactUrl('/s?password&q=1', rules), '/s?password=[redacted]&q=1')
+  assert.equal(redactUrl('/plain/path', rules), '/plain/path')
+  assert.equal(redactSignature('GET /s?api_key=k2&q=ok #3f2a', rules), 'GET /s?api_key=[redacted]&q=ok #3f2a')
 })
 
 test('the first in-app frame skips Node, node_modules and crashless itself', () => {
