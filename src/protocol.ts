@@ -127,7 +127,10 @@ export interface RequestMessage {
  */
 export const PROBE_ID_BASE = 2 ** 30
 
-/** The client went away or the deadline passed: the instance drops the request. */
+/**
+ * The client went away or the deadline passed: the instance drops the request. A recording
+ * (sacrificial) instance answers with `aborted`, carrying the request's tape.
+ */
 export interface AbortMessage {
   type: 'abort'
   id: number
@@ -391,6 +394,17 @@ export interface RequestCrashedMessage {
 }
 
 /**
+ * A recording (sacrificial) instance's answer to `abort` of a request it had started: what the
+ * request drew until then. A re-run that missed its deadline never fails inside the instance,
+ * so this is the only way its tape (the store read it waits on, say) reaches the incident.
+ */
+export interface AbortedMessage {
+  type: 'aborted'
+  id: number
+  tape: Tape
+}
+
+/**
  * The answer to `take-back`: requests numbered after `after`, up to `upTo`, will not start
  * there (see isTakenBack); `after: null` when every one had started.
  */
@@ -403,6 +417,7 @@ export interface TakenBackMessage {
 export type FromInstance =
   | ReadyMessage
   | RequestCrashedMessage
+  | AbortedMessage
   | StartFailedMessage
   | ResponseMessage
   | HeadMessage

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
-import type { RequestCrashedMessage } from '../protocol.js'
+import type { AbortedMessage, RequestCrashedMessage } from '../protocol.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { historyOf, type Job } from './job.js'
-import { neighboursOf } from './trial.js'
+import { neighboursOf, type RunFailure } from './trial.js'
+import { AbortedTapes } from './aborted-tapes.js'
 import type { GuardHost, PoisonGuard } from './poison-guard.js'
 import { actionName, decideCrash, decideDeadline, decideLost, unreachable, type LadderLimits } from '../recovery/index.js'
 import { respondError } from './respond-error.js'
@@ -17,6 +18,9 @@ import { bump, tallies } from '../metrics/index.js'
  * ladder (see recovery-ladder.ts). Logs carry the action's name in their `action` field.
  */
 export class InstanceFailures {
+  /** Re-runs that missed their deadline, waiting for their instance's tape (see aborted-tapes.ts). */
+  private readonly tapes = new AbortedTapes()
+
   constructor(
     private readonly host: GuardHost,
     private readonly guard: PoisonGuard,
@@ -59,6 +63,8 @@ export class InstanceFailures {
     }
     const deadlineMs = job.env?.deadlineMs ?? this.requestMs
     const replaced = instance !== null && !job.started
+    // Taken before the job leaves its instance: what ran beside it may be why it never ended.
+    const neighbours = instance ? neighboursOf(job, instance.inflight, this.host.jobs) : undefined
     if (replaced) {
       instance.post({ type: 'abort', id: job.id })
       this.host.detach(job)
@@ -66,8 +72,17 @@ export class InstanceFailures {
     }
     this.log.warn({ event: 'deadline', requestId: job.requestId, instance: instance?.id, role: instance?.role, method: job.method, url: job.url, deadlineMs, action: `${actionName(action)}${replaced ? '; instance replaced' : ''}` }, 'request deadline passed')
     switch (action.do) {
-      case 'ladder':
-        return this.guard.failed(job, { how: 'deadline', error: null, instance, spent: true })
+      case 'ladder': {
+        const failure: RunFailure = { how: 'deadline', error: null, instance, spent: true, neighbours }
+        if (!replaced || !instance.recording) return this.guard.failed(job, failure)
+        // A recording instance answers the abort with the run's tape: the ladder hears of the
+        // failure once it is in, so even a last rung's incident carries it.
+        return this.tapes.wait(job, instance, job.env?.leaseMs, (tape) => {
+          if (job.done) return
+          this.guard.failed(job, { ...failure, tape })
+          this.host.pump()
+        })
+      }
       case 'answer':
       case 'cut':
         // Still waiting (for an instance, or for a verdict): whatever trial it was part of goes on without it.
@@ -79,6 +94,11 @@ export class InstanceFailures {
       default:
         return unreachable(action)
     }
+  }
+
+  /** A recording instance's answer to an abort: the tape of a re-run that missed its deadline. */
+  aborted(instance: Instance, msg: AbortedMessage): void {
+    this.tapes.arrived(instance, msg)
   }
 
   /**
@@ -138,6 +158,7 @@ export class InstanceFailures {
     let cut = 0
     let isolated = 0
     let culprit: string | null = null
+    this.tapes.lost(instance)
     const jobs = [...instance.inflight].map((id) => this.host.jobs.get(id)).filter((job): job is Job => job !== undefined && !job.done)
     instance.inflight.clear()
     // Alone on a sacrificial instance (an exclusive run), a run is to blame for whatever happens.
@@ -191,7 +212,8 @@ export class InstanceFailures {
           unreachable(action)
       }
     }
-    this.guard.afterLoss(instance, culprit, loss)
+    // An orphaned re-run (its client gone) that died with the instance ran beside these.
+    this.guard.afterLoss(instance, culprit, loss, neighboursOf(null, jobs.map((j) => j.id), this.host.jobs))
     bump(tallies.instancesLost, loss.reason)
     this.log.warn(
       {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, computeSignature, ImmunityTable, routeOf, RouteBulkhead } from '../immunity/index.js'
-import { openIncidentStore, type IncidentStore } from '../incidents/index.js'
+import { openIncidentStore, type IncidentStore, type NeighbourDraft } from '../incidents/index.js'
 import { decideBlame, mayProbe, screen, unreachable, type ScreenFacts } from '../recovery/index.js'
 import type { Instance, InstanceLoss } from '../supervise/index.js'
 import { evacuate } from './evacuate.js'
@@ -262,8 +262,8 @@ export class PoisonGuard {
    * After an instance was lost: if the suspect stalling it left (its client gave up) before the
    * kill, the verdict is still due, on its signature.
    */
-  afterLoss(instance: Instance, culprit: string | null, loss: InstanceLoss): void {
-    this.ladder.instanceLost(instance, loss)
+  afterLoss(instance: Instance, culprit: string | null, loss: InstanceLoss, neighbours: NeighbourDraft[] = []): void {
+    this.ladder.instanceLost(instance, loss, neighbours)
     const left = this.leftRunning.get(instance)
     this.leftRunning.delete(instance)
     // Suspected before its client left, or (on a starved machine, where the stall is noticed

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
-import type { IncidentStore } from '../incidents/index.js'
+import type { IncidentStore, NeighbourDraft } from '../incidents/index.js'
+import type { InstanceLoss } from '../supervise/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
@@ -180,19 +181,25 @@ export class RecoveryLadder {
         this.carryOn(trial)
       }, (trial.env?.deadlineMs ?? 0) + (trial.env?.leaseMs ?? 0))
       timer.unref()
-      trial.orphan = { instance: instance.id, timer }
+      trial.orphan = { instance: instance.id, id: job.id, timer }
       return
     }
     this.carryOn(trial)
   }
 
-  /** An instance was lost: if a rung's orphaned run was on it, that rung failed. */
-  instanceLost(instance: { id: string }, loss: { reason: string; error: { name: string; message: string } | null }): void {
+  /**
+   * An instance was lost: if a rung's orphaned run was on it, that rung failed. `neighbours` are
+   * the requests that were on the instance; the run's tape survives only a death it reported
+   * (`fatal`): a stalled or out-of-heap instance is ended with its tapes.
+   */
+  instanceLost(instance: { id: string }, loss: Pick<InstanceLoss, 'reason' | 'error' | 'fatal'>, neighbours: NeighbourDraft[] = []): void {
     for (const trial of this.trials.values()) {
       if (trial.orphan?.instance !== instance.id) continue
+      const orphan = trial.orphan.id
       clearTimeout(trial.orphan.timer)
       trial.orphan = null
-      recordFailure(trial, trial.env?.tweak ?? 'original', { how: loss.reason, error: loss.error, instance, spent: true })
+      const tape = loss.fatal?.requestId === orphan ? loss.fatal.tape : undefined
+      recordFailure(trial, trial.env?.tweak ?? 'original', { how: loss.reason, error: loss.error, instance, spent: true, tape, neighbours })
       trial.rungFailed = true
       const next = this.nextHeld(trial)
       if (next) this.advance(trial, next)

@@ -26,7 +26,7 @@ export interface RunFailure {
  * const failure = { how: 'crash:uncaughtException', error, instance, spent: true, neighbours: neighboursOf(job, instance.inflight, jobs) }
  * ```
  */
-export function neighboursOf(job: Job, ids: Iterable<number>, jobs: Pick<JobsView, 'get'>): NeighbourDraft[] {
+export function neighboursOf(job: Job | null, ids: Iterable<number>, jobs: Pick<JobsView, 'get'>): NeighbourDraft[] {
   const out: NeighbourDraft[] = []
   for (const id of ids) {
     const other = jobs.get(id)
@@ -60,7 +60,7 @@ export interface Trial {
    * The rung's run whose client left while it still ran on a sacrificial instance: the rung is
    * judged by what happens to that instance (lost: failed), within a bounded time.
    */
-  orphan: { instance: string; timer: NodeJS.Timeout } | null
+  orphan: { instance: string; id: number; timer: NodeJS.Timeout } | null
   /** Requests with the signature waiting for the verdict. */
   held: Job[]
   /**

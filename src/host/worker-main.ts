@@ -174,7 +174,11 @@ function receive(msg: ToInstance): void {
       inbox.push(msg)
       break
     case 'abort': {
-      if (!inbox.drop(msg.id)) active.get(msg.id)?.()
+      if (inbox.drop(msg.id)) break
+      // Taken before the abort ends the request (and drops its tape); only a recording instance has one.
+      const tape = takeTape(msg.id)
+      if (tape) post({ type: 'aborted', id: msg.id, tape })
+      active.get(msg.id)?.()
       break
     }
     case 'upgrade':

@@ -62,6 +62,8 @@ export class Instance {
    * never ordinary traffic (see sacrificial-set.ts).
    */
   role: 'serving' | 'sacrificial' = 'serving'
+  /** Told to record tapes (`record`): it answers an `abort` with the request's tape (`aborted`). */
+  recording = false
   /** Its limits, as a key: sacrificial instances are shared by environments with equal limits. */
   readonly shape: string
   /** Requests it has been given so far (a `fresh` environment wants an instance with none). */

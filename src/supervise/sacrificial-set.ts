@@ -123,7 +123,10 @@ export class SacrificialSet {
     const instance = spare ?? this.start(need.shape)
     instance.role = 'sacrificial'
     // Recording costs the re-runs a little, and serving instances nothing (src/host/tape-recorder.ts).
-    if (this.record) instance.post({ type: 'record' })
+    if (this.record) {
+      instance.post({ type: 'record' })
+      instance.recording = true
+    }
     if (need.yields) instance.yieldCpu()
     this.instances.push(instance)
     if (spare) return void queueMicrotask(this.onCapacity)
