@@ -83,7 +83,7 @@ export interface Incident {
   /** Instances the signature cost during this incident. */
   instancesSpent: number
   durationMs: number
-  /** The failure's kind: crash, exit, stack, out-of-memory, stall, deadline, or runtime-lost. */
+  /** The failure's kind: crash, exit, stack, out-of-memory, stall, deadline, runtime-lost, or corrupter (replay refuses the last two). */
   kind?: string
   /** The first failure's error, with its stack. */
   error?: IncidentError | null

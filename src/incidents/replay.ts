@@ -66,6 +66,10 @@ export async function replayIncident(incident: Incident, options: ReplayOptions 
   const app = incident.app
   if (!app) throw new CrashlessError('CRASHLESS_ERR_REPLAY', `incident ${incident.id} was written by an older crashless and does not say which app it ran: it cannot be replayed`)
   if (incident.kind === 'runtime-lost') throw new CrashlessError('CRASHLESS_ERR_REPLAY', `incident ${incident.id} is a runtime's death: only the request's method and URL survived it`)
+  // The request succeeded; another one (the probe, named in the steps) failed after it in the
+  // same instance. A replay runs one request in a fresh process: it would say "not reproduced"
+  // of a bug that is there.
+  if (incident.kind === 'corrupter') throw new CrashlessError('CRASHLESS_ERR_REPLAY', `incident ${incident.id} is a request that corrupts its instance: it succeeds, and a later request fails in the same process (${incident.steps.find((s) => s.failure)?.failure ?? 'see its steps'}); replay runs one request in a fresh process, so it cannot show this. Reproduce it by sending both, in that order, to one process`)
   const tape = options.tape === 'none' ? null : options.tape === undefined || options.tape === 'recorded' ? (incident.tape ?? null) : options.tape
   const neighbours = options.neighboursFirst == null ? [] : (incident.neighbours ?? []).map(neighbourRequest)
   const run = await replayApp(app, { ...options, request: options.request ?? recordedRequest(incident), neighbours, tape })

@@ -8,10 +8,11 @@
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, test } from 'node:test'
 import { loop, send, start, stopAll, type Served } from './harness.js'
 import { assertCrashlessError, crashlessError } from '../faults/harness.js'
+import { runCli } from '../admin/run-cli.js'
 
 after(stopAll)
 
@@ -34,6 +35,15 @@ async function assertQuarantinedAndClean(server: Served, corrupt: { url: string;
   const incident = readFileSync(join(server.cwd, written.path as string), 'utf8')
   assert.match(incident, /corrupts the instance/)
   assert.match(incident, /"verdict": ?"poison"/)
+  assert.match(incident, /"kind": ?"corrupter"/)
+  // Replay and triage refuse it, saying why, rather than calling a real bug "not reproduced".
+  const dir = join(server.cwd, dirname(written.path as string))
+  for (const command of ['replay', 'triage']) {
+    const refused = await runCli([command, verdict.incidentId as string, '--dir', dir, '--json'], { cwd: server.cwd })
+    assert.equal(refused.code, 1, refused.stdout)
+    assert.match(refused.stderr, /corrupts its instance: it succeeds, and a later request fails in the same process \(corrupts the instance: .+ answered well before it, 5xx after it\)/)
+    assert.equal(refused.stdout, '')
+  }
   // The same request again is refused without running, and corrupts nothing.
   const again = await send(corrupt.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: corrupt.body })
   assertCrashlessError(again, 500, 'CRASHLESS_ERR_QUARANTINED')
