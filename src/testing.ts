@@ -18,6 +18,8 @@ export interface TestedApp {
   style?: 'auto' | 'fetch' | 'node' | 'listen'
   /** Default 512. */
   heapMb?: number
+  /** Memory outside the heap (Buffers, ArrayBuffers) past which the run is out of memory. Default 0: no cap. */
+  externalMb?: number
   /** How long the event loop may stand still before the run is a stall. Default 1000. */
   leaseMs?: number
   /** How long the request may take. Default 30000. */
@@ -62,7 +64,7 @@ export async function replay(
 ): Promise<{ failure: ReplayFailure | null; status: number | null }> {
   const entry = typeof app.entry === 'string' && !app.entry.startsWith('file:') ? app.entry : fileURLToPath(app.entry)
   const result = await replayApp(
-    { entry, style: app.style ?? 'auto', heapMb: app.heapMb ?? 512, stackMb: 4, leaseMs: app.leaseMs ?? 1000, requestMs: app.requestMs ?? 30_000, sessions: null },
+    { entry, style: app.style ?? 'auto', heapMb: app.heapMb ?? 512, stackMb: 4, externalMb: app.externalMb ?? 0, leaseMs: app.leaseMs ?? 1000, requestMs: app.requestMs ?? 30_000, sessions: null },
     {
       request: { bodyEncoding: 'utf8', session: false, ...run.request },
       tape: run.tape ?? null,

@@ -34,6 +34,8 @@ export interface ReplayPlan {
   style: 'auto' | 'fetch' | 'node' | 'listen'
   startTimeoutMs: number
   requestMs: number
+  /** The incident's `limits.externalMb` (0: no cap): memory outside the heap past it is running out of memory, as in an instance. */
+  externalMb: number
   sessions: { ttlMs: number } | null
   request: ReplayRequest
   /** Requests started in the same turn as it (its recorded neighbours), live values, empty store. */
@@ -53,7 +55,7 @@ export type ReplayMessage =
   | { type: 'beat' }
   | {
       type: 'outcome'
-      outcome: 'crash' | 'exit' | 'failed' | 'response' | 'deadline' | 'start-failed'
+      outcome: 'crash' | 'exit' | 'failed' | 'response' | 'deadline' | 'out-of-memory' | 'start-failed'
       how: string
       error: SerializedError | null
       status: number | null
@@ -123,10 +125,32 @@ async function run(plan: ReplayPlan): Promise<void> {
   // Beats stop when the event loop does: the parent judges a stall by them.
   setInterval(() => report({ type: 'beat' }), 25).unref()
   setTimeout(() => outcome('deadline', 'deadline', null, null), plan.requestMs).unref()
+  if (plan.externalMb > 0) watchExternal(plan.externalMb)
   const order = [...plan.neighbours]
   order.splice(Math.min(plan.position, order.length), 0, plan.request)
   let next = SUBJECT + 1
   for (const request of order) start(app, plan, request, request === plan.request ? SUBJECT : next++)
+}
+
+/** How often external memory is sampled: Buffers grown a turn at a time are seen within a turn or two. */
+const EXTERNAL_SAMPLE_MS = 5
+const MIB = 1024 * 1024
+
+/**
+ * The instance's external-memory cap (src/supervise/memory-guard.ts), here: `--max-old-space-size`
+ * bounds only the heap, so without this a Buffer leak that ended an instance at
+ * `limits.externalMb` would run on in the replay and answer. Like the guard, this samples
+ * between turns: one synchronous allocation is seen once it returns.
+ */
+function watchExternal(capMb: number): void {
+  const timer = setInterval(() => {
+    // `external` includes `arrayBuffers` (Node's own docs), as the instance's report does.
+    const mb = Math.round(process.memoryUsage().external / MIB)
+    if (mb <= capMb) return
+    clearInterval(timer)
+    outcome('out-of-memory', 'out-of-memory', { name: 'Error', message: `${mb} MiB outside the V8 heap (Buffers, ArrayBuffers), past limits.externalMb (${capMb} MiB)`, code: 'CRASHLESS_ERR_EXTERNAL_LIMIT', stack: undefined }, null)
+  }, EXTERNAL_SAMPLE_MS)
+  timer.unref()
 }
 
 /** Starts one request; only the subject's answer is reported. */

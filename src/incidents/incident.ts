@@ -58,6 +58,8 @@ export interface IncidentApp {
   style: 'auto' | 'fetch' | 'node' | 'listen'
   heapMb: number
   stackMb: number
+  /** `limits.externalMb`: memory outside the V8 heap (Buffers, ArrayBuffers) past which the instance was ended; 0 or absent: no cap. */
+  externalMb?: number
   leaseMs: number
   requestMs: number
   sessions: { ttlMs: number } | null

@@ -27,7 +27,7 @@ export function openIncidentStore(config: ResolvedConfig, log: Logger): Incident
     incidents.dir,
     { maxCount: incidents.maxCount, maxBytes: incidents.maxBytes },
     {
-      app: { entry: config.entry, style: config.style, heapMb: limits.heapMb, stackMb: limits.stackMb, leaseMs: timeouts.leaseMs, requestMs: timeouts.requestMs, sessions: session.enabled ? { ttlMs: session.ttlMs } : null },
+      app: { entry: config.entry, style: config.style, heapMb: limits.heapMb, stackMb: limits.stackMb, externalMb: limits.externalMb, leaseMs: timeouts.leaseMs, requestMs: timeouts.requestMs, sessions: session.enabled ? { ttlMs: session.ttlMs } : null },
       appDir,
       environment,
       rules: incidents.redact,

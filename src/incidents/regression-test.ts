@@ -37,7 +37,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { replay } from 'crashless/testing'
 
-const app = ${json({ entry: '__ENTRY__', style: app.style, heapMb: app.heapMb, leaseMs: app.leaseMs, requestMs: app.requestMs }).replace('"__ENTRY__"', `new URL(${JSON.stringify(entry)}, import.meta.url)`)}
+const app = ${json({ entry: '__ENTRY__', style: app.style, heapMb: app.heapMb, ...(app.externalMb ? { externalMb: app.externalMb } : {}), leaseMs: app.leaseMs, requestMs: app.requestMs }).replace('"__ENTRY__"', `new URL(${JSON.stringify(entry)}, import.meta.url)`)}
 
 test(${JSON.stringify(title)}, async () => {
   const { failure } = await replay(app, ${json(run).replace(/\n/g, '\n  ')})

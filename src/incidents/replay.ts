@@ -109,6 +109,7 @@ export async function replayApp(app: IncidentApp, run: AppRun): Promise<Omit<Rep
     style: app.style,
     startTimeoutMs: 10_000,
     requestMs: app.requestMs,
+    externalMb: app.externalMb ?? 0,
     sessions: app.sessions,
     request: run.request,
     neighbours: run.neighbours ?? [],

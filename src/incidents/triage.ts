@@ -116,7 +116,7 @@ export async function triageIncident(incident: Incident, options: TriageOptions)
       const live = await tryRuns('alone, live values', { tape: 'none' })
       if (live.agreeing < runs) why += `; on live values only ${live.agreeing} of ${runs} did: it hangs on the recorded values (store reads, Math.random, time)`
     }
-    decided = { setup: setupOf(recorded), agreeing: runs, runs, klass: alike('deterministic'), why: resource ? `${why}, exhausting ${incident.kind === 'out-of-memory' ? 'the heap' : 'its time'}` : why }
+    decided = { setup: setupOf(recorded), agreeing: runs, runs, klass: alike('deterministic'), why: resource ? `${why}, exhausting ${exhausted(incident)}` : why }
   } else if (alone.agreeing > 0) {
     // Some runs only: is it the nondeterminism? A failing run's values, played back, should always fail.
     const failing = alone.results.find((r) => r.reproduced && r.used)
@@ -162,6 +162,13 @@ export async function triageIncident(incident: Incident, options: TriageOptions)
   if (decided.klass !== 'not-reproducible') report.minimized = await minimize(incident, decided.setup, options.minimizeBudget ?? 40, say)
   if (report.minimized) report.setup = { ...decided.setup, request: report.minimized.request }
   return report
+}
+
+/** What a resource incident ran out of, for triage's `why`. */
+function exhausted(incident: Incident): string {
+  if (incident.kind !== 'out-of-memory') return 'its time'
+  const external = [incident.error, ...incident.steps.map((s) => s.error)].some((e) => e?.code === 'CRASHLESS_ERR_EXTERNAL_LIMIT')
+  return external ? `memory outside the heap (Buffers, ArrayBuffers; limits.externalMb ${incident.app?.externalMb ?? '?'} MiB)` : 'the heap'
 }
 
 /** ddmin over the request's parts, in the setting that reproduced it. */
