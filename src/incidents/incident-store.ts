@@ -39,6 +39,8 @@ export class IncidentStore {
   /** The folder as this runtime knows it: id -> bytes, oldest first; null until first scanned. */
   private files: Map<string, number> | null = null
   private scannedAt = 0
+  /** Incidents whose file was written once: later writes are counts, not news (the `incident` line). */
+  private readonly logged = new WeakSet<Incident>()
   private draining: Promise<void> | null = null
   private failing = false
 
@@ -102,7 +104,10 @@ export class IncidentStore {
       const temporary = join(this.dir, `.${incident.id}.${process.pid}.tmp`)
       await writeFile(temporary, text)
       await rename(temporary, path)
-      const first = (incident.count ?? 1) === 1
+      // Not `count === 1`: identical failures counted while this write was on disk would hide
+      // the first write's line (a flood of one bug then logged no `incident` at all).
+      const first = !this.logged.has(incident)
+      this.logged.add(incident)
       this.failing = false
       if (first) this.log.info({ event: 'incident', incidentId: incident.id, verdict: incident.verdict, kind: incident.kind, path }, `incident ${incident.id} written`)
       await this.prune(incident.id, Buffer.byteLength(text))

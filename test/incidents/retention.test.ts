@@ -62,6 +62,22 @@ test('5,000 distinct failures leave at most maxCount files within maxBytes, the 
   assert.equal(incident.occurrences.at(-1)!.id, draft(4_999, 12).id)
 })
 
+test('the first write of an incident is logged even when identical failures are counted while it is on disk', async () => {
+  const dir = tempDir()
+  const lines: { event?: string; incidentId?: string }[] = []
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { event?: string }) })
+  const store = new IncidentStore(dir, { maxCount: 40, maxBytes: 1 << 20 }, { app, appDir: '/srv/app', environment: null, rules: { headers: [], bodyFields: [] }, maxBodyBytes: 1024 }, log)
+  store.write(draft(1, 12))
+  // Counted in the first while its file is being written (the write awaits the disk).
+  await Promise.resolve()
+  store.write(draft(2, 12))
+  store.write(draft(3, 12))
+  await store.idle()
+  const written = lines.filter((l) => l.event === 'incident')
+  assert.deepEqual(written.map((l) => l.incidentId), [draft(1, 12).id], JSON.stringify(lines.map((l) => l.event)))
+  assert.equal(lines.filter((l) => l.event === 'incident-counted').length, 2)
+})
+
 test('a bounded flood of distinct crashing requests hitting one bug writes one incident; every id a client got still finds it', async () => {
   const cwd = tempDir()
   const file = writeConfig(cwd, { entry: fixture('incident-app.mjs'), incidents: { maxCount: 5 } })
