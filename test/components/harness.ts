@@ -47,15 +47,24 @@ export interface LoopReport {
   failures: string[]
   /** Who answered, as the fixture says it (`thread`, `pid`), once each. */
   answeredBy: Set<string>
+  /** How long each successful request took, send to last byte, in ms, in the order they ended. */
+  ms: number[]
+}
+
+/** The `q` quantile (0..1) of `values` by nearest rank; 0 when there are none. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
 }
 
 /**
  * Sends `GET url` with a unique tag until `stop` resolves (null: never) or `max` requests went,
- * with `workers` loops; every answer is recorded. A 200 whose JSON names `thread` and `pid`
- * counts as success.
+ * with `workers` loops; every answer is recorded, with its latency. A 200 whose JSON names
+ * `thread` and `pid` counts as success.
  */
 export async function loop(url: string, stop: Promise<unknown> | null, options: { workers?: number; max?: number } = {}): Promise<LoopReport> {
-  const report: LoopReport = { ok: 0, failures: [], answeredBy: new Set() }
+  const report: LoopReport = { ok: 0, failures: [], answeredBy: new Set(), ms: [] }
   let stopped = false
   void stop?.then(() => (stopped = true), () => (stopped = true))
   const max = options.max ?? 2_000
@@ -63,6 +72,7 @@ export async function loop(url: string, stop: Promise<unknown> | null, options: 
   const worker = async (w: number): Promise<void> => {
     while (!stopped && sent < max) {
       const tag = `w${w}-${sent++}`
+      const began = performance.now()
       try {
         const answer = await send(`${url}${url.includes('?') ? '&' : '?'}tag=${tag}`)
         if (answer.status !== 200) {
@@ -72,6 +82,7 @@ export async function loop(url: string, stop: Promise<unknown> | null, options: 
         const who = JSON.parse(answer.body) as { thread: number; pid: number }
         report.answeredBy.add(`pid ${who.pid} thread ${who.thread}`)
         report.ok++
+        report.ms.push(performance.now() - began)
       } catch (err) {
         report.failures.push(`${tag}: ${(err as Error).message}`)
       }
