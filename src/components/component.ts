@@ -97,7 +97,7 @@ export class Component {
     this.ejections = new Ejections(spec.name, this.pool, this.config.outliers, said)
     this.search = new CorrupterSearch({ component: spec.name, config: this.config, pool: this.pool, probes, immunity: context.immunity, incidents: dispatcher.incidents, log: said })
     this.answers = new BadAnswers(this.pool, dispatcher, this.ejections, this.config.outliers, (instance, probe) => this.search.start(instance, probe))
-    this.health = spec.healthCheck === null ? null : new HealthChecks(this.pool, probes, this.ejections, spec.healthCheck, this.config.outliers.intensity)
+    this.health = spec.healthCheck === null ? null : new HealthChecks(this.pool, probes, this.ejections, spec.healthCheck, this.config.outliers.intensity, (instance, check) => this.search.start(instance, null, check))
     this.rotation = setInterval(() => this.answers.rotate(), Math.max(10, this.config.outliers.windowMs / 10))
     this.rotation.unref()
     this.probes = probes

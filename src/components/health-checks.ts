@@ -14,11 +14,13 @@ function checkRequest(path: string): ProbeRequest {
  * each ready serving instance gets a GET of `path` on its own (probes.ts); an answer of 500 or
  * more, or none within `timeoutMs`, fails it. decideHealth (src/recovery/outliers.ts) ejects an
  * instance after `failures` in a row while a sibling passes, within the bound on ejections. A
- * check still running when the next is due is not doubled.
+ * check still running when the next is due is not doubled. An ejected instance may have been
+ * corrupted by a request: `onEjected` starts the search for it (corrupter-search.ts), the check
+ * being the request that tells a corrupted instance from a sound one.
  *
  * @example
  * ```ts
- * const checks = new HealthChecks(pool, probes, ejections, component.healthCheck, outliers.intensity)
+ * const checks = new HealthChecks(pool, probes, ejections, component.healthCheck, outliers.intensity, (instance, check) => search.start(instance, null, check))
  * checks.start()
  * ```
  */
@@ -34,6 +36,8 @@ export class HealthChecks {
     private readonly ejections: Ejections,
     private readonly options: Required<HealthCheckOptions>,
     private readonly intensity: number,
+    /** An instance was ejected for failing its check, `check` being the request it failed. */
+    private readonly onEjected: (instance: Instance, check: ProbeRequest) => void,
   ) {
     this.request = checkRequest(options.path)
   }
@@ -73,8 +77,9 @@ export class HealthChecks {
       if (this.stateOf(sibling).passed) siblingsPassing++
     }
     const verdict = decideHealth({ failures, siblings, siblingsPassing, recentEjections: this.ejections.recent() }, { failures: this.options.failures, intensity: this.intensity })
-    if (verdict.do === 'eject') this.ejections.eject(instance, 'health', { path: this.options.path, failures, last })
-    else if (verdict.why === 'ejections spent') this.ejections.spent(instance, 'health')
+    if (verdict.do === 'eject') {
+      if (this.ejections.eject(instance, 'health', { path: this.options.path, failures, last })) this.onEjected(instance, this.request)
+    } else if (verdict.why === 'ejections spent') this.ejections.spent(instance, 'health')
   }
 
   private stateOf(instance: Instance): { failures: number; passed: boolean; running: boolean } {

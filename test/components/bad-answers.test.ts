@@ -1,12 +1,14 @@
 /**
  * Bad answers (issue 16.2) with real processes: an instance that answers 500 to everything
  * while its sibling is fine is ejected (swapped for its spare) and the request whose answer got
- * it ejected is re-served; a failing health check ejects too; an app answering 503 on purpose
+ * it ejected is re-served; a failing health check ejects too, and starts the search for the
+ * request that corrupted the instance (the check being the probe); an app answering 503 on purpose
  * everywhere ejects nothing, and alone on one instance costs at most `outliers.intensity` swaps.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { eventsSince, loop, send, serving, start, stopAll } from './harness.js'
+import { assertCrashlessError, crashlessError } from '../faults/harness.js'
 
 after(stopAll)
 
@@ -41,6 +43,32 @@ test('a health check failing twice in a row ejects the instance, with no client 
   assert.equal(line.failures, 2)
   // Its sibling passes on and stays.
   await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.equal(eventsSince(server, 0, 'ejected').length, 1)
+})
+
+test('a health check ejection starts the corrupter search: the request after which the check fails is quarantined', async () => {
+  const server = await start({ instances: 2, spares: 1, components: { default: { healthCheck: { path: '/health', everyMs: 100 } } } }, 'bad-answers-app.mjs')
+  const warm = await loop(`${server.url}/items`, null, { workers: 4, max: 40 })
+  assert.deepEqual(warm.failures, [])
+  // The only request that goes bad afterwards is the check itself: no client answer is 5xx.
+  const broke = await send(`${server.url}/break`, { method: 'POST' })
+  assert.equal(broke.status, 201, 'the corrupting request itself succeeds')
+  const verdict = await server.waitForLog((l) => l.event === 'quarantined' && l.reason === 'corrupts the instance', 20_000)
+  const ejected = eventsSince(server, 0, 'ejected')
+  assert.equal(ejected.length, 1)
+  assert.equal(ejected[0]!.rule, 'health')
+  assert.equal(verdict.instance, ejected[0]!.instance)
+  assert.match(verdict.signature as string, /^POST \/break\b/)
+  assert.match(verdict.probe as string, /^GET \/health\b/, 'the health check was the probe')
+  const search = eventsSince(server, 0, 'corrupter-search')
+  assert.equal(search.length, 1)
+  assert.equal(search[0]!.probe, verdict.probe)
+  // The same request is refused unrun; no instance goes bad again.
+  const again = await send(`${server.url}/break`, { method: 'POST' })
+  assertCrashlessError(again, 500, 'CRASHLESS_ERR_QUARANTINED')
+  assert.equal(crashlessError(again).incidentId, verdict.incidentId)
+  const later = await loop(`${server.url}/items`, null, { workers: 4, max: 100 })
+  assert.deepEqual(later.failures, [])
   assert.equal(eventsSince(server, 0, 'ejected').length, 1)
 })
 
