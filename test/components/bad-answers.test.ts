@@ -1,9 +1,11 @@
 /**
  * Bad answers (issue 16.2) with real processes: an instance that answers 500 to everything
  * while its sibling is fine is ejected (swapped for its spare) and the request whose answer got
- * it ejected is re-served; a failing health check ejects too, and starts the search for the
- * request that corrupted the instance (the check being the probe); an app answering 503 on purpose
- * everywhere ejects nothing, and alone on one instance costs at most `outliers.intensity` swaps.
+ * it ejected is re-served (a POST is not: its 500 reaches its client); one answering 500 to
+ * every other request is ejected by its 5xx rate against its siblings'; a failing health check
+ * ejects too, and starts the search for the request that corrupted the instance (the check
+ * being the probe); an app answering 503 on purpose everywhere ejects nothing, and alone on one
+ * instance costs at most `outliers.intensity` swaps.
  */
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
@@ -32,6 +34,41 @@ test('an instance answering 500 to everything is ejected after 5 in a row; the 5
   assert.deepEqual(later.failures, [])
   assert.ok(![...later.answeredBy].some((who) => who.endsWith(`thread ${broke.thread}`)), 'the broken instance no longer serves')
   assert.ok(!(await serving(server, '')).includes(line.instance as string))
+})
+
+test('an instance answering 500 to every other request, never 5 in a row, is ejected by its 5xx rate against its siblings', async () => {
+  const server = await start({ instances: 2, spares: 1, outliers: { suspects: 0 } }, 'bad-answers-app.mjs')
+  const flaky = JSON.parse((await send(`${server.url}/flaky`, { method: 'POST' })).body) as { thread: number }
+  const ejected = server.waitForLog((l) => l.event === 'ejected', 15_000)
+  const during = await loop(`${server.url}/items`, ejected, { workers: 4, max: 1_000 })
+  const line = await ejected
+  assert.equal(line.rule, 'rate')
+  assert.ok((line.consecutive as number) < 5, `never 5 in a row: ${JSON.stringify(line)}`)
+  assert.ok((line.failed as number) * 100 >= 20 * (line.total as number), `its 5xx share is at least ratePercent: ${JSON.stringify(line)}`)
+  const siblings = line.siblings as { total: number; failed: number }
+  assert.ok(siblings.total > 0 && siblings.failed === 0, `its siblings answered well: ${JSON.stringify(siblings)}`)
+  assert.deepEqual(during.failures.filter((f) => !/ 500 /.test(f)), [])
+  assert.ok(during.failures.length > 0, 'it did answer 500s before the rule had seen enough')
+  // From now on every request is answered well, by instances that were never flaky.
+  const later = await loop(`${server.url}/items`, null, { workers: 4, max: 100 })
+  assert.deepEqual(later.failures, [])
+  assert.ok(![...later.answeredBy].some((who) => who.endsWith(`thread ${flaky.thread}`)), 'the flaky instance no longer serves')
+  assert.equal(eventsSince(server, 0, 'ejected').length, 1)
+})
+
+test('a POST answered 500 by the instance it gets ejected is not re-served: its 500 reaches the client', async () => {
+  // A lone instance: the consecutive rule ejects it (no sibling to compare with).
+  const server = await start({ instances: 1, spares: 1, outliers: { suspects: 0 } }, 'bad-answers-app.mjs')
+  await send(`${server.url}/break`, { method: 'POST' })
+  const statuses: number[] = []
+  for (let n = 0; n < 5; n++) statuses.push((await send(`${server.url}/items?n=${n}`, { method: 'POST', body: `{"n":${n}}`, headers: { 'content-type': 'application/json' } })).status)
+  const line = await server.waitForLog((l) => l.event === 'ejected', 5_000)
+  assert.equal(line.rule, 'consecutive')
+  assert.deepEqual(statuses, [500, 500, 500, 500, 500], 'the 5th POST, whose answer got the instance ejected, is answered 500 too')
+  assert.deepEqual(eventsSince(server, 0, 'answer-reserved'), [], 'no POST ran again elsewhere')
+  // A GET in the same place is re-served (the first test); a POST now runs on the spare, once.
+  const next = await send(`${server.url}/items?n=5`, { method: 'POST', body: '{"n":5}', headers: { 'content-type': 'application/json' } })
+  assert.equal(next.status, 200)
 })
 
 test('a health check failing twice in a row ejects the instance, with no client traffic at all', async () => {
