@@ -62,7 +62,7 @@ export class Component {
     const named = spec.prefixes.length > 0
     const log = named ? context.log.child({ component: spec.name }) : context.log
     const { probes } = context
-    const dispatcher = (this.dispatcher = new Dispatcher(this.config, log, context.backend, context.secrets, context.shared))
+    const dispatcher = (this.dispatcher = new Dispatcher(this.config, log, context.backend, context.secrets, context.shared, spec.name))
     const upgrades = (this.upgrades = new UpgradeDispatcher(log, (req, res) => dispatcher.submit(req, res, null)))
     this.pool = new Pool(
       this.config,

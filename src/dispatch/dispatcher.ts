@@ -8,7 +8,7 @@ import type { StateBackend } from '../state/index.js'
 import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
 import { IdMap } from '../id-map.js'
 import { limitsOf } from '../recovery/index.js'
-import { recordResponse, tallies } from '../metrics/index.js'
+import { recordResponse, requestMeter, tallies, type RequestMeter } from '../metrics/index.js'
 import { InstanceFailures } from './instance-failures.js'
 import { Committer } from './commit.js'
 import { Idempotency, type KeyedRequest, type KeyedVerdict } from './idempotency.js'
@@ -64,6 +64,8 @@ export class Dispatcher {
   private readonly sessions: SessionCookies | null
   /** Requests with an idempotency key (see idempotency.ts); null without a store. */
   private readonly idempotency: Idempotency | null
+  /** Its component's request counts, taken once here so counting a request looks nothing up. */
+  private readonly meter: RequestMeter
 
   /** Where this dispatcher's failures are written (its component's app, for replay). */
   get incidents(): IncidentStore {
@@ -78,7 +80,10 @@ export class Dispatcher {
     sessionSecrets: readonly string[] | null = null,
     /** What the dispatchers of several components share (see src/components): one of each for all. */
     shared: DispatcherShared | null = null,
+    /** Its component's name: its requests are counted under it (the metrics' `component` label). */
+    component = 'default',
   ) {
+    this.meter = requestMeter(component)
     const caching = backend !== null && readCacheBytes(config) > 0
     // Shared, its commits invalidate the caches of every component's instances (see src/components).
     this.commits = shared?.commits ?? new Committer(backend, config.state.maxCommitRetries, log, caching ? (keys) => this.invalidate(keys) : null)
@@ -271,7 +276,7 @@ export class Dispatcher {
     job.deadlineAt = this.deadlines.add(job.id)
     job.res.on('close', () => {
       if (!job.done) this.abandon(job)
-      recordResponse(job.res, job.receivedAt)
+      recordResponse(this.meter, job.res, job.receivedAt)
     })
   }
 

@@ -11,7 +11,7 @@
  * ```
  */
 export { bump, tallies } from './tallies.js'
-export { recordResponse, refusalSeconds, storeSeconds } from './request-meter.js'
+export { recordResponse, refusalSeconds, requestMeter, storeSeconds, type RequestMeter } from './request-meter.js'
 export { createMetricsRegistry } from './registry.js'
 export { mergeRuntimeMetrics, type RuntimeMetrics } from './merge-runtimes.js'
 export type { InstanceFigures, InstanceRole, KeeperFigures, MetricsSource } from './metrics-source.js'

@@ -5,7 +5,10 @@ export type InstanceRole = 'serving' | 'spare' | 'sacrificial' | 'retiring' | 'd
 
 /** One instance as the metrics, `/instances` and `crashless status` show it. */
 export interface InstanceFigures {
+  /** Its id; a named component's instances carry the component as a prefix (`bids/i3`). */
   readonly id: string
+  /** The component it serves (`default` when no components are configured). */
+  readonly component: string
   readonly role: InstanceRole
   /** `starting`, `ready`, `tainted`, `draining` or `dead`. */
   readonly state: string
@@ -39,6 +42,8 @@ export interface MetricsSource {
   instances(): InstanceFigures[]
   /** Instances starting (spares-to-be), not yet ready. */
   starting(): number
+  /** Every component (names from the config, known at start) with its instances starting. */
+  components(): { component: string; starting: number }[]
   /** Requests accepted and not answered yet (queued or running). */
   inFlight(): number
   /** Requests waiting for an instance. */

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client'
 import type { FixedHistogram, SeriesValue } from './fixed-histogram.js'
-import type { MetricsSource } from './metrics-source.js'
-import { refusalSeconds, requestSeconds, responses, storeSeconds } from './request-meter.js'
+import type { InstanceFigures, MetricsSource } from './metrics-source.js'
+import { refusalSeconds, requestMeters, storeSeconds } from './request-meter.js'
 import { tallies, type LabelledTally } from './tallies.js'
 
 const MIB = 1024 * 1024
@@ -11,10 +11,11 @@ type Rows = Iterable<readonly [Record<string, string>, number]>
 
 /**
  * The Prometheus registry behind the admin endpoint's `/metrics`. Every crashless metric is
- * read at scrape time, from the tallies (see tallies.ts), the request meter (request-meter.ts)
- * and `source`'s live objects: nothing is pushed into prom-client as requests run. Label values
- * are bounded: status classes, roles, reasons and tweak names, instance ids (as many as the
- * pool holds); never a URL or a signature. Node's process metrics (`process_*`, `nodejs_*`) of
+ * read at scrape time, from the tallies (see tallies.ts), the components' request meters
+ * (request-meter.ts) and `source`'s live objects: nothing is pushed into prom-client as
+ * requests run. Label values are bounded: status classes, component names (from the config),
+ * roles, reasons and tweak names, instance ids (as many as the pools hold); never a URL or a
+ * signature. Node's process metrics (`process_*`, `nodejs_*`) of
  * the runtime's main thread come with them.
  *
  * @example
@@ -51,22 +52,25 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     })
   }
 
-  counter('crashless_http_requests_total', 'Requests answered, by status class (aborted: the client left or the response was cut).', ['class'], () => CLASSES.map((c, i) => [{ class: c }, responses[i]!] as const))
-  histogram(registry, 'crashless_http_request_duration_seconds', 'Time from a request\'s arrival to the end of its response.', () => [[{}, requestSeconds]])
+  counter('crashless_http_requests_total', 'Requests answered, by component and status class (aborted: the client left or the response was cut).', ['component', 'class'], () =>
+    [...requestMeters.values()].flatMap((m) => CLASSES.map((c, i) => [{ component: m.component, class: c }, m.responses[i]!] as const)),
+  )
+  histogram(registry, 'crashless_http_request_duration_seconds', 'Time from a request\'s arrival to the end of its response, by component.', () => [...requestMeters.values()].map((m) => [{ component: m.component }, m.seconds]))
   gauge('crashless_http_requests_in_flight', 'Requests accepted and not answered yet (queued or running).', [], () => [[{}, source.inFlight()]])
   gauge('crashless_queued_requests', 'Requests waiting for an instance.', [], () => [[{}, source.queued()]])
 
-  gauge('crashless_instances', 'Instances, by role in the pool and state.', ['role', 'state'], () => {
+  gauge('crashless_instances', 'Instances, by component, role in the pool and state.', ['component', 'role', 'state'], () => {
     const counts = new Map<string, number>()
-    for (const i of source.instances()) counts.set(`${i.role}\n${i.state}`, (counts.get(`${i.role}\n${i.state}`) ?? 0) + 1)
-    const rows: [Record<string, string>, number][] = [...counts].map(([key, n]) => {
-      const [role, state] = key.split('\n') as [string, string]
-      return [{ role, state }, n]
+    const key = (component: string, role: string, state: string): string => `${component}\n${role}\n${state}`
+    for (const { component, starting } of source.components()) counts.set(key(component, 'spare', 'starting'), starting)
+    for (const i of source.instances()) counts.set(key(i.component, i.role, i.state), (counts.get(key(i.component, i.role, i.state)) ?? 0) + 1)
+    return [...counts].map(([k, n]) => {
+      const [component, role, state] = k.split('\n') as [string, string, string]
+      return [{ component, role, state }, n] as const
     })
-    return [...rows, [{ role: 'spare', state: 'starting' }, source.starting()]]
   })
-  gauge('crashless_instance_heap_bytes', 'Heap in use by each instance after its last garbage collection.', ['instance_id', 'role'], () => source.instances().map((i) => [{ instance_id: i.id, role: i.role }, i.heapMb * MIB] as const))
-  gauge('crashless_instance_external_memory_bytes', 'Memory outside the V8 heap (Buffers, ArrayBuffers) of each instance.', ['instance_id', 'role'], () => source.instances().map((i) => [{ instance_id: i.id, role: i.role }, i.externalMb * MIB] as const))
+  gauge('crashless_instance_heap_bytes', 'Heap in use by each instance after its last garbage collection.', ['component', 'instance_id', 'role'], () => source.instances().map((i) => [instanceLabels(i), i.heapMb * MIB] as const))
+  gauge('crashless_instance_external_memory_bytes', 'Memory outside the V8 heap (Buffers, ArrayBuffers) of each instance.', ['component', 'instance_id', 'role'], () => source.instances().map((i) => [instanceLabels(i), i.externalMb * MIB] as const))
 
   counter('crashless_recoveries_total', 'Recovery actions, by ladder level (0 suppress, 1 re-serve, 2 isolate and tweak, 3 microreboot, 4 runtime swap) and action.', ['level', 'action'], () => recoveries(source))
   counter('crashless_suppressed_crashes_total', 'Requests whose crash was suppressed in their instance: only that request failed.', [], () => [[{}, tallies.suppressed]])
@@ -95,6 +99,16 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   counter('crashless_runtime_promotions_total', 'Runtimes promoted to active, by reason (counted by the keeper).', ['reason'], () => keeperRows(source, 'promotions', 'reason'))
   counter('crashless_reloads_total', 'Zero-downtime reloads, by outcome (counted by the keeper).', ['outcome'], () => keeperRows(source, 'reloads', 'outcome'))
   return registry
+}
+
+/**
+ * An instance's labels: its component and its id within it. A named component's instance ids
+ * carry the component as a prefix (`bids/i3`); the label drops it (`i3`), since the component
+ * has its own label and label values carry no `/`.
+ */
+function instanceLabels(i: InstanceFigures): Record<string, string> {
+  const prefix = `${i.component}/`
+  return { component: i.component, instance_id: i.id.startsWith(prefix) ? i.id.slice(prefix.length) : i.id, role: i.role }
 }
 
 /** Recovery actions by ladder level, from the tallies and the keeper's counts (see DESIGN.md, the recovery ladder). */

@@ -8,27 +8,31 @@ import { tallies, type InstanceFigures, type KeeperFigures, type MetricsSource }
  * @example
  * ```ts
  * const source = metricsSourceOf(components, () => keeperCounts)
- * source.instances() // [{ id: 'i1', role: 'serving', state: 'ready', … }]
+ * source.instances() // [{ id: 'i1', component: 'default', role: 'serving', state: 'ready', … }]
  * ```
  */
 export function metricsSourceOf(components: ComponentSet, keeper: () => KeeperFigures | null): MetricsSource {
   return {
     instances: () => {
       const now = performance.now()
-      return components.roster().map(({ instance, role }): InstanceFigures => ({
-        id: instance.id,
-        role,
-        state: instance.state,
-        uptimeMs: instance.readyAt > 0 ? Math.round(now - instance.readyAt) : 0,
-        served: instance.served,
-        inflight: instance.inflight.size,
-        recoveries: instance.recoveries,
-        heapMb: instance.heapMb,
-        heapCapMb: instance.heapCapMb,
-        externalMb: instance.externalMb,
-      }))
+      return components.all.flatMap((component) =>
+        component.pool.roster().map(({ instance, role }): InstanceFigures => ({
+          id: instance.id,
+          component: component.name,
+          role,
+          state: instance.state,
+          uptimeMs: instance.readyAt > 0 ? Math.round(now - instance.readyAt) : 0,
+          served: instance.served,
+          inflight: instance.inflight.size,
+          recoveries: instance.recoveries,
+          heapMb: instance.heapMb,
+          heapCapMb: instance.heapCapMb,
+          externalMb: instance.externalMb,
+        })),
+      )
     },
     starting: () => components.startingCount,
+    components: () => components.all.map((component) => ({ component: component.name, starting: component.pool.startingCount })),
     inFlight: () => components.pending,
     queued: () => components.queued,
     commits: () => components.commits.stats(),
