@@ -115,7 +115,7 @@ function drawInstances(runtime) {
 }
 
 const GOOD_EVENTS = new Set(['cured', 'cleared', 'listening', 'rejuvenated'])
-const DETAIL_FIELDS = ['instance', 'role', 'reason', 'why', 'kind', 'tweak', 'signature', 'method', 'url', 'action', 'error', 'promoted', 'requestId', 'incidentId', 'swapMs', 'heapMb', 'served', 'deadlineMs']
+const DETAIL_FIELDS = ['component', 'scope', 'group', 'rule', 'instance', 'role', 'reason', 'why', 'kind', 'tweak', 'signature', 'probe', 'trials', 'outcome', 'method', 'url', 'action', 'error', 'promoted', 'requestId', 'incidentId', 'swapMs', 'heapMb', 'served', 'deadlineMs']
 
 function drawTimeline(events) {
   const items = [...events].reverse().map((e) => {
@@ -154,10 +154,15 @@ function drawImmunity(immunity) {
   $('immunity').tBodies[0].replaceChildren(...rows)
 }
 
+/** How each incident verdict looks: a request that failed for good must not look cured. */
+const VERDICT_CLASS = { poison: 'status-quarantined', failed: 'status-failed', cured: 'status-cured', cleared: 'status-cleared' }
+
 function drawIncidents(incidents) {
   const rows = incidents.map((i) => {
-    const tr = row([td(clock(Date.parse(i.at))), td(i.verdict, `status-${i.verdict === 'poison' ? 'quarantined' : 'cured'}`), td(`${i.method} ${i.url}`, 'req'), td(i.failures.join(', ')), td(i.cure ?? ''), td(i.instancesSpent, 'num'), td(duration(i.durationMs), 'num'), td(i.id, 'sig')])
+    const count = i.count > 1 ? ` ×${i.count}` : ''
+    const tr = row([td(clock(Date.parse(i.at))), td(`${i.verdict}${count}`, VERDICT_CLASS[i.verdict] ?? ''), td(`${i.method} ${i.url}`, 'req'), td(i.failures.join(', ')), td(i.cure ?? ''), td(i.instancesSpent, 'num'), td(duration(i.durationMs), 'num'), td(i.id, 'sig')])
     tr.title = i.path
+    tr.dataset.verdict = i.verdict
     return tr
   })
   if (rows.length === 0) rows.push(emptyRow(8, 'no incident yet'))

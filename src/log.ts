@@ -24,13 +24,14 @@ export function createLogger(level: string, format: LogFormat = 'json'): Logger 
     base: { name: 'crashless' },
     timestamp: pino.stdTimeFunctions.isoTime,
     hooks: {
-      // Child loggers inherit the hook. Only calls at an enabled level reach it.
+      // Child loggers inherit the hook. Only calls at an enabled level reach it. A component's
+      // child logger binds `component`: the timeline reads it from the bindings.
       logMethod(args, method, levelNumber) {
         const [first, second] = args as unknown[]
         if (first !== null && typeof first === 'object') {
           const fields = first as Record<string, unknown>
           if (repeats.absorb(fields, (summary, msg) => method.call(this, summary, msg))) return
-          observe(levelNumber, fields, typeof second === 'string' ? second : undefined)
+          observe(levelNumber, fields, typeof second === 'string' ? second : undefined, () => this.bindings())
         }
         return method.apply(this, args)
       },

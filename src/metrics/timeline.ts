@@ -42,6 +42,14 @@ export const TIMELINE_EVENTS: ReadonlySet<string> = new Set([
   'escalate',
   'death-suspects',
   'gave-up',
+  // Component recoveries (src/components): an instance swapped for its answers or health, a
+  // component or group rebooted whole, a dropped 5xx re-served, the search for a corrupter.
+  'ejected',
+  'ejections-spent',
+  'reboot',
+  'answer-reserved',
+  'corrupter-search',
+  'corrupter-search-done',
 ])
 
 const CAPACITY = 200
@@ -57,13 +65,23 @@ let seq = 0
  * @example
  * ```ts
  * observe(40, { event: 'instance-lost', instance: 'i1', reason: 'crash' }, 'instance i1 lost (crash); replaced')
+ * observe(40, { event: 'ejected', instance: 'bids/i2', rule: 'rate' }, 'ejected', () => ({ component: 'bids' }))
  * ```
+ *
+ * `bindings` gives the logger's own (a child logger's `component`), read only for a kept event
+ * (pino's `bindings()` parses them): only `component` is kept.
  */
-export function observe(level: number, fields: Record<string, unknown>, msg: string | undefined): void {
+export function observe(level: number, fields: Record<string, unknown>, msg: string | undefined, bindings?: () => Record<string, unknown>): void {
   const event = fields.event
   if (typeof event !== 'string' || !TIMELINE_EVENTS.has(event)) return
   const kept: Record<string, string | number | boolean> = {}
   let count = 0
+  // A child logger's bindings (a component's `component`) first: the event's own fields win.
+  const component = bindings?.().component
+  if (typeof component === 'string' && fields.component === undefined) {
+    kept.component = cut(component)
+    count++
+  }
   for (const [key, value] of Object.entries(fields)) {
     if (key === 'event' || count >= MAX_FIELDS) continue
     const scalar = scalarOf(value)
