@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { checkAdminExposure, isLoopbackHost, type ResolvedConfig } from '../config/index.js'
+import { loadRecentIncidents } from '../incidents/index.js'
 import { route, sendError, type AdminDeps } from './admin-routes.js'
 import { authorize } from './authorize.js'
 import { DASHBOARD_ASSETS } from './dashboard-assets.js'
@@ -62,11 +63,14 @@ export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger
   })
   return {
     server,
-    announce: (address) =>
+    announce: (address) => {
+      // The dashboard's recent incidents include those of the runtimes before this one.
+      if (deps.incidentsDir !== undefined) void loadRecentIncidents(deps.incidentsDir).catch((err: Error) => log.warn({ event: 'admin-error', err }, 'the incidents folder could not be read for the dashboard'))
       log.info(
         { event: 'admin-listening', address: address.address, port: address.port, token: token !== undefined },
         `admin endpoint on http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}${token === undefined ? '' : ' (token required)'}`,
-      ),
+      )
+    },
     close: () =>
       new Promise<void>((resolve) => {
         feed.close()

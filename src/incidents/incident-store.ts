@@ -59,8 +59,6 @@ export class IncidentStore {
   /** Records a failure: a new incident, or one more count on an identical one. */
   write(draft: IncidentDraft): void {
     const incident = capture(draft, this.context)
-    // The dashboard lists it whether or not its file gets written (or it is counted in another).
-    rememberIncident(incident, this.pathOf(incident.id))
     const identity = identityOf(incident)
     const known = this.byIdentity.get(identity)
     if (known) {
@@ -109,6 +107,8 @@ export class IncidentStore {
       const first = !this.logged.has(incident)
       this.logged.add(incident)
       this.failing = false
+      // The dashboard lists incidents with a file; a count bumped in one updates its row.
+      rememberIncident(incident, path)
       if (first) this.log.info({ event: 'incident', incidentId: incident.id, verdict: incident.verdict, kind: incident.kind, path }, `incident ${incident.id} written`)
       await this.prune(incident.id, Buffer.byteLength(text))
     } catch (err) {

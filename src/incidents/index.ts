@@ -17,4 +17,4 @@ export { recordedRequest, replayApp, replayIncident, type AppRun, type ReplayOpt
 export { triageIncident, type TriageClass, type TriageOptions, type TriageReport, type TriageSetting } from './triage.js'
 export { regressionTestSource, writeRegressionTest } from './regression-test.js'
 export type { IncidentApp } from './incident.js'
-export { recentIncidents, type RecentIncident } from './recent-incidents.js'
+export { loadRecentIncidents, recentIncidents, type RecentIncident } from './recent-incidents.js'

@@ -1,4 +1,5 @@
 import type { Incident } from './incident.js'
+import { incidentFiles, readIncident } from './incident-files.js'
 
 /** An incident as the dashboard lists it: what was asked, what was decided, where its file is. */
 export interface RecentIncident {
@@ -15,6 +16,9 @@ export interface RecentIncident {
   failures: string[]
   instancesSpent: number
   durationMs: number
+  /** Identical failures counted in this incident's file (1: only itself). */
+  count: number
+  /** Its file: every row is an incident written to disk. */
   path: string
 }
 
@@ -22,9 +26,10 @@ const CAPACITY = 50
 const ring: RecentIncident[] = []
 
 /**
- * Remembers an incident handed to the incident store (whether or not its file gets
- * written), so the dashboard lists recent incidents without reading the disk. One list per
- * process, bounded.
+ * Remembers an incident once its file is written, so the dashboard lists recent incidents
+ * without reading the disk. An incident written again (an identical failure counted in it)
+ * updates its row's count rather than adding one. One list per process, bounded, in id order
+ * (ids sort by time).
  *
  * @example
  * ```ts
@@ -32,9 +37,14 @@ const ring: RecentIncident[] = []
  * ```
  */
 export function rememberIncident(incident: Incident, path: string): void {
+  const known = ring.findIndex((row) => row.id === incident.id)
+  if (known >= 0) {
+    ring[known]!.count = incident.count ?? 1
+    return
+  }
   const failures: string[] = []
   for (const step of incident.steps) if (step.failure !== undefined && !failures.includes(step.failure)) failures.push(step.failure)
-  ring.push({
+  const row: RecentIncident = {
     id: incident.id,
     at: incident.at,
     signature: incident.signature.slice(0, 300),
@@ -45,9 +55,38 @@ export function rememberIncident(incident: Incident, path: string): void {
     failures: failures.slice(0, 8),
     instancesSpent: incident.instancesSpent,
     durationMs: incident.durationMs,
+    count: incident.count ?? 1,
     path,
-  })
+  }
+  // Almost always the newest; one read back from the folder may be older than one just written.
+  let at = ring.length
+  while (at > 0 && ring[at - 1]!.id > row.id) at--
+  ring.splice(at, 0, row)
   if (ring.length > CAPACITY) ring.shift()
+}
+
+/**
+ * Fills the list from the incidents folder: the newest {@link CAPACITY} incident files, so the
+ * dashboard of a runtime that took over (after a death or a reload) still lists what its
+ * predecessors wrote. Read off the request path, once the admin endpoint serves; a file pruned
+ * or half-read meanwhile is skipped.
+ *
+ * @example
+ * ```ts
+ * await loadRecentIncidents('.crashless/incidents')
+ * ```
+ */
+export async function loadRecentIncidents(dir: string): Promise<void> {
+  const files = (await incidentFiles(dir)).slice(-CAPACITY)
+  for (const file of files) {
+    try {
+      const incident = await readIncident(dir, file.id)
+      // readIncident falls back to the incident an id was counted in: keep only its own file.
+      if (incident.id === file.id) rememberIncident(incident, file.path)
+    } catch {
+      // Pruned by a runtime writing there.
+    }
+  }
 }
 
 /**
