@@ -4,6 +4,8 @@ import type { ServerResponse } from 'node:http'
 export interface ProbeView {
   /** Serving instances ready to take requests. */
   readyInstances(): number
+  /** With components (src/components): each one's serving instances ready, by name. */
+  components?(): readonly { name: string; ready: number }[]
   /** The runtime is draining (stopping, or handing over to a new runtime). */
   draining(): boolean
   /** The runtime gave up (its instances keep failing to start) and is about to exit. */
@@ -20,7 +22,10 @@ export interface ProbeResult {
 export interface Probes {
   /** Alive: the main thread answers and the runtime has not given up. A failing liveness probe gets the container restarted. */
   live(): ProbeResult
-  /** Ready: instances started and ready, and not draining. A failing readiness probe only takes it out of the load balancer. */
+  /**
+   * Ready: instances started and ready, in every component, and not draining. A failing
+   * readiness probe only takes it out of the load balancer.
+   */
   ready(): ProbeResult
 }
 
@@ -28,6 +33,12 @@ export interface Probes {
  * The probes over a view of the runtime. Liveness is deliberately lenient: a runtime that
  * answers at all recovers by itself (instances are rebooted, the keeper swaps runtimes), and
  * restarting its container for a crashed instance would only lose what recovery keeps.
+ *
+ * Readiness asks every component for a ready instance: a component with none (all its
+ * instances lost or rebooting at once) would hold its routes' requests in its queue until one
+ * starts, while another replica could answer them now. Taking the replica out of the load
+ * balancer only reroutes traffic; a component that cannot start at all makes the runtime give
+ * up, which liveness reports.
  *
  * @example
  * ```ts
@@ -41,10 +52,17 @@ export function createProbes(view: ProbeView): Probes {
     ready: () => {
       const ready = view.readyInstances()
       const draining = view.draining()
-      return verdict({
-        instances: { ok: ready > 0, detail: `${ready} serving instance(s) ready` },
-        draining: { ok: !draining, detail: draining ? 'draining: stopping or handing over to another runtime' : 'accepting' },
-      })
+      const checks: ProbeResult['checks'] = { instances: { ok: ready > 0, detail: `${ready} serving instance(s) ready` } }
+      const components = view.components?.() ?? []
+      if (components.length > 1) {
+        const none = components.filter((c) => c.ready === 0).map((c) => c.name)
+        checks.components = {
+          ok: none.length === 0,
+          detail: `${components.map((c) => `${c.name} ${c.ready}`).join(', ')} ready${none.length > 0 ? `; none ready in ${none.join(', ')}` : ''}`,
+        }
+      }
+      checks.draining = { ok: !draining, detail: draining ? 'draining: stopping or handing over to another runtime' : 'accepting' }
+      return verdict(checks)
     },
   }
 }

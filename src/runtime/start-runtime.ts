@@ -87,6 +87,7 @@ export async function startRuntime(config: ResolvedConfig, log: Logger, requestR
   let closing: Promise<{ drained: boolean; abandoned: number }> | null = null
   const probes = createProbes({
     readyInstances: () => components.active.filter((i) => i.state === 'ready').length,
+    components: () => components.all.map((c) => ({ name: c.name, ready: c.pool.active.filter((i) => i.state === 'ready').length })),
     draining: () => closing !== null,
     gaveUp: () => gaveUp,
   })

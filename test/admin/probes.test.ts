@@ -1,11 +1,13 @@
 /**
  * Health probes with Kubernetes semantics: `/livez` and `/readyz` on the admin port, and under
  * `probes.path` on the service port, answered by crashless itself; ready turns false while the
- * runtime drains.
+ * runtime drains, and while a component has no ready instance.
  */
 import assert from 'node:assert/strict'
+import { unlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import type { CrashlessProcess } from '../helpers/crashless-process.js'
+import { fixture, type CrashlessProcess } from '../helpers/crashless-process.js'
 import { removeTempDirs, startIn, tempDir } from './run-cli.js'
 
 let server: CrashlessProcess & { adminUrl: string }
@@ -73,4 +75,40 @@ test('while the runtime drains, /readyz says 503 (draining) and /livez stays 200
   assert.equal((ready.json as { checks: { draining: { ok: boolean } } }).checks.draining.ok, false)
   assert.equal((await get(`${server.adminUrl}/livez`)).status, 200)
   assert.equal(await slow, 'slow drain')
+})
+
+test('with components, /readyz is 503 while one of them has no ready instance, and names it', async () => {
+  const dir = tempDir()
+  const split = await startIn(dir, { admin: { port: 0 }, immunity: { store: 'memory' }, components: { bids: { prefix: '/bids', entry: fixture('hold-app.mjs'), instances: 1, spares: 0 } } }, ['--instances', '1', '--no-keeper'])
+  try {
+    const ready = await get(`${split.adminUrl}/readyz`)
+    assert.equal(ready.status, 200, ready.text)
+    assert.equal((ready.json as { checks: { components: { ok: boolean } } }).checks.components.ok, true)
+    // bids' one instance ends; its replacement waits before it listens: bids has none ready.
+    writeFileSync(join(dir, 'hold-start'), '')
+    assert.equal((await get(`${split.url}/bids/exit`)).text, 'bye')
+    let held: Awaited<ReturnType<typeof get>>
+    for (let i = 0; ; i++) {
+      held = await get(`${split.adminUrl}/readyz`)
+      if (held.status === 503) break
+      assert.ok(i < 500, `readyz never turned 503: ${held.text}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    const checks = (held.json as { checks: Record<string, { ok: boolean; detail: string }> }).checks
+    assert.equal(checks.components!.ok, false)
+    assert.match(checks.components!.detail, /none ready in bids/)
+    assert.equal(checks.instances!.ok, true, 'the default component still serves')
+    assert.equal((await get(`${split.url}/ok?tag=beside`)).text, 'ok beside')
+    assert.equal((await get(`${split.adminUrl}/livez`)).status, 200)
+    // The replacement listens: ready again.
+    unlinkSync(join(dir, 'hold-start'))
+    for (let i = 0; ; i++) {
+      const again = await get(`${split.adminUrl}/readyz`)
+      if (again.status === 200) break
+      assert.ok(i < 500, `readyz never turned 200 again: ${again.text}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  } finally {
+    await split.stop()
+  }
 })
