@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ImmunityTable } from '../immunity/index.js'
 import { listIncidents, readIncident } from '../incidents/index.js'
 import type { InstanceFigures, KeeperFigures } from '../metrics/index.js'
+import type { AnswerCache } from './answer-cache.js'
 import { DASHBOARD_ASSETS, sendAsset } from './dashboard-assets.js'
 import type { LiveFeed } from './live-feed.js'
 import { sendProbe, type Probes } from './probes.js'
@@ -68,6 +69,8 @@ export interface DashboardParts {
   feed: LiveFeed
   /** The anti-forgery token the page carries (see request-origin.ts). */
   pageToken: string
+  /** `/immunity` pages and `/metrics` text, kept briefly for clients that poll (see answer-cache.ts). */
+  answers: AnswerCache
 }
 
 const INCIDENT_ENTRY = '/incidents/'
@@ -77,11 +80,12 @@ const ROUTES = 'GET / (dashboard), /events, /health, /livez, /readyz, /metrics, 
  * Answers one authorised admin request. Only the path, the query and the method are looked
  * at; nothing from the request is evaluated: a signature is decoded from the path and used as
  * a map key. Every answer is small and bounded (the immunity table comes in pages), since this
- * runs on the thread that serves traffic.
+ * runs on the thread that serves traffic; the costly ones (a page of the table, the metrics)
+ * are built at most twice a second (answer-cache.ts).
  *
  * @example
  * ```ts
- * http.createServer((req, res) => route(req, res, deps, { feed, pageToken }))
+ * http.createServer((req, res) => route(req, res, deps, { feed, pageToken, answers }))
  * ```
  */
 export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps, dashboard: DashboardParts): void {
@@ -110,13 +114,16 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
       return answer(res, deps.instances(), (report) => report)
     case '/metrics':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
-      return void deps.metrics().then(
-        ({ contentType, text }) => sendText(res, contentType, text),
+      return void dashboard.answers.get('/metrics', () => deps.metrics().then(({ contentType, text }) => `${contentType}\n${text}`)).then(
+        (answer) => {
+          const split = answer.indexOf('\n')
+          sendText(res, answer.slice(0, split), answer.slice(split + 1))
+        },
         (err: Error) => sendError(res, 500, 'CRASHLESS_ERR_ADMIN', `the metrics could not be collected: ${err.message}`),
       )
     case '/immunity':
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
-      return listImmunity(res, deps.immunity, new URLSearchParams(queryOf(target)))
+      return listImmunity(res, deps.immunity, new URLSearchParams(queryOf(target)), dashboard.answers)
     case '/incidents': {
       if (!readOnly) return notAllowed(res, 'GET, HEAD')
       const limit = Number(new URLSearchParams(queryOf(target)).get('limit') ?? IMMUNITY_PAGE.default)
@@ -170,14 +177,22 @@ function answer<T>(res: ServerResponse, value: T | Promise<T>, shape: (value: T)
 }
 
 /** `GET /immunity?limit=&after=`: one page in signature order, and the cursor of the next (null after the last). */
-function listImmunity(res: ServerResponse, immunity: ImmunityTable, query: URLSearchParams): void {
+function listImmunity(res: ServerResponse, immunity: ImmunityTable, query: URLSearchParams, answers: AnswerCache): void {
   const rawLimit = query.get('limit')
   const limit = rawLimit === null ? IMMUNITY_PAGE.default : Number(rawLimit)
   if (!Number.isInteger(limit) || limit < 1 || limit > IMMUNITY_PAGE.max) {
     return sendError(res, 400, 'CRASHLESS_ERR_BAD_REQUEST', `limit must be an integer from 1 to ${IMMUNITY_PAGE.max}`)
   }
-  const { entries, next } = immunity.page(query.get('after'), limit)
-  sendJson(res, 200, { entries, next })
+  const after = query.get('after')
+  void answers
+    .get(`/immunity?${limit}&${after ?? ''}`, () => {
+      const { entries, next } = immunity.page(after, limit)
+      return JSON.stringify({ entries, next })
+    })
+    .then(
+      (body) => sendBody(res, 200, body),
+      (err: Error) => sendError(res, 500, 'CRASHLESS_ERR_ADMIN', `the immunity table could not be listed: ${err.message}`),
+    )
 }
 
 /** The raw path of a request target, without its query; null when it is not origin-form. */
@@ -225,7 +240,11 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
  * ```
  */
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value)
+  sendBody(res, status, JSON.stringify(value), headers)
+}
+
+/** A JSON text already serialized, with {@link sendJson}'s headers. */
+function sendBody(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     ...headers,
     'content-type': 'application/json; charset=utf-8',

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { checkAdminExposure, isLoopbackHost, type ResolvedConfig } from '../config/index.js'
 import { loadRecentIncidents } from '../incidents/index.js'
 import { route, sendError, type AdminDeps } from './admin-routes.js'
+import { AnswerCache } from './answer-cache.js'
 import { authorize } from './authorize.js'
 import { DASHBOARD_ASSETS } from './dashboard-assets.js'
 import { buildSnapshot } from './dashboard-snapshot.js'
@@ -41,6 +42,9 @@ export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger
   const options = { token, loopbackOnly: isLoopbackHost(host) }
   const shellOptions = { token: undefined, loopbackOnly: options.loopbackOnly }
   const pageToken = randomBytes(18).toString('base64url')
+  const answers = new AnswerCache()
+  // A release (or any verdict) shows at once in the next listing.
+  deps.immunity.onChange(() => answers.clear())
   const feed = new LiveFeed(
     () => buildSnapshot(deps.ownInstances, deps.immunity),
     (err) => log.error({ event: 'admin-error', err }, 'the dashboard snapshot could not be built'),
@@ -54,7 +58,7 @@ export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger
         log.warn({ event: 'admin-refused', status: refusal.status, method: req.method, url: req.url?.slice(0, 200), remoteAddress: req.socket.remoteAddress }, 'refused an admin request')
         return sendError(res, refusal.status, refusal.code, refusal.message, refusal.status === 401 ? { 'www-authenticate': 'Bearer realm="crashless-admin"' } : {})
       }
-      route(req, res, deps, { feed, pageToken })
+      route(req, res, deps, { feed, pageToken, answers })
     } catch (err) {
       log.error({ event: 'admin-error', err }, 'the admin endpoint failed to answer a request')
       if (!res.headersSent) sendError(res, 500, 'CRASHLESS_ERR_ADMIN', 'the admin endpoint failed; see the crashless log')
