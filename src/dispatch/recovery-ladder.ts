@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
+import { classifyFailure, environmentFor, NEVER_RESOLVES, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
 import type { IncidentStore, NeighbourDraft } from '../incidents/index.js'
 import type { InstanceLoss } from '../supervise/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
@@ -63,6 +63,17 @@ export class RecoveryLadder {
     return this.stalling.has(route)
   }
 
+  /**
+   * True when `jobs` (all a sacrificial instance holds, reported quiet: host/quiet-watch.ts) are
+   * runs of one trial for a missed deadline: nothing of another signature is there to be waited
+   * for, so none of them can ever finish.
+   */
+  neverResolving(jobs: readonly Job[]): boolean {
+    if (jobs.length === 0) return false
+    const trial = this.trials.get(this.signatureOf(jobs[0]!))
+    return trial !== undefined && trial.kind === 'deadline' && jobs.every((job) => job.trialRung > 0 && trial.running.has(job))
+  }
+
   /** The trial of `signature` as `job` sees it, for screening (see src/recovery/screen.ts). */
   view(job: Job, signature: string): 'none' | 'runs it' | 'fresh rung open' | 'judging' {
     const trial = this.trials.get(signature)
@@ -107,7 +118,7 @@ export class RecoveryLadder {
     trial.running.delete(job)
     switch (action.do) {
       case 'quarantine':
-        return this.poison(trial, job)
+        return this.poison(trial, job, action.why)
       case 'join':
       case 'hold':
         // A copy that was already running, or a run of a rung that has failed already: it joins
@@ -272,10 +283,10 @@ export class RecoveryLadder {
   private advance(trial: Trial, probe: Job): void {
     probe.env = null
     const elapsed = performance.now() - trial.startedAt
-    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed }, limitsOf(this.config))
+    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed, neverResolves: trial.lastFailure === NEVER_RESOLVES }, limitsOf(this.config))
     switch (action.do) {
       case 'quarantine':
-        return this.poison(trial, probe)
+        return this.poison(trial, probe, action.why)
       case 'rerun':
         return this.rerun(trial, probe, action.tweak, elapsed)
       default:
@@ -369,7 +380,7 @@ export class RecoveryLadder {
   }
 
   /** The verdict: quarantined. `job` is the request to answer with it (null when its client left). */
-  private poison(trial: Trial, job: Job | null): void {
+  private poison(trial: Trial, job: Job | null, why: ActionOf<'quarantine'>['why'] | null = null): void {
     this.end(trial)
     if (trial.orphan) clearTimeout(trial.orphan.timer)
     const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
@@ -380,6 +391,7 @@ export class RecoveryLadder {
         signature: trial.signature,
         failures: trial.failures,
         lastFailure: trial.lastFailure,
+        why,
         tried: trial.tried,
         instancesSpent: trial.spent.size,
         verdictMs: Math.round(performance.now() - trial.startedAt),
