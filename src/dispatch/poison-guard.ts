@@ -324,7 +324,7 @@ export class PoisonGuard {
    * this way the first one does, and the rest stall sacrificial instances.
    */
   private stalling(job: Job): boolean {
-    if (this.suspects.size === 0 && this.ladder.size === 0) return false
+    if (this.suspects.size === 0 && !this.ladder.holdsRoutesApart) return false
     const route = routeOf(job)
     return this.suspects.isRouteSuspected(route) || this.ladder.isStalling(route)
   }
