@@ -134,6 +134,8 @@ async function runRepeated(kind, fault, env) {
 /** Scenario B: benign load where every `flood-every`-th request is a distinct poison. */
 async function runFlood(kind, fault, env) {
   const durationMs = opts.duration * 1000
+  // Epoch ms of the measured period's start, to line unserved windows up with the peer's log.
+  let startedAt = 0
   const { measured, info, resources, logFile, startMs } = await withPeer(kind, `poison-flood-${fault}`, env, async (peer) => {
     const watcher = watchClientStalls()
     const out = await floodLoop({
@@ -147,7 +149,10 @@ async function runFlood(kind, fault, env) {
       timeoutMs: opts['benign-timeout'],
       poisonTimeoutMs: opts['poison-timeout'],
       maxPoisonInFlight: opts['flood-max-inflight'],
-      onStart: (t0) => watcher.reset(t0),
+      onStart: (t0) => {
+        startedAt = Date.now()
+        watcher.reset(t0)
+      },
     })
     return { ...out, stalls: watcher.stop() }
   })
@@ -160,9 +165,10 @@ async function runFlood(kind, fault, env) {
     scenario: 'flood',
     peer: kind,
     fault,
+    startedAt,
     poisonShare: round(measured.shots.length / Math.max(1, measured.shots.length + measured.samples.size), 4),
     benign,
-    poison: { ...poisonStats(measured.shots), capWaits: measured.capWaits },
+    poison: { ...poisonStats(measured.shots), capDeferred: measured.capDeferred, capDropped: measured.capDropped },
     crashes,
     client: { longestStallMs: round(longestStall(measured.stalls), 1) },
     // Threads and RSS (MB) summed over the peer's processes: idle (before the load), peak, end.

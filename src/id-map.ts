@@ -69,6 +69,13 @@ export class IdMap<V> {
     return true
   }
 
+  /** The ids present, in no particular order (a copy). */
+  ids(): number[] {
+    const out: number[] = []
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== undefined) out.push(this.keys[i]!)
+    return out
+  }
+
   /**
    * The values in ascending id order (the order a Map gives for ids handed out in sequence), as
    * a copy: callers may delete while they iterate.

@@ -245,8 +245,18 @@ export interface RecordMessage {
   type: 'record'
 }
 
+/**
+ * The instance became sacrificial: from now on it tells the dispatcher when every request it
+ * holds waits on nothing that can ever happen (`quiet`, see host/quiet-watch.ts). Never sent to
+ * a serving instance.
+ */
+export interface WatchQuietMessage {
+  type: 'watch-quiet'
+}
+
 export type ToInstance =
   | RecordMessage
+  | WatchQuietMessage
   | RequestMessage
   | TakeBackMessage
   | AbortMessage
@@ -417,8 +427,20 @@ export interface TakenBackMessage {
   upTo: number
 }
 
+/**
+ * From a sacrificial instance (`watch-quiet`): the requests `ids` are all it holds, and nothing
+ * they could be waiting for is pending (no handle or request of the app's is active, no store
+ * read is out, no timer or immediate is queued) over a few checks: plain Node would exit here.
+ * None of them can ever finish on this instance, however long its deadline.
+ */
+export interface QuietMessage {
+  type: 'quiet'
+  ids: number[]
+}
+
 export type FromInstance =
   | ReadyMessage
+  | QuietMessage
   | RequestCrashedMessage
   | AbortedMessage
   | StartFailedMessage

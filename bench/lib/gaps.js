@@ -32,13 +32,18 @@ export function windowsServed(okEndsSorted, durationMs, windowMs = 100) {
   const windows = Math.max(1, Math.ceil(durationMs / windowMs))
   let served = 0
   let last = -1
+  const hit = new Uint8Array(windows)
   for (const t of okEndsSorted) {
     if (t < 0 || t > durationMs) continue
     const w = Math.min(windows - 1, Math.floor(t / windowMs))
+    hit[w] = 1
     if (w !== last) {
       served++
       last = w
     }
   }
-  return { windows, served, ratio: served / windows, windowMs }
+  // Where the unserved windows start (ms into the measured period), to line them up with the log.
+  const unservedAtMs = []
+  for (let w = 0; w < windows; w++) if (!hit[w]) unservedAtMs.push(w * windowMs)
+  return { windows, served, ratio: served / windows, windowMs, unservedAtMs }
 }

@@ -310,6 +310,7 @@ export class Dispatcher {
     if (msg.type === 'socket-data' || msg.type === 'socket-close' || msg.type === 'ready' || msg.type === 'start-failed' || msg.type === 'fatal') return
     if (msg.type === 'request-crashed') return this.failures.crashed(instance, msg)
     if (msg.type === 'aborted') return this.failures.aborted(instance, msg)
+    if (msg.type === 'quiet') return this.failures.quiet(instance, msg.ids)
     if (msg.type === 'store-read') return this.commits.read(instance, msg, this.markStoreFailed)
     const job = this.jobs.get(msg.id)
     // A late message from an attempt that was abandoned or moved elsewhere.

@@ -8,6 +8,7 @@ import type { GuardHost, PoisonGuard } from './poison-guard.js'
 import { actionName, decideCrash, decideDeadline, decideLost, unreachable, type LadderLimits } from '../recovery/index.js'
 import { respondError } from './respond-error.js'
 import { bump, tallies } from '../metrics/index.js'
+import { NEVER_RESOLVES } from '../immunity/index.js'
 
 /**
  * Carries out what happens to the requests of an instance that failed (ladder levels 0 and 1 of
@@ -99,6 +100,42 @@ export class InstanceFailures {
   /** A recording instance's answer to an abort: the tape of a re-run that missed its deadline. */
   aborted(instance: Instance, msg: AbortedMessage): void {
     this.tapes.arrived(instance, msg)
+  }
+
+  /**
+   * A sacrificial instance holds only `ids`, and nothing they could wait for is pending there
+   * (src/host/quiet-watch.ts): none of them can ever finish. Runs of a trial for a missed
+   * deadline fail at once (`never-resolves`), so the ladder gives its verdict now instead of
+   * waiting out the rung's deadline and then a longer one (issue 9.4); the instance is replaced,
+   * as after any deadline. Anything else it holds waits for its deadline as before.
+   */
+  quiet(instance: Instance, ids: readonly number[]): void {
+    const jobs: Job[] = []
+    for (const id of ids) {
+      const job = this.host.jobs.get(id)
+      if (job && job.instance === instance && !job.done) jobs.push(job)
+    }
+    if (jobs.length !== ids.length || !this.guard.neverResolving(jobs)) return
+    tallies.deadlines += jobs.length
+    instance.recoveries++
+    this.pool().taint(instance)
+    for (const job of jobs) {
+      const neighbours = neighboursOf(job, instance.inflight, this.host.jobs)
+      instance.post({ type: 'abort', id: job.id })
+      this.host.detach(job)
+      this.log.warn({ event: 'never-resolves', requestId: job.requestId, instance: instance.id, role: instance.role, method: job.method, url: job.url, deadlineMs: job.env?.deadlineMs ?? this.requestMs }, 'a re-run waits on nothing that can happen: it will never finish')
+      const failure: RunFailure = { how: NEVER_RESOLVES, error: null, instance, spent: true, neighbours }
+      if (!instance.recording) {
+        this.guard.failed(job, failure)
+        continue
+      }
+      // As after a deadline: a recording instance answers the abort with the run's tape.
+      this.tapes.wait(job, instance, job.env?.leaseMs, (tape) => {
+        if (job.done) return
+        this.guard.failed(job, { ...failure, tape })
+        this.host.pump()
+      })
+    }
   }
 
   /**

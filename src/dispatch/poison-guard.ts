@@ -110,6 +110,11 @@ export class PoisonGuard {
     }
   }
 
+  /** True when `jobs`, all a quiet sacrificial instance holds, are runs of one trial for a missed deadline (see RecoveryLadder.neverResolving). */
+  neverResolving(jobs: readonly Job[]): boolean {
+    return this.ladder.neverResolving(jobs)
+  }
+
   /** A request in flight on an instance lost for no known reason: re-run it alone, elsewhere. */
   isolate(job: Job, failure: RunFailure): void {
     this.ladder.isolate(job, failure)
@@ -319,7 +324,7 @@ export class PoisonGuard {
    * this way the first one does, and the rest stall sacrificial instances.
    */
   private stalling(job: Job): boolean {
-    if (this.suspects.size === 0 && this.ladder.size === 0) return false
+    if (this.suspects.size === 0 && !this.ladder.holdsRoutesApart) return false
     const route = routeOf(job)
     return this.suspects.isRouteSuspected(route) || this.ladder.isStalling(route)
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
-import { classifyFailure, environmentFor, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
+import { classifyFailure, environmentFor, NEVER_RESOLVES, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
 import type { IncidentStore, NeighbourDraft } from '../incidents/index.js'
 import type { InstanceLoss } from '../supervise/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
@@ -39,6 +39,8 @@ export class RecoveryLadder {
   private readonly reordering: Job[] = []
   /** Routes with a trial for a stall open, and how many. */
   private readonly stalling = new Map<string, number>()
+  /** Routes with a request quarantined for stalling, until when (performance.now()) they stay apart. */
+  private readonly stalledUntil = new Map<string, number>()
   /** Isolated suspects, with the failure they are suspected of. */
   private readonly isolatedFrom = new WeakMap<Job, RunFailure>()
 
@@ -58,9 +60,36 @@ export class RecoveryLadder {
     return this.trials.size
   }
 
-  /** True while a request of `route` is on trial for stalling an instance. */
+  /** True while a route may be held apart by the ladder: a stall on trial, or one judged lately. */
+  get holdsRoutesApart(): boolean {
+    return this.stalling.size > 0 || this.stalledUntil.size > 0
+  }
+
+  /**
+   * True while a request of `route` is on trial for stalling an instance, and for
+   * APART_AFTER_STALL_LEASES leases after one was quarantined for it. Without that afterglow, a
+   * flood of distinct loops went back to serving instances the moment the last trial ended, and
+   * stalled all of them at once (issue 9.2: over a second without a benign answer in bench:poison),
+   * before enough of them had failed to put the route behind its bulkhead.
+   */
   isStalling(route: string): boolean {
-    return this.stalling.has(route)
+    if (this.stalling.has(route)) return true
+    const until = this.stalledUntil.get(route)
+    if (until === undefined) return false
+    if (until > performance.now()) return true
+    this.stalledUntil.delete(route)
+    return false
+  }
+
+  /**
+   * True when `jobs` (all a sacrificial instance holds, reported quiet: host/quiet-watch.ts) are
+   * runs of one trial for a missed deadline: nothing of another signature is there to be waited
+   * for, so none of them can ever finish.
+   */
+  neverResolving(jobs: readonly Job[]): boolean {
+    if (jobs.length === 0) return false
+    const trial = this.trials.get(this.signatureOf(jobs[0]!))
+    return trial !== undefined && trial.kind === 'deadline' && jobs.every((job) => job.trialRung > 0 && trial.running.has(job))
   }
 
   /** The trial of `signature` as `job` sees it, for screening (see src/recovery/screen.ts). */
@@ -107,7 +136,7 @@ export class RecoveryLadder {
     trial.running.delete(job)
     switch (action.do) {
       case 'quarantine':
-        return this.poison(trial, job)
+        return this.poison(trial, job, action.why)
       case 'join':
       case 'hold':
         // A copy that was already running, or a run of a rung that has failed already: it joins
@@ -272,10 +301,10 @@ export class RecoveryLadder {
   private advance(trial: Trial, probe: Job): void {
     probe.env = null
     const elapsed = performance.now() - trial.startedAt
-    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed }, limitsOf(this.config))
+    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed, neverResolves: trial.lastFailure === NEVER_RESOLVES }, limitsOf(this.config))
     switch (action.do) {
       case 'quarantine':
-        return this.poison(trial, probe)
+        return this.poison(trial, probe, action.why)
       case 'rerun':
         return this.rerun(trial, probe, action.tweak, elapsed)
       default:
@@ -369,8 +398,9 @@ export class RecoveryLadder {
   }
 
   /** The verdict: quarantined. `job` is the request to answer with it (null when its client left). */
-  private poison(trial: Trial, job: Job | null): void {
+  private poison(trial: Trial, job: Job | null, why: ActionOf<'quarantine'>['why'] | null = null): void {
     this.end(trial)
+    if (trial.kind === 'stall') this.stalledUntil.set(trial.route, performance.now() + APART_AFTER_STALL_LEASES * this.config.timeouts.leaseMs)
     if (trial.orphan) clearTimeout(trial.orphan.timer)
     const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
     bump(tallies.quarantines, 'ladder')
@@ -380,6 +410,7 @@ export class RecoveryLadder {
         signature: trial.signature,
         failures: trial.failures,
         lastFailure: trial.lastFailure,
+        why,
         tried: trial.tried,
         instancesSpent: trial.spent.size,
         verdictMs: Math.round(performance.now() - trial.startedAt),
@@ -414,6 +445,12 @@ export class RecoveryLadder {
     if (index >= 0) this.reordering.splice(index, 1)
   }
 }
+
+/**
+ * How long (in leases) a route stays apart after one of its requests was quarantined for
+ * stalling: its other requests run on sacrificial instances at the lowest priority meanwhile.
+ */
+const APART_AFTER_STALL_LEASES = 10
 
 /** Instances the trial's signature has cost once `failure` is counted too. */
 function spentWith(trial: Trial, failure: RunFailure): number {

@@ -67,11 +67,15 @@ export class SacrificialQueue {
   /** A ready sacrificial instance for the job's environment, or null (one is then started). */
   private pick(job: Job): Instance | null {
     const env = job.env!
-    // A route under attack may take many distinct poisons at once: those run at the lowest CPU
-    // priority, so they cannot starve serving instances; one signature's trial (and a route apart
-    // only while a stall is suspected) runs at the ordinary one, so its verdict comes within about
-    // a lease even on a busy machine.
-    return this.host.pool().pickSacrificial({ shape: env, exclusive: env.exclusive, fresh: env.fresh, group: env.group, yields: env.tweak === 'bulkhead' })
+    // A route under attack may take many distinct poisons at once, and so may a route run apart
+    // while one of its requests is suspected of stalling (a flood of distinct loops): those run
+    // at the lowest CPU priority, so they cannot starve serving instances (issue 9.2: at the
+    // ordinary one, two sacrificial instances each stuck in a loop took both cores of a 2-core
+    // machine, and benign requests in flight went unanswered for over a second). Their leases
+    // count CPU time, so a starved run is not judged stalled for want of CPU. One signature's
+    // trial runs at the ordinary priority, so its verdict comes within about a lease even on a
+    // busy machine, and a confirming run alone is never starved into a false stall.
+    return this.host.pool().pickSacrificial({ shape: env, exclusive: env.exclusive, fresh: env.fresh, group: env.group, yields: env.tweak === 'bulkhead' || env.tweak === 'apart' })
   }
 
   private send(job: Job, instance: Instance): void {

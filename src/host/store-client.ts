@@ -38,6 +38,11 @@ export class StoreClient {
     this.cache = new ReadCache(cacheBytes)
   }
 
+  /** Reads sent and not answered yet: a request awaiting one is waiting on something that will happen. */
+  get outstanding(): number {
+    return this.pending.size
+  }
+
   /** Reads committed entries for request `id` (absent keys are left out). */
   read(id: number, op: StoreReadOp): Promise<StoredEntry[]> {
     const seq = ++this.seq

@@ -24,6 +24,7 @@ import { serveNode } from './serve-node.js'
 import { StoreClient } from './store-client.js'
 import { createUpgradeRelay } from './upgrade-relay.js'
 import { endTape, startRecording, takeTape } from './tape-recorder.js'
+import { QuietWatch } from './quiet-watch.js'
 
 const link = openLink()
 const init = link.init
@@ -160,6 +161,12 @@ function forget(id: number): void {
 }
 
 const inFlight = InFlightRecorder.open()
+// On a sacrificial instance: tells a request that can never finish from a slow one (quiet-watch.ts).
+const quiet = new QuietWatch(
+  () => active.ids(),
+  () => storeClient.outstanding,
+  (ids) => post({ type: 'quiet', ids }),
+)
 const inbox = new Inbox(heartbeat, handleRequest)
 
 link.onBatch((batch) => {
@@ -208,6 +215,9 @@ function receive(msg: ToInstance): void {
     case 'record':
       startRecording(storeClient)
       break
+    case 'watch-quiet':
+      quiet.start()
+      break
     case 'drain':
       outbox.flush()
       // Nothing is in flight, but an aborted request's close handlers may still have work
@@ -219,6 +229,8 @@ function receive(msg: ToInstance): void {
   }
 }
 
+// What the instance's own plumbing keeps active, before the app opens anything of its own.
+quiet.baseline()
 try {
   app = await loadApp({
     entry: init.entry,

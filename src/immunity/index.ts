@@ -3,5 +3,5 @@ export { ImmunityTable, type ImmunityEntry, type ImmunityOptions, type TableChan
 export { ImmunityStore } from './immunity-store.js'
 export { openImmunityStore } from './open-immunity-store.js'
 export { VerdictBroadcast, type VerdictMessage, type VerdictTransport } from './verdict-broadcast.js'
-export { TWEAKS, classifyFailure, environmentFor, ladderFor, shapeOf, type Environment, type FailureKind, type Tweak, type TweakBase } from './tweaks.js'
+export { NEVER_RESOLVES, TWEAKS, classifyFailure, environmentFor, ladderFor, shapeOf, type Environment, type FailureKind, type Tweak, type TweakBase } from './tweaks.js'
 export { RouteBulkhead, type BulkheadOptions } from './route-bulkhead.js'

@@ -118,6 +118,12 @@ export function shapeOf(env: Pick<Environment, 'heapMb' | 'stackMb' | 'leaseMs'>
 }
 
 /**
+ * How a run fails whose sacrificial instance showed that nothing it waits for is pending
+ * (src/host/quiet-watch.ts): a missed deadline that no longer deadline could cure.
+ */
+export const NEVER_RESOLVES = 'never-resolves'
+
+/**
  * Classifies a failure from how the instance reported it (a loss reason or a suppressed crash
  * kind) and the error, if any.
  *
@@ -134,6 +140,7 @@ export function classifyFailure(how: string, error?: { name?: string; message?: 
     case 'lease-expired':
       return 'stall'
     case 'deadline':
+    case NEVER_RESOLVES:
       return 'deadline'
     case 'exit':
     case 'process.exit':

@@ -28,6 +28,7 @@ export const TIMELINE_EVENTS: ReadonlySet<string> = new Set([
   'listening',
   'request-crashed',
   'deadline',
+  'never-resolves',
   'instance-lost',
   'rejuvenated',
   'memory-limit',

@@ -40,7 +40,7 @@ export type Action =
   /** Re-run under a tweak on a sacrificial instance (level 2). */
   | { do: 'rerun'; tweak: Tweak }
   /** The verdict: poison. Its signature is refused until the quarantine ends. */
-  | { do: 'quarantine'; why: 'nothing left to try' | 'instances spent' | 'budget spent' | 'route apart' }
+  | { do: 'quarantine'; why: 'nothing left to try' | 'instances spent' | 'budget spent' | 'route apart' | 'never resolves' }
   /** Run it; `env` is where when not on a serving instance (a cure, a route run apart). */
   | { do: 'run'; env: Tweak | 'bulkhead' | 'apart' | null }
   /** The rung's tweak cured it: remember the tweak for its signature. */

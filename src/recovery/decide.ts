@@ -212,11 +212,18 @@ export interface TrialState {
   /** Instances the signature has cost during the trial. */
   readonly spent: number
   readonly elapsedMs: number
+  /**
+   * Its last run was seen waiting on nothing that could ever resume it (a sacrificial
+   * instance's quiet report, src/host/quiet-watch.ts): no tweak can cure what cannot progress.
+   */
+  readonly neverResolves?: boolean
 }
 
 /**
  * Level 2, the next rung: the cheapest tweak that can cure the failure's kind and was not tried,
  * or the verdict when none is left, `immunity.maxCrashes` instances are spent, or the budget is.
+ * A run that can never finish (`neverResolves`) is judged at once: a longer deadline gives a
+ * request waiting on nothing only more time to wait.
  *
  * @example
  * ```ts
@@ -224,6 +231,7 @@ export interface TrialState {
  * ```
  */
 export function nextRung(trial: TrialState, limits: Pick<LadderLimits, 'maxCrashes' | 'budgetMs' | 'ladder'>): ActionOf<'rerun' | 'quarantine'> {
+  if (trial.neverResolves === true) return { do: 'quarantine', why: 'never resolves' }
   const next = ladderFor(trial.kind, limits.ladder, trial.tried)[0]
   if (next === undefined) return { do: 'quarantine', why: 'nothing left to try' }
   if (trial.spent >= limits.maxCrashes) return { do: 'quarantine', why: 'instances spent' }

@@ -127,6 +127,8 @@ export class SacrificialSet {
       instance.post({ type: 'record' })
       instance.recording = true
     }
+    // It tells a request that can never finish from a slow one (src/host/quiet-watch.ts).
+    instance.post({ type: 'watch-quiet' })
     if (need.yields) instance.yieldCpu()
     this.instances.push(instance)
     if (spare) return void queueMicrotask(this.onCapacity)

@@ -31,5 +31,6 @@ test('failures are classified from how they were reported and the error', () => 
   assert.equal(classifyFailure('out-of-memory', null), 'out-of-memory')
   assert.equal(classifyFailure('lease-expired', null), 'stall')
   assert.equal(classifyFailure('deadline', null), 'deadline')
+  assert.equal(classifyFailure('never-resolves', null), 'deadline')
   assert.equal(classifyFailure('exit', null), 'exit')
 })

@@ -138,6 +138,8 @@ const rungRows: Row<Partial<TrialState>>[] = [
   { why: 'a stall that stalled alone too: quarantined', input: { kind: 'stall', tried: ['exclusive'], spent: 2 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
   { why: 'heap exhaustion: fresh, then a larger heap', input: { kind: 'out-of-memory', tried: ['fresh'], spent: 2 }, expect: { do: 'rerun', tweak: 'heap' } },
   { why: 'a missed deadline: fresh first', input: { kind: 'deadline', spent: 0 }, expect: { do: 'rerun', tweak: 'fresh' } },
+  { why: 'a missed deadline, then a fresh run that timed out too: a longer deadline', input: { kind: 'deadline', tried: ['fresh'], spent: 2 }, expect: { do: 'rerun', tweak: 'deadline' } },
+  { why: 'a fresh run seen waiting on nothing: never resolves, no longer deadline is tried', input: { kind: 'deadline', tried: ['fresh'], spent: 2, neverResolves: true }, expect: { do: 'quarantine', why: 'never resolves' } },
   { why: 'crash with fresh, exclusive and reorder tried: quarantined', input: { tried: ['fresh', 'exclusive', 'reorder'], spent: 2 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
   { why: 'spent = maxCrashes: quarantined, whatever is left', input: { tried: ['fresh'], spent: 3 }, expect: { do: 'quarantine', why: 'instances spent' } },
   { why: 'the budget spent: quarantined', input: { elapsedMs: 60_000 }, expect: { do: 'quarantine', why: 'budget spent' } },

@@ -80,3 +80,11 @@ test('values() is a copy: deleting while iterating is safe', () => {
   assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   assert.equal(map.size, 1)
 })
+
+test('ids() lists exactly the ids present, also after deletions that shift entries', () => {
+  const map = new IdMap<number>()
+  for (let id = 1; id <= 200; id++) map.set(id * 64, id)
+  for (let id = 1; id <= 200; id += 3) map.delete(id * 64)
+  const expected = Array.from({ length: 200 }, (_, i) => (i + 1) * 64).filter((_, i) => i % 3 !== 0)
+  assert.deepEqual(map.ids().sort((a, b) => a - b), expected)
+})
