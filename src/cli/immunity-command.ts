@@ -5,7 +5,7 @@ import { formatImmunityTable, parseEntries, printable, type ListedEntry } from '
 import { resolveAdminTarget } from './resolve-admin-target.js'
 
 /**
- * `crashless immunity ls [--json]` and `crashless immunity release <signature>`: read and
+ * `crashless immunity ls [--json]` and `crashless immunity release <signature> [--json]`: read and
  * change the immunity table of a running crashless through its admin endpoint. Resolves with
  * the exit code: 0 done, 1 the endpoint could not be reached, refused or did not know the
  * signature; bad usage throws a UsageError (exit 2).
@@ -43,7 +43,7 @@ export async function immunityCommand(argv: string[]): Promise<number> {
   }
   try {
     const target = await resolveAdminTarget({ admin: values.admin, token: values.token, config: values.config }, process.cwd(), process.env)
-    return action === 'ls' ? await list(target, values.json === true) : await release(target, positionals[0]!)
+    return action === 'ls' ? await list(target, values.json === true) : await release(target, positionals[0]!, values.json === true)
   } catch (err) {
     if (!(err instanceof AdminCallError)) throw err
     process.stderr.write(`crashless: ${err.message}\n`)
@@ -75,13 +75,14 @@ async function list(target: Parameters<typeof callAdmin>[0], json: boolean): Pro
   return 0
 }
 
-async function release(target: Parameters<typeof callAdmin>[0], signature: string): Promise<number> {
+async function release(target: Parameters<typeof callAdmin>[0], signature: string, json: boolean): Promise<number> {
   const { status } = await callAdmin(target, 'DELETE', `/immunity/${encodeURIComponent(signature)}`)
   if (status === 404) {
+    if (json) process.stdout.write(`${JSON.stringify({ signature, released: false })}\n`)
     process.stderr.write(`crashless: no immunity entry for ${printable(signature)} (it may have expired); see crashless immunity ls\n`)
     return 1
   }
   if (status !== 200) throw new AdminCallError(`unexpected answer from ${target.url} (${status}) to the release`)
-  process.stdout.write(`released ${printable(signature)}: requests like it run again\n`)
+  process.stdout.write(json ? `${JSON.stringify({ signature, released: true })}\n` : `released ${printable(signature)}: requests like it run again\n`)
   return 0
 }

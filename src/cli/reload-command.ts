@@ -11,13 +11,13 @@ import { resolveAdminTarget } from './resolve-admin-target.js'
  *
  * @example
  * ```ts
- * await reloadCommand(['--admin', 'http://127.0.0.1:9300'])
+ * await reloadCommand(['--admin', 'http://127.0.0.1:9300', '--json'])
  * ```
  */
 export async function reloadCommand(argv: string[]): Promise<number> {
   let values
   try {
-    ;({ values } = parseArgs({ args: argv, strict: true, options: { admin: { type: 'string' }, token: { type: 'string' }, config: { type: 'string', short: 'c' } } }))
+    ;({ values } = parseArgs({ args: argv, strict: true, options: { admin: { type: 'string' }, token: { type: 'string' }, config: { type: 'string', short: 'c' }, json: { type: 'boolean' } } }))
   } catch (err) {
     throw new UsageError(`crashless reload: ${(err as Error).message}`, { cause: err })
   }
@@ -25,7 +25,7 @@ export async function reloadCommand(argv: string[]): Promise<number> {
     const target = await resolveAdminTarget({ admin: values.admin, token: values.token, config: values.config }, process.cwd(), process.env)
     const { status, body } = await callAdmin(target, 'POST', '/reload')
     if (status === 202) {
-      process.stdout.write('reload started: the new runtime takes over once it is ready (see the crashless log: "reloaded" or "reload-failed")\n')
+      process.stdout.write(values.json ? `${JSON.stringify({ reload: 'started' })}\n` : 'reload started: the new runtime takes over once it is ready (see the crashless log: "reloaded" or "reload-failed")\n')
       return 0
     }
     const message = (body as { error?: { message?: string } } | null)?.error?.message ?? `unexpected answer (${status})`

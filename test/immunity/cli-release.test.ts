@@ -64,6 +64,9 @@ test('releasing an unknown signature exits 1 and says so', async () => {
   const result = await runCli(['immunity', 'release', 'GET /never-failed #-', '--admin', server.adminUrl])
   assert.equal(result.code, 1)
   assert.match(result.stderr, /no immunity entry for GET \/never-failed #-/)
+  const json = await runCli(['immunity', 'release', 'GET /never-failed #-', '--admin', server.adminUrl, '--json'])
+  assert.equal(json.code, 1)
+  assert.deepEqual(JSON.parse(json.stdout), { signature: 'GET /never-failed #-', released: false })
 })
 
 test('bad usage exits 2 with the usage text', async () => {

@@ -92,12 +92,12 @@ test('a reload whose new version cannot load leaves the running one serving, and
   await server.waitForLog((l) => l.event === 'standby-ready')
   writeFileSync(app, 'export default {{ broken\n')
   const admin = server.logs.find((l) => l.event === 'admin-listening')!.port as number
-  const cli = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'reload', '--admin', `http://127.0.0.1:${admin}`], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const cli = spawn(process.execPath, [`${repoRoot}bin/crashless.js`, 'reload', '--admin', `http://127.0.0.1:${admin}`, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   cli.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
   const [cliCode] = (await once(cli, 'exit')) as [number | null]
   assert.equal(cliCode, 0, out)
-  assert.match(out, /reload started/)
+  assert.deepEqual(JSON.parse(out), { reload: 'started' })
   const failed = await server.waitForLog((l) => l.event === 'reload-failed')
   assert.match(server.output(), /cannot load app .*app\.mjs: SyntaxError/)
   assert.ok(typeof failed.pid === 'number')
