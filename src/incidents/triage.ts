@@ -116,7 +116,10 @@ export async function triageIncident(incident: Incident, options: TriageOptions)
       const live = await tryRuns('alone, live values', { tape: 'none' })
       if (live.agreeing < runs) why += `; on live values only ${live.agreeing} of ${runs} did: it hangs on the recorded values (store reads, Math.random, time)`
     }
-    decided = { setup: setupOf(recorded), agreeing: runs, runs, klass: alike('deterministic'), why: resource ? `${why}, exhausting ${exhausted(incident)}` : why }
+    // With no tape, the values a failing run drew (Math.random, time, ids) go with the setup: the
+    // regression test and the minimiser then replay a run that failed, not a new live draw.
+    const values = recorded ?? alone.results.find((r) => r.used)?.used ?? null
+    decided = { setup: setupOf(values), agreeing: runs, runs, klass: alike('deterministic'), why: resource ? `${why}, exhausting ${exhausted(incident)}` : why }
   } else if (alone.agreeing > 0) {
     // Some runs only: is it the nondeterminism? A failing run's values, played back, should always fail.
     const failing = alone.results.find((r) => r.reproduced && r.used)
