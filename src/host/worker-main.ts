@@ -122,8 +122,7 @@ setInterval(() => {
   progress()
   publish()
 }, init.heartbeatIntervalMs).unref()
-// Sampled at each handler's end too: a leak grows the heap in handlers, and V8 may not collect for long.
-const heapAfterHandler = reportHeap(heartbeat)
+reportHeap(heartbeat)
 
 const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat, publish)
 
@@ -147,7 +146,6 @@ function handleRequest(msg: RequestMessage): void {
     )
   } finally {
     Atomics.store(heartbeat, LeaseSlot.Running, 0)
-    heapAfterHandler()
     publish()
   }
   if (!sink.done) active.set(msg.id, abort)
