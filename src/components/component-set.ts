@@ -122,22 +122,23 @@ export class ComponentSet {
 
   /** Requests accepted and not yet answered, in all components. */
   get pending(): number {
-    let n = 0
-    for (const component of this.all) n += component.dispatcher.pending
-    return n
+    return this.sum((component) => component.dispatcher.pending)
   }
 
   /** Requests waiting for an instance, in all components. */
   get queued(): number {
-    let n = 0
-    for (const component of this.all) n += component.dispatcher.queued
-    return n
+    return this.sum((component) => component.dispatcher.queued)
   }
 
   /** Upgraded connections open, in all components. */
   get upgraded(): number {
+    return this.sum((component) => component.upgrades.size)
+  }
+
+  /** A figure added up over every component (the reads above). */
+  private sum(read: (component: Component) => number): number {
     let n = 0
-    for (const component of this.all) n += component.upgrades.size
+    for (const component of this.all) n += read(component)
     return n
   }
 
@@ -156,15 +157,11 @@ export class ComponentSet {
   }
 
   get spareCount(): number {
-    let n = 0
-    for (const component of this.all) n += component.pool.spareCount
-    return n
+    return this.sum((component) => component.pool.spareCount)
   }
 
   get startingCount(): number {
-    let n = 0
-    for (const component of this.all) n += component.pool.startingCount
-    return n
+    return this.sum((component) => component.pool.startingCount)
   }
 
   /** The pool's advertised port, for every component (captured servers' `address()`). */
