@@ -65,7 +65,10 @@ export const LeaseSlot = {
   Started: 2,
   /** What one request costs the instance's event loop lately, in µs (a moving average). */
   CostUs: 3,
-  /** The instance's V8 heap in use (MiB) as of its last garbage collection: its live heap, nearly. */
+  /**
+   * The instance's V8 heap outside the young generation (MiB): its live heap, plus garbage only a
+   * major collection frees. Sampled after each collection, each handler that grew it, every 50 ms.
+   */
   HeapMb: 4,
   /**
    * The instance's memory outside the V8 heap (MiB): Buffers, ArrayBuffers, external strings.

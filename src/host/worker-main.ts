@@ -122,7 +122,8 @@ setInterval(() => {
   progress()
   publish()
 }, init.heartbeatIntervalMs).unref()
-reportHeap(heartbeat)
+// Sampled at each handler's end too: a leak grows the heap in handlers, and V8 may not collect for long.
+const heapAfterHandler = reportHeap(heartbeat)
 
 const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat, publish)
 
@@ -146,6 +147,7 @@ function handleRequest(msg: RequestMessage): void {
     )
   } finally {
     Atomics.store(heartbeat, LeaseSlot.Running, 0)
+    heapAfterHandler()
     publish()
   }
   if (!sink.done) active.set(msg.id, abort)

@@ -153,7 +153,7 @@ export class Instance {
     return this.options.heapMb
   }
 
-  /** Its V8 heap in use (MiB) as of its last garbage collection (see host/heap-report.ts). */
+  /** Its V8 heap outside the young generation (MiB), as last published (see host/heap-report.ts). */
   get heapMb(): number {
     return Atomics.load(this.heartbeat, LeaseSlot.HeapMb)
   }

@@ -9,7 +9,7 @@ export type MemoryLimit = 'heap' | 'external' | 'rss'
 
 /** What the memory watch reads of an instance. */
 export interface MemoryView {
-  /** Heap in use after its last garbage collection, MiB. */
+  /** Heap outside the young generation, as last published (host/heap-report.ts), MiB. */
   readonly heapMb: number
   /** Its heap cap (`limits.heapMb`, or a tweak's), MiB. */
   readonly heapCapMb: number

@@ -4,7 +4,7 @@ import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js
 import { Instance, type InstanceLoss } from './instance.js'
 import { isUnexplainedLoss } from '../recovery/index.js'
 import { MemoryGuard, type MemoryStep } from './memory-guard.js'
-import { rejuvenationDue, rejuvenationLine, type RejuvenationReason } from './rejuvenation.js'
+import { memoryDue, rejuvenationDue, rejuvenationLine, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
 import { bump, tallies, type InstanceRole } from '../metrics/index.js'
 
@@ -160,6 +160,8 @@ export class Pool {
     for (const instance of this.active) {
       if (instance.state !== 'ready' || instance.inflight.size >= this.config.limits.concurrency) continue
       if (best && instance.inflight.size >= best.inflight.size) continue
+      // Past a memory mark: the next tick rejuvenates it, and nothing more should grow it meanwhile.
+      if (memoryDue(instance, this.config.rejuvenate.heapPercent)) continue
       if (instance.inflight.size > 0) {
         if (this.stalled.has(instance) || instance.backlogMs() > this.backlogBudgetMs) continue
       }

@@ -3,7 +3,7 @@ export type RejuvenationReason = 'heap' | 'external' | 'age' | 'requests' | 'rss
 
 /** What the decision reads of an instance. */
 export interface RejuvenationView {
-  /** Heap in use after its last garbage collection, MiB. */
+  /** Heap outside the young generation, as last published (host/heap-report.ts), MiB. */
   readonly heapMb: number
   /** Its heap cap (`limits.heapMb`, or a tweak's), MiB. */
   readonly heapCapMb: number
@@ -37,10 +37,27 @@ export interface RejuvenationPolicy {
  * ```
  */
 export function rejuvenationDue(instance: RejuvenationView, policy: RejuvenationPolicy, now: number): RejuvenationReason | null {
-  if (instance.heapMb * 100 >= instance.heapCapMb * policy.heapPercent) return 'heap'
-  if (instance.externalCapMb > 0 && instance.externalMb * 100 >= instance.externalCapMb * policy.heapPercent) return 'external'
+  const memory = memoryDue(instance, policy.heapPercent)
+  if (memory) return memory
   if (policy.maxAgeMs > 0 && now - instance.readyAt >= policy.maxAgeMs) return 'age'
   if (policy.maxRequests > 0 && instance.served >= policy.maxRequests) return 'requests'
+  return null
+}
+
+/**
+ * The urgent half of `rejuvenationDue`: its heap, or its memory outside the heap, past the mark.
+ * The dispatcher also gives such an instance no new request before the next tick rejuvenates it:
+ * a leaking handler called back to back (the client sends the next request as soon as it has the
+ * answer) would otherwise run again there first, one more step towards the hard mark.
+ *
+ * @example
+ * ```ts
+ * memoryDue({ heapMb: 400, heapCapMb: 512, externalMb: 0, externalCapMb: 512 }, 75) // 'heap'
+ * ```
+ */
+export function memoryDue(instance: Pick<RejuvenationView, 'heapMb' | 'heapCapMb' | 'externalMb' | 'externalCapMb'>, heapPercent: number): 'heap' | 'external' | null {
+  if (instance.heapMb * 100 >= instance.heapCapMb * heapPercent) return 'heap'
+  if (instance.externalCapMb > 0 && instance.externalMb * 100 >= instance.externalCapMb * heapPercent) return 'external'
   return null
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { rejuvenationDue, type RejuvenationPolicy, type RejuvenationView } from '../../src/supervise/rejuvenation.js'
+import { memoryDue, rejuvenationDue, type RejuvenationPolicy, type RejuvenationView } from '../../src/supervise/rejuvenation.js'
 
 const policy: RejuvenationPolicy = { heapPercent: 75, maxAgeMs: 0, maxRequests: 0 }
 const fresh: RejuvenationView = { heapMb: 40, heapCapMb: 512, externalMb: 2, externalCapMb: 512, readyAt: 0, served: 0 }
@@ -28,3 +28,10 @@ for (const row of rows) {
     assert.equal(rejuvenationDue({ ...fresh, ...row.instance }, { ...policy, ...row.policy }, row.now ?? 0), row.expect)
   })
 }
+
+// What the dispatcher gives no new request to: memory past its mark, never a routine bound.
+test('rejuvenation: memoryDue is the heap and external marks alone', () => {
+  assert.equal(memoryDue({ ...fresh, heapMb: 384 }, 75), 'heap')
+  assert.equal(memoryDue({ ...fresh, externalMb: 384 }, 75), 'external')
+  assert.equal(memoryDue({ ...fresh, heapMb: 383, externalMb: 383 }, 75), null)
+})
