@@ -4,6 +4,7 @@ import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js
 import { Instance, type InstanceLoss } from './instance.js'
 import { isUnexplainedLoss } from '../recovery/index.js'
 import { MemoryGuard, type MemoryStep } from './memory-guard.js'
+import { gcAllowanceMs } from './gc-allowance.js'
 import { memoryDue, rejuvenationDue, rejuvenationLine, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
 import { bump, tallies, type InstanceRole } from '../metrics/index.js'
@@ -157,17 +158,24 @@ export class Pool {
    */
   pick(): Instance | null {
     let best: Instance | null = null
+    let marked: Instance | null = null
     for (const instance of this.active) {
       if (instance.state !== 'ready' || instance.inflight.size >= this.config.limits.concurrency) continue
-      if (best && instance.inflight.size >= best.inflight.size) continue
-      // Past a memory mark: the next tick rejuvenates it, and nothing more should grow it meanwhile.
-      if (memoryDue(instance, this.config.rejuvenate.heapPercent)) continue
       if (instance.inflight.size > 0) {
         if (this.stalled.has(instance) || instance.backlogMs() > this.backlogBudgetMs) continue
       }
+      // Past a memory mark: the next tick rejuvenates it, and nothing more should grow it
+      // meanwhile if another instance can take the request. Only a fallback, never a refusal: a
+      // figure taken between collections may count old garbage, and no rule here may leave a
+      // request waiting while an instance has room (the hard mark still guards the cap).
+      if (memoryDue(instance, this.config.rejuvenate.heapPercent)) {
+        if (!marked || instance.inflight.size < marked.inflight.size) marked = instance
+        continue
+      }
+      if (best && instance.inflight.size >= best.inflight.size) continue
       best = instance
     }
-    return best
+    return best ?? marked
   }
 
   /**
@@ -413,7 +421,7 @@ export class Pool {
       // verdict, which only a stall alone on a sacrificial instance gives.
       const still = instance.stillRunMs(now)
       const running = instance.stillOwner
-      if (instance.isLeaseExpired(now, Math.max(this.config.timeouts.leaseMs, this.hooks.leaseMs(instance, running)))) {
+      if (instance.isLeaseExpired(now, Math.max(this.config.timeouts.leaseMs, this.hooks.leaseMs(instance, running)) + gcAllowanceMs(instance.heapMb))) {
         instance.kill('lease-expired')
         continue
       }

@@ -46,7 +46,8 @@ export function rejuvenationDue(instance: RejuvenationView, policy: Rejuvenation
 
 /**
  * The urgent half of `rejuvenationDue`: its heap, or its memory outside the heap, past the mark.
- * The dispatcher also gives such an instance no new request before the next tick rejuvenates it:
+ * The dispatcher also gives such an instance a new request before the next tick rejuvenates it
+ * only when no other instance can take it:
  * a leaking handler called back to back (the client sends the next request as soon as it has the
  * answer) would otherwise run again there first, one more step towards the hard mark.
  *
