@@ -7,7 +7,7 @@
  */
 
 import type { ReadVersion, StoredEntry, WriteOp } from './state/index.js'
-import type { Tape } from './tape.js'
+import type { Tape, TapeEntry } from './tape.js'
 
 /** Raw header pairs as Node gives them in `req.rawHeaders`: [name, value, name, value, ...]. */
 export type RawHeaders = string[]
@@ -238,8 +238,9 @@ export interface TakeBackMessage {
 }
 
 /**
- * The instance became sacrificial: from now on it records each request's tape (src/tape.ts) and
- * sends it with the request's failure. Never sent to a serving instance.
+ * The instance became sacrificial: from now on it records each request's tape (src/tape.ts),
+ * streams its entries as they are drawn (`tape-entry`) and sends the whole tape with the
+ * request's failure. Never sent to a serving instance.
  */
 export interface RecordMessage {
   type: 'record'
@@ -418,6 +419,16 @@ export interface AbortedMessage {
 }
 
 /**
+ * From a recording (sacrificial) instance, the moment request `id` draws it: one entry of its
+ * tape (a value, a store read, or `cut`: later entries were not kept). The instance's Instance
+ * (src/supervise/streamed-tapes.ts) assembles them, and a run that ends its instance (a stall,
+ * out of memory, a child process's death) leaves that tape: it never sends its own. Sent at once,
+ * not at the end of the turn (see src/host/tape-stream.ts); at most STREAM_LIMITS per run.
+ * Never sent by a serving instance.
+ */
+export type TapeEntryMessage = { type: 'tape-entry'; id: number } & TapeEntry
+
+/**
  * The answer to `take-back`: requests numbered after `after`, up to `upTo`, will not start
  * there (see isTakenBack); `after: null` when every one had started.
  */
@@ -457,10 +468,10 @@ export type FromInstance =
   | StoreReadMessage
 
 /**
- * Everything an instance sends: what reaches the dispatcher (FromInstance), and the answers
- * its supervisor-side Instance keeps to itself.
+ * Everything an instance sends: what reaches the dispatcher (FromInstance), and what its
+ * supervisor-side Instance keeps to itself (answers to take-back, streamed tape entries).
  */
-export type InstanceMessage = FromInstance | TakenBackMessage
+export type InstanceMessage = FromInstance | TakenBackMessage | TapeEntryMessage
 
 /** Messages about upgraded connections, which the upgrade relay handles instead of the dispatcher. */
 export type UpgradeTraffic = UpgradeAnswerMessage | SocketDataMessage | SocketCloseMessage | SocketAckMessage

@@ -29,7 +29,8 @@ export function formatIncident(incident: Incident): string {
   for (const step of incident.steps) lines.push(`  +${step.atMs}ms ${step.environment} ${step.outcome}${step.failure ? ` (${step.failure}${step.error ? `: ${step.error.name}: ${step.error.message}` : ''})` : ''}${step.instance ? ` on ${step.instance}` : ''}`)
   if (incident.neighbours?.length) lines.push('neighbours', ...incident.neighbours.map((n) => `  ${n.method} ${n.url} (${n.requestId})`))
   const tape = incident.tape
-  lines.push(tape ? `tape      ${tape.now.length} Date.now, ${tape.perf.length} performance.now, ${tape.random.length} Math.random, ${tape.uuid.length} randomUUID, ${tape.bytes.length} random bytes, ${tape.reads.length} store reads${tape.truncated ? ' (cut)' : ''}` : 'tape      none (no sacrificial re-run failed with one): a replay runs on live values')
+  lines.push(tape ? `tape      ${tape.now.length} Date.now, ${tape.perf.length} performance.now, ${tape.random.length} Math.random, ${tape.uuid.length} randomUUID, ${tape.bytes.length} random bytes, ${tape.reads.length} store reads${tape.truncated ? ' (cut at its bounds: a replay draws later values live)' : ''}` : 'tape      none (no sacrificial re-run failed with one): a replay runs on live values')
+  if (tape?.streamed) lines.push(`          ${streamedFrom(tape.streamed.ended)}`)
   if (incident.environment) lines.push(`env       node ${incident.environment.node} on ${incident.environment.os} ${incident.environment.arch}, ${incident.environment.host} (crashless env diff ${incident.id} here)`)
   lines.push(`instances spent ${incident.instancesSpent}, ${incident.durationMs} ms on the ladder; replay: crashless replay ${incident.id}`)
   return lines.join('\n')
@@ -44,8 +45,16 @@ export function formatEnvDiff(differences: readonly EnvDifference[]): string {
 /** `crashless replay`'s verdict line. */
 export function formatReplay(result: ReplayResult): string {
   const got = result.got.kind === 'none' ? `a ${result.got.status} response` : `${result.got.kind}${result.got.frame ? ` at ${result.got.frame}` : ''}${result.got.error ? ` (${result.got.error.name}: ${result.got.error.message})` : ''}`
-  const tape = result.taped ? `tape: ${result.playback.replayed} value(s) replayed, ${result.playback.beyond} live` : 'no tape: live values'
+  const notes = [...(result.cut ? ['cut at its bounds, later values live'] : []), ...(result.streamed ? [streamedFrom(result.streamed.ended)] : [])]
+  const tape = result.taped ? `tape: ${result.playback.replayed} value(s) replayed, ${result.playback.beyond} live${notes.length > 0 ? ` (${notes.join('; ')})` : ''}` : 'no tape: live values'
   return `${result.reproduced ? 'reproduced' : 'not reproduced'}: expected ${result.expected.kind}${result.expected.frame ? ` at ${result.expected.frame}` : ''}, got ${got}; ${tape}`
+}
+
+/** Where a streamed tape came from (Tape.streamed): a re-run that ended its instance, and how. */
+function streamedFrom(ended: string | null): string {
+  if (ended === null) return 'streamed by a re-run as it drew it: the re-run never answered its abort, so this is what it drew until then'
+  const how = ended === 'lease-expired' ? 'a stall: its lease expired' : ended === 'out-of-memory' ? 'out of memory' : ended
+  return `streamed by a re-run as it drew it, before the run ended its instance (${how}): what it drew until then`
 }
 
 function show(value: unknown): string {

@@ -5,9 +5,12 @@ import type { Job } from './job.js'
 /** Bound on the wait when no `leaseMs` is known: the instance's loop runs (a deadline, not a stall), so its answer is one message away. */
 const DEFAULT_WAIT_MS = 1_000
 
+/** The instance a run waits on: what it streamed of the run's tape is the fallback (see Instance.streamedTape). */
+type Holder = { id: string; streamedTape?(id: number): Tape | undefined }
+
 interface Waiting {
   job: Job
-  instance: { id: string }
+  instance: Holder
   timer: NodeJS.Timeout
   then: (tape: Tape | undefined) => void
 }
@@ -18,7 +21,8 @@ interface Waiting {
  * missed deadline is not a failure inside the instance, so nothing else would carry the tape:
  * the store read a request hangs on would be lost. The wait is bounded by the run's lease (an
  * instance whose loop stops answering is killed by then) and ends at once if the instance is
- * lost; then the failure goes on without a tape.
+ * lost; then the failure goes on with what the run streamed of its tape (src/host/tape-stream.ts)
+ * until then, if anything.
  *
  * @example
  * ```ts
@@ -29,10 +33,10 @@ interface Waiting {
 export class AbortedTapes {
   private readonly waiting = new Map<number, Waiting>()
 
-  /** Calls `then` with the tape of `job` once `instance` sends it, or with undefined after `waitMs` or its loss. */
-  wait(job: Job, instance: { id: string }, waitMs: number | undefined, then: (tape: Tape | undefined) => void): void {
+  /** Calls `then` with the tape of `job` once `instance` sends it, or with what it streamed after `waitMs` or its loss. */
+  wait(job: Job, instance: Holder, waitMs: number | undefined, then: (tape: Tape | undefined) => void): void {
     this.settle(job.id, undefined)
-    const timer = setTimeout(() => this.settle(job.id, undefined), waitMs ?? DEFAULT_WAIT_MS)
+    const timer = setTimeout(() => this.settle(job.id, instance.streamedTape?.(job.id)), waitMs ?? DEFAULT_WAIT_MS)
     timer.unref()
     this.waiting.set(job.id, { job, instance, timer, then })
   }
@@ -42,9 +46,9 @@ export class AbortedTapes {
     if (this.waiting.get(msg.id)?.instance.id === instance.id) this.settle(msg.id, msg.tape)
   }
 
-  /** `instance` was lost: its runs go on without a tape. */
-  lost(instance: { id: string }): void {
-    for (const [id, waiting] of [...this.waiting]) if (waiting.instance.id === instance.id) this.settle(id, undefined)
+  /** `instance` was lost: its runs go on with what they streamed (`tapes`, from the loss). */
+  lost(instance: { id: string }, tapes?: ReadonlyMap<number, Tape>): void {
+    for (const [id, waiting] of [...this.waiting]) if (waiting.instance.id === instance.id) this.settle(id, tapes?.get(id))
   }
 
   private settle(id: number, tape: Tape | undefined): void {

@@ -195,7 +195,7 @@ export class InstanceFailures {
     let cut = 0
     let isolated = 0
     let culprit: string | null = null
-    this.tapes.lost(instance)
+    this.tapes.lost(instance, loss.tapes)
     const jobs = [...instance.inflight].map((id) => this.host.jobs.get(id)).filter((job): job is Job => job !== undefined && !job.done)
     instance.inflight.clear()
     // Alone on a sacrificial instance (an exclusive run), a run is to blame for whatever happens.
@@ -214,7 +214,8 @@ export class InstanceFailures {
           // A fresh rung's runs share their signature: whichever of them did it, it is theirs.
           culprit = job.requestId
           failed++
-          this.guard.failed(job, { ...failure, tape: loss.fatal?.requestId === job.id ? loss.fatal.tape : undefined, neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) })
+          // The tape it sent as it died, or else what it streamed before it ended its instance.
+          this.guard.failed(job, { ...failure, tape: loss.fatal?.requestId === job.id ? loss.fatal.tape : loss.tapes?.get(job.id), neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) })
           break
         case 'isolate':
           isolated++

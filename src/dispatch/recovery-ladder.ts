@@ -218,16 +218,16 @@ export class RecoveryLadder {
 
   /**
    * An instance was lost: if a rung's orphaned run was on it, that rung failed. `neighbours` are
-   * the requests that were on the instance; the run's tape survives only a death it reported
-   * (`fatal`): a stalled or out-of-heap instance is ended with its tapes.
+   * the requests that were on the instance; the run's tape is the one of a death it reported
+   * (`fatal`), else what it streamed before a stall or its heap ended the instance (`tapes`).
    */
-  instanceLost(instance: { id: string }, loss: Pick<InstanceLoss, 'reason' | 'error' | 'fatal'>, neighbours: NeighbourDraft[] = []): void {
+  instanceLost(instance: { id: string }, loss: Pick<InstanceLoss, 'reason' | 'error' | 'fatal' | 'tapes'>, neighbours: NeighbourDraft[] = []): void {
     for (const trial of this.trials.values()) {
       if (trial.orphan?.instance !== instance.id) continue
       const orphan = trial.orphan.id
       clearTimeout(trial.orphan.timer)
       trial.orphan = null
-      const tape = loss.fatal?.requestId === orphan ? loss.fatal.tape : undefined
+      const tape = loss.fatal?.requestId === orphan ? loss.fatal.tape : loss.tapes?.get(orphan)
       recordFailure(trial, trial.env?.tweak ?? 'original', { how: loss.reason, error: loss.error, instance, spent: true, tape, neighbours })
       trial.rungFailed = true
       const next = this.nextHeld(trial)

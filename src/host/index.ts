@@ -12,3 +12,4 @@ export type { Storable } from './value-codec.js'
 export const replayEntryUrl = new URL('./replay-main.js', import.meta.url)
 export type { ReplayMessage, ReplayPlan, ReplayRequest } from './replay-main.js'
 export type { CheckLine, Finding } from './replay-checks.js'
+export type { PlaybackReport } from './tape-player.js'

@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { Worker } from 'node:worker_threads'
+import type { PlaybackReport } from './tape-player.js'
 
 /**
  * What one check switched on during a replay found (AutoPecker's sanitizers, for JavaScript):
@@ -18,8 +19,11 @@ export interface Finding {
   sites?: { frame: string; bytes: number }[]
 }
 
-/** One line the checks thread writes to the replay's side channel (fd 4), for the parent. */
-export type CheckLine = { type: 'finding'; finding: Finding } | { type: 'out-of-memory' } | { type: 'settled' }
+/**
+ * One line on the replay's side channel (fd 4), for the parent: what the checks thread found,
+ * and (from the main thread, see replay-main.ts) how much of the tape was handed back so far.
+ */
+export type CheckLine = { type: 'finding'; finding: Finding } | { type: 'out-of-memory' } | { type: 'settled' } | { type: 'playback'; playback: PlaybackReport }
 
 /** The side channel's file descriptor in a replay process (stdio index 4). */
 export const CHECKS_FD = 4

@@ -12,7 +12,8 @@ import { loadApp, type LoadedApp } from './load-app.js'
 import { registerRequestLookup } from './current-store.js'
 import { currentRequestId, currentRequestState, requestStorage } from './request-context.js'
 import { RequestState } from './request-state.js'
-import { ReplayChecks, type Finding } from './replay-checks.js'
+import { writeSync } from 'node:fs'
+import { CHECKS_FD, ReplayChecks, type CheckLine, type Finding } from './replay-checks.js'
 import { ResponseSink } from './response-sink.js'
 import { serveFetch } from './serve-fetch.js'
 import { serveNode } from './serve-node.js'
@@ -112,7 +113,7 @@ process.once('message', (plan: ReplayPlan) => void run(plan))
 
 async function run(plan: ReplayPlan): Promise<void> {
   inspect = plan.inspect
-  player = new TapePlayer(plan.tape ?? emptyTape(), SUBJECT)
+  player = new TapePlayer(plan.tape ?? emptyTape(), SUBJECT, tellPlayback)
   if (plan.checks) checks = await ReplayChecks.start(plan.checks.leaseMs)
   let app: LoadedApp
   try {
@@ -130,6 +131,24 @@ async function run(plan: ReplayPlan): Promise<void> {
   order.splice(Math.min(plan.position, order.length), 0, plan.request)
   let next = SUBJECT + 1
   for (const request of order) start(app, plan, request, request === plan.request ? SUBJECT : next++)
+}
+
+/** Values handed back from the tape that are each told to the parent; past them, every PLAYBACK_EVERY-th. */
+const PLAYBACK_LINES = 1_000
+const PLAYBACK_EVERY = 100
+
+/**
+ * Tells the parent, on the side channel and synchronously, how much of the tape a replay has
+ * handed back so far: a replay that stalls (or runs out of heap) sends no outcome, and this is
+ * how its report still says what it replayed before.
+ */
+function tellPlayback(report: PlaybackReport): void {
+  if (report.replayed > PLAYBACK_LINES && report.replayed % PLAYBACK_EVERY !== 0) return
+  try {
+    writeSync(CHECKS_FD, `${JSON.stringify({ type: 'playback', playback: report } satisfies CheckLine)}\n`)
+  } catch {
+    // No side channel (a replay started by hand): the outcome's report is all there is.
+  }
 }
 
 /** How often external memory is sampled: Buffers grown a turn at a time are seen within a turn or two. */

@@ -38,6 +38,8 @@ export class TapePlayer {
   constructor(
     tape: Tape,
     private readonly requestId: number,
+    /** Told after each value or read handed back from the tape (a stalled replay can tell no more later). */
+    private readonly replayed: (report: PlaybackReport) => void = () => {},
   ) {
     this.lists = { ...tape, now: [...tape.now], perf: [...tape.perf], random: [...tape.random], uuid: [...tape.uuid], bytes: [...tape.bytes] }
     this.reads = [...tape.reads]
@@ -77,6 +79,7 @@ export class TapePlayer {
       return value
     }
     this.report.replayed++
+    this.replayed(this.report)
     const value = list.shift()!
     keep(this.used, this.used[source] as T[], value)
     return value
@@ -90,7 +93,10 @@ export class TapePlayer {
       this.report.beyond++
       index = this.reads.findIndex((r) => r !== null)
       if (index < 0) return null
-    } else this.report.replayed++
+    } else {
+      this.report.replayed++
+      this.replayed(this.report)
+    }
     const read = this.reads[index]!
     this.reads[index] = null
     return read

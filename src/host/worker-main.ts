@@ -7,7 +7,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import { IdMap } from '../id-map.js'
 import { Outbox } from '../outbox.js'
-import { LeaseSlot, serializeError, type FromInstance, type InstanceMessage, type RequestMessage, type ToInstance } from '../protocol.js'
+import { LeaseSlot, serializeError, type FromInstance, type InstanceMessage, type RequestMessage, type TapeEntryMessage, type ToInstance } from '../protocol.js'
 import { InFlightRecorder } from './in-flight-recorder.js'
 import { Inbox, takeBackLocally } from './inbox.js'
 import { openLink } from './instance-link.js'
@@ -132,6 +132,8 @@ function handleRequest(msg: RequestMessage): void {
   // Costs one small object; the transaction itself is made only if the handler uses a store.
   const state = new RequestState(msg.id, storeClient, init.sessions, msg.sessionId ?? null)
   const sink = new ResponseSink(port, msg.id, forget, (status) => state.seal(status))
+  // A run again of a request this instance ran before starts a tape of its own (recording only).
+  endTape(msg.id)
   // The slot names the request whose handler runs synchronously now, so a lease that expires or
   // a heap that runs out before the handler returns is blamed on it, not on its neighbours.
   Atomics.store(heartbeat, LeaseSlot.Running, msg.id)
@@ -213,7 +215,11 @@ function receive(msg: ToInstance): void {
       post({ type: 'taken-back', after: takeBackLocally(heartbeat, msg.upTo), upTo: msg.upTo })
       break
     case 'record':
-      startRecording(storeClient)
+      // Each entry leaves at once, with whatever is queued before it: a run may never yield again.
+      startRecording(storeClient, (id, entry) => {
+        post({ type: 'tape-entry', id, ...entry } as TapeEntryMessage)
+        outbox.flush()
+      })
       break
     case 'watch-quiet':
       quiet.start()

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process'
-import { replayEntryUrl, type CheckLine, type Finding, type ReplayMessage, type ReplayPlan, type ReplayRequest } from '../host/index.js'
+import { replayEntryUrl, type CheckLine, type Finding, type PlaybackReport, type ReplayMessage, type ReplayPlan, type ReplayRequest } from '../host/index.js'
 import { classifyFailure } from '../immunity/index.js'
 import { CrashlessError } from '../errors.js'
 import type { Tape } from '../tape.js'
@@ -17,6 +17,10 @@ export interface ReplayResult {
   playback: { replayed: number; beyond: number }
   /** False when the run had no tape: it ran on live values. */
   taped: boolean
+  /** The tape was cut at its bounds (a loop drew more than it keeps): calls past its end got live values. */
+  cut: boolean
+  /** The tape is what a re-run streamed before it ended its instance (`ended`: how; see Tape.streamed), or null. */
+  streamed: { ended: string | null } | null
   /** What the checks found (replay-checks.ts); empty when they were off. */
   findings: Finding[]
   /** Every value the request was handed, recorded or live: the tape that replays this run. */
@@ -120,16 +124,17 @@ export async function replayApp(app: IncidentApp, run: AppRun): Promise<Omit<Rep
   }
   const ended = await runPlan(plan, app.heapMb, app.leaseMs, { inspect: run.inspect ?? null, echo: run.echo ?? false, env: run.env ?? {} })
   const got = describe(ended.outcome, appDirOf(app.entry))
-  const playback = 'playback' in ended.outcome ? ended.outcome.playback : { replayed: 0, beyond: 0 }
+  // A stall or a heap run out sends no outcome: what the replay told as it handed values back.
+  const playback = 'playback' in ended.outcome ? ended.outcome.playback : ended.playback
   const used = 'used' in ended.outcome ? ended.outcome.used : null
-  return { got, playback, taped: tape !== null, findings: ended.findings, used }
+  return { got, playback, taped: tape !== null, cut: tape?.truncated ?? false, streamed: tape?.streamed ?? null, findings: ended.findings, used }
 }
 
 function neighbourRequest(n: NonNullable<Incident['neighbours']>[number]): ReplayRequest {
   return { method: n.method, url: n.url, headers: n.headers ?? [], body: n.body ?? null, bodyEncoding: n.bodyEncoding ?? 'utf8', session: false }
 }
 
-async function runPlan(plan: ReplayPlan, heapMb: number, leaseMs: number, options: { inspect: string | null; echo: boolean; env: Record<string, string | null> }): Promise<{ outcome: Ended; findings: Finding[] }> {
+async function runPlan(plan: ReplayPlan, heapMb: number, leaseMs: number, options: { inspect: string | null; echo: boolean; env: Record<string, string | null> }): Promise<{ outcome: Ended; findings: Finding[]; playback: PlaybackReport }> {
   const execArgv = [`--max-old-space-size=${heapMb}`, '--enable-source-maps', ...(options.inspect ? [`--inspect-brk=${options.inspect}`] : [])]
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const [name, value] of Object.entries(options.env ?? {})) {
@@ -143,6 +148,7 @@ async function runPlan(plan: ReplayPlan, heapMb: number, leaseMs: number, option
     if (options.echo) process.stderr.write(chunk)
   })
   const findings: Finding[] = []
+  let playback: PlaybackReport = { replayed: 0, beyond: 0 }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   const outcome = await new Promise<Ended>((resolve) => {
     let lastBeat = 0
@@ -156,6 +162,7 @@ async function runPlan(plan: ReplayPlan, heapMb: number, leaseMs: number, option
         const line = JSON.parse(buffered.slice(0, nl)) as CheckLine
         buffered = buffered.slice(nl + 1)
         if (line.type === 'finding') findings.push(line.finding)
+        else if (line.type === 'playback') playback = line.playback
         else if (line.type === 'out-of-memory') resolve({ outcome: 'out-of-memory', code: null })
       }
     })
@@ -189,7 +196,7 @@ async function runPlan(plan: ReplayPlan, heapMb: number, leaseMs: number, option
   await exited
   // The main thread's own findings (prototype pollution) come with its outcome.
   if ('findings' in outcome) findings.push(...outcome.findings)
-  return { outcome, findings }
+  return { outcome, findings, playback }
 }
 
 function delay(ms: number): Promise<void> {

@@ -5,6 +5,8 @@ import { LeaseSlot, type FatalMessage, type FromInstance, type InstanceInit, typ
 import type { InstanceChannel, Isolation, TakenBack } from './instance-channel.js'
 import { openChannel } from './open-channel.js'
 import { signalLoss } from './signal-loss.js'
+import { StreamedTapes } from './streamed-tapes.js'
+import type { Tape } from '../tape.js'
 
 /** An instance's beat may stand still this many leases of wall time, however little CPU it had. */
 const WALL_LEASES = 3
@@ -20,6 +22,8 @@ export interface InstanceLoss {
   culprit: number | null
   fatal: FatalMessage | null
   exitCode: number | null
+  /** A recording instance's runs' streamed tapes (streamed-tapes.ts): those of runs that ended it without a word. */
+  tapes?: ReadonlyMap<number, Tape>
 }
 
 export interface InstanceOptions {
@@ -98,6 +102,8 @@ export class Instance {
   private tid: number | null = null
   private stillCpuFrom: number | null = null
   private fatal: FatalMessage | null = null
+  /** Its runs' streamed tapes, once it records: made on the first entry, so a serving instance has none. */
+  private streamed: StreamedTapes | null = null
   private killedFor: LossReason | null = null
   private readyResolve: ((msg: ReadyMessage) => void) | null = null
   private readyReject: ((err: SerializedError) => void) | null = null
@@ -142,10 +148,16 @@ export class Instance {
 
   /** Posts a request, numbered for the start gate; returns its `seq`. */
   postRequest(message: Omit<RequestMessage, 'seq'>): number {
+    this.streamed?.drop(message.id)
     const seq = (this.posted = (this.posted + 1) | 0)
     ;(message as RequestMessage).seq = seq
     this.post(message as RequestMessage)
     return seq
+  }
+
+  /** What run `id` streamed of its tape so far (recording), for a run that does not answer its abort. */
+  streamedTape(id: number): Tape | undefined {
+    return this.streamed?.get(id, null)
   }
 
   /** Its heap cap (`resourceLimits.maxOldGenerationSizeMb`), MiB. */
@@ -338,7 +350,11 @@ export class Instance {
       case 'taken-back':
         if (this.channel.takenBack(msg) && this.state !== 'dead') this.options.onTakenBack(this)
         return
+      case 'tape-entry':
+        ;(this.streamed ??= new StreamedTapes()).add(msg)
+        return
       default:
+        this.streamed?.seen(msg)
         this.options.onMessage(this, msg)
     }
   }
@@ -397,6 +413,7 @@ export class Instance {
     // Memory grown inside one synchronous stretch is that stretch's handler's, though.
     const preempted = this.killedFor === 'out-of-memory' && !oom && !this.blameRunning
     const stuckIn = reason === 'lease-expired' ? this.runningAtKill : reason === 'out-of-memory' && !preempted ? (this.runningAtKill ?? this.runningRequest()) : (died?.culprit ?? null)
-    this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? stuckIn, fatal: this.fatal, exitCode: code })
+    const tapes = this.streamed?.takeAll(reason)
+    this.options.onLost(this, { reason, error, culprit: this.fatal?.requestId ?? stuckIn, fatal: this.fatal, exitCode: code, ...(tapes ? { tapes } : {}) })
   }
 }

@@ -8,6 +8,8 @@ import { LeaseFile } from './lease-file.js'
 import { stackSizeKb } from './stack-size.js'
 
 const PAGE_BYTES = 4096
+/** How long a dead child's IPC pipe may take to deliver what it holds before the death is reported anyway. */
+const DRAIN_IPC_MS = 200
 const MIB = 1024 * 1024
 
 /** Flags of the runtime a child must not inherit: a debugger port (taken), limits set here. */
@@ -59,8 +61,22 @@ export class ProcessChannel implements InstanceChannel {
     this.child.on('exit', (code, signal) => {
       // The block as the child left it, for blaming whatever it was running.
       this.file.read()
-      events.onExit(code, signal)
-      this.file.close()
+      let reported = false
+      const exited = (): void => {
+        if (reported) return
+        reported = true
+        events.onExit(code, signal)
+        this.file.close()
+      }
+      if (!this.child.connected) return exited()
+      // What the child sent before it died may still be in the IPC pipe (its `fatal`, the tape
+      // entries of a run that killed it): read to the end of it, which comes at once now that
+      // the child's end is closed, before the death is reported.
+      const timer = setTimeout(exited, DRAIN_IPC_MS)
+      this.child.once('disconnect', () => {
+        clearTimeout(timer)
+        exited()
+      })
     })
   }
 
