@@ -157,15 +157,39 @@ function drawImmunity(immunity) {
 /** How each incident verdict looks: a request that failed for good must not look cured. */
 const VERDICT_CLASS = { poison: 'status-quarantined', failed: 'status-failed', cured: 'status-cured', cleared: 'status-cleared' }
 
+/** How each triage class looks: a bug that fails every time stands out; one that did not reproduce is quiet. */
+const TRIAGE_BADGE = { deterministic: 'error', resource: 'warn', concurrency: 'warn', environment: '', 'not-reproducible': 'muted' }
+
+/** What `crashless triage` said (kept beside the incident), or how to ask it. */
+function triageCell(i) {
+  const cell = el('td', undefined, 'triage')
+  const t = i.triage
+  if (!t) {
+    cell.append(el('span', 'not triaged: ', 'muted'), el('code', `crashless triage ${i.id}`))
+    return cell
+  }
+  const badge = el('span', t.class, `badge ${TRIAGE_BADGE[t.class] ?? ''}`)
+  badge.dataset.class = t.class
+  cell.append(badge, el('span', ` ${t.agreeing}/${t.runs} runs agreed`, 'confidence'))
+  const details = [`cure ${t.cure ?? 'none'}`]
+  if (t.minimized) details.push(`minimised ${t.minimized}`)
+  if (t.regressionTest) details.push(`test ${t.regressionTest}`)
+  cell.append(el('span', details.join(' · '), 'detail'))
+  cell.title = `triaged ${t.triagedAt}`
+  return cell
+}
+
 function drawIncidents(incidents) {
   const rows = incidents.map((i) => {
     const count = i.count > 1 ? ` ×${i.count}` : ''
-    const tr = row([td(clock(Date.parse(i.at))), td(`${i.verdict}${count}`, VERDICT_CLASS[i.verdict] ?? ''), td(`${i.method} ${i.url}`, 'req'), td(i.failures.join(', ')), td(i.cure ?? ''), td(i.instancesSpent, 'num'), td(duration(i.durationMs), 'num'), td(i.id, 'sig')])
+    const tr = row([td(clock(Date.parse(i.at))), td(`${i.verdict}${count}`, VERDICT_CLASS[i.verdict] ?? ''), td(`${i.method} ${i.url}`, 'req'), td(i.failures.join(', ')), td(i.cure ?? ''), td(i.instancesSpent, 'num'), td(duration(i.durationMs), 'num'), triageCell(i), td(i.id, 'sig')])
     tr.title = i.path
     tr.dataset.verdict = i.verdict
+    tr.dataset.id = i.id
+    tr.dataset.triage = i.triage ? i.triage.class : 'none'
     return tr
   })
-  if (rows.length === 0) rows.push(emptyRow(8, 'no incident yet'))
+  if (rows.length === 0) rows.push(emptyRow(9, 'no incident yet'))
   $('incidents').tBodies[0].replaceChildren(...rows)
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ImmunityTable } from '../immunity/index.js'
-import { listIncidents, readIncident } from '../incidents/index.js'
+import { listIncidents, readIncident, readTriage } from '../incidents/index.js'
 import type { InstanceFigures, KeeperFigures } from '../metrics/index.js'
 import type { AnswerCache } from './answer-cache.js'
 import { DASHBOARD_ASSETS, sendAsset } from './dashboard-assets.js'
@@ -56,7 +56,7 @@ export interface AdminDeps {
   metrics: () => Promise<{ contentType: string; text: string }>
   /** Asks the keeper for a zero-downtime reload; null when the runtime runs without a keeper. */
   reload?: (() => void) | null
-  /** The incidents folder, read (never written) by `GET /incidents` and `/incidents/<id>`. */
+  /** The incidents folder, read (never written) by `GET /incidents`, `/incidents/<id>` and the dashboard (triages kept there). */
   incidentsDir?: string
 }
 
@@ -146,8 +146,10 @@ export function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps
     // Only a well-formed id (or `latest`) is ever looked up, so the path cannot leave the folder.
     const id = path.slice(INCIDENT_ENTRY.length)
     if (!deps.incidentsDir) return sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', 'no incidents folder')
-    return void readIncident(deps.incidentsDir, id).then(
-      (incident) => sendJson(res, 200, incident),
+    const dir = deps.incidentsDir
+    return void readIncident(dir, id).then(
+      // With its kept triage, as `crashless incidents show <id> --json` prints it (null: not triaged).
+      async (incident) => sendJson(res, 200, { ...incident, triage: await readTriage(dir, incident.id) }),
       () => sendError(res, 404, 'CRASHLESS_ERR_NOT_FOUND', `no incident ${id.slice(0, 80)} (it may have been pruned)`),
     )
   }

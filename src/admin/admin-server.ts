@@ -11,6 +11,7 @@ import { DASHBOARD_ASSETS } from './dashboard-assets.js'
 import { buildSnapshot } from './dashboard-snapshot.js'
 import { LiveFeed } from './live-feed.js'
 import { checkOrigin } from './request-origin.js'
+import { TriagePoll } from './triage-poll.js'
 
 /** The admin endpoint's HTTP server before it has a socket (a keeper hands one over later). */
 export interface AdminHttp {
@@ -45,8 +46,13 @@ export function createAdmin(config: ResolvedConfig, deps: AdminDeps, log: Logger
   const answers = new AnswerCache()
   // A release (or any verdict) shows at once in the next listing.
   deps.immunity.onChange(() => answers.clear())
+  // Triages are kept by `crashless triage`, another process: looked for while a dashboard is open.
+  const triages = deps.incidentsDir === undefined ? null : new TriagePoll(deps.incidentsDir, (err) => log.warn({ event: 'admin-error', err }, 'the incidents folder could not be read for triages'))
   const feed = new LiveFeed(
-    () => buildSnapshot(deps.ownInstances, deps.immunity),
+    () => {
+      triages?.poke()
+      return buildSnapshot(deps.ownInstances, deps.immunity)
+    },
     (err) => log.error({ event: 'admin-error', err }, 'the dashboard snapshot could not be built'),
   )
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {

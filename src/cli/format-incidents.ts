@@ -1,20 +1,21 @@
-import type { EnvDifference, Incident, IncidentSummary, ReplayResult } from '../incidents/index.js'
+import type { EnvDifference, Incident, IncidentSummary, ReplayResult, StoredTriage } from '../incidents/index.js'
+import { formatTriage } from './format-triage.js'
 
 /**
  * `crashless incidents ls` as a table, newest first.
  *
  * @example
  * ```ts
- * formatIncidentTable([{ id: 'inc-…', at: '2030-01-01T10:00:00.000Z', signature: 'GET /boom #-', verdict: 'poison', kind: 'crash', count: 1, frame: 'app.mjs:3:9' }])
+ * formatIncidentTable([{ id: 'inc-…', at: '2030-01-01T10:00:00.000Z', signature: 'GET /boom #-', verdict: 'poison', kind: 'crash', count: 1, frame: 'app.mjs:3:9', triage: null, triageSummary: null }])
  * ```
  */
 export function formatIncidentTable(rows: readonly IncidentSummary[]): string {
   if (rows.length === 0) return 'no incidents'
-  return table(['ID', 'AT', 'VERDICT', 'KIND', 'COUNT', 'FRAME', 'SIGNATURE'], rows.map((r) => [r.id, r.at, r.verdict, r.kind, String(r.count), r.frame ?? '-', r.signature]))
+  return table(['ID', 'AT', 'VERDICT', 'KIND', 'COUNT', 'FRAME', 'TRIAGE', 'SIGNATURE'], rows.map((r) => [r.id, r.at, r.verdict, r.kind, String(r.count), r.frame ?? '-', r.triage ?? '-', r.signature]))
 }
 
-/** `crashless incidents show <id>`: what a developer reads the morning after. */
-export function formatIncident(incident: Incident): string {
+/** `crashless incidents show <id>`: what a developer reads the morning after, with its kept triage when there is one. */
+export function formatIncident(incident: Incident, triage: StoredTriage | null = null): string {
   const lines = [
     `incident ${incident.id}  ${incident.verdict}${incident.cure ? ` (cured by ${incident.cure})` : ''}  ${incident.kind ?? ''}`,
     `at        ${incident.at}${(incident.count ?? 1) > 1 ? `, and ${(incident.count ?? 1) - 1} identical failure(s) since, the last at ${incident.lastAt}` : ''}`,
@@ -33,6 +34,8 @@ export function formatIncident(incident: Incident): string {
   if (tape?.streamed) lines.push(`          ${streamedFrom(tape.streamed.ended)}`)
   if (incident.environment) lines.push(`env       node ${incident.environment.node} on ${incident.environment.os} ${incident.environment.arch}, ${incident.environment.host} (crashless env diff ${incident.id} here)`)
   lines.push(`instances spent ${incident.instancesSpent}, ${incident.durationMs} ms on the ladder; replay: crashless replay ${incident.id}`)
+  if (triage) lines.push(`triage    kept from ${triage.triagedAt} (crashless triage ${incident.id} runs it again)`, ...formatTriage(triage).split('\n').map((l) => `  ${l}`))
+  else lines.push(`triage    none kept: crashless triage ${incident.id}`)
   return lines.join('\n')
 }
 

@@ -1,4 +1,4 @@
-import type { TriageReport } from '../incidents/index.js'
+import type { StoredTriage, TriageReport } from '../incidents/index.js'
 
 /**
  * `crashless triage`'s report for a human: the class and why, how sure, the cure the ladder
@@ -9,7 +9,7 @@ import type { TriageReport } from '../incidents/index.js'
  * process.stdout.write(`${formatTriage(report)}\n`)
  * ```
  */
-export function formatTriage(report: TriageReport): string {
+export function formatTriage(report: Omit<TriageReport, 'setup'> | StoredTriage): string {
   const lines = [
     `${report.class}: ${report.why}`,
     `confidence  ${report.agreeing} of ${report.runs} runs agreed`,

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from '../errors.js'
-import { listIncidents, readIncident, toOtelEvent, toSentryEvent } from '../incidents/index.js'
+import { listIncidents, readIncident, readTriage, toOtelEvent, toSentryEvent } from '../incidents/index.js'
 import { formatIncident, formatIncidentTable } from './format-incidents.js'
 import { INCIDENT_FLAGS, parsing, workspace } from './incidents-dir.js'
 
 /**
  * `crashless incidents ls | show <id> | export <id> --format otel|sentry`: reads the incidents
  * folder of the working directory (or `--dir`); no running crashless is needed. `ls --json`
- * prints `[{ id, at, signature, verdict, kind, count, frame }]`, newest first. Resolves with the
+ * prints `[{ id, at, signature, verdict, kind, count, frame, triage, triageSummary }]`, newest
+ * first (`triage`: the class of its kept triage, or null). `show` adds the kept triage
+ * (`--json`: as `triage`, null when there is none). Resolves with the
  * exit code (1: no such incident); bad usage throws a UsageError (exit 2).
  *
  * @example
@@ -36,7 +38,9 @@ export async function incidentsCommand(argv: string[]): Promise<number> {
   const format = values.format ?? (action === 'export' ? undefined : 'text')
   if (action === 'export' && format !== 'otel' && format !== 'sentry') throw new UsageError('crashless incidents export needs --format otel or --format sentry')
   const incident = await readIncident(dir, positionals[0]!)
-  if (action === 'show') process.stdout.write(values.json ? `${JSON.stringify(incident, null, 2)}\n` : `${formatIncident(incident)}\n`)
-  else process.stdout.write(`${JSON.stringify(format === 'otel' ? toOtelEvent(incident) : toSentryEvent(incident), null, 2)}\n`)
+  if (action === 'show') {
+    const triage = await readTriage(dir, incident.id)
+    process.stdout.write(values.json ? `${JSON.stringify({ ...incident, triage }, null, 2)}\n` : `${formatIncident(incident, triage)}\n`)
+  } else process.stdout.write(`${JSON.stringify(format === 'otel' ? toOtelEvent(incident) : toSentryEvent(incident), null, 2)}\n`)
   return 0
 }

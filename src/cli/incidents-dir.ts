@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path'
 import type { ParseArgsConfig } from 'node:util'
 import { defaults, loadConfigFile, resolveConfig, type CrashlessConfig } from '../config/index.js'
 import { UsageError } from '../errors.js'
-import { hashConfig } from '../incidents/index.js'
+import { hashConfig, type RedactRules } from '../incidents/index.js'
 
 /** Flags every incidents command takes. */
 export const INCIDENT_FLAGS = {
@@ -38,6 +38,8 @@ export interface Workspace {
   appDir: string
   /** Environment variables kept out of fingerprints (`incidents.redact.env`), lower-case. */
   redactEnv: string[]
+  /** Extra header and body field names to redact (`incidents.redact`), lower-case: what a kept triage is redacted by. */
+  redact: RedactRules
 }
 
 /**
@@ -53,6 +55,7 @@ export async function workspace(flags: { dir?: string | undefined; config?: stri
   const { config } = flags.dir !== undefined && flags.config === undefined ? { config: {} as CrashlessConfig } : await loadConfigFile({ configFile: flags.config, cwd })
   const dir = resolve(cwd, flags.dir ?? config.incidents?.dir ?? defaults.incidents.dir)
   const configHash = config.entry ? hashConfig(resolveConfig(config, { baseDir: cwd, source: 'config file' })) : null
-  const redactEnv = (config.incidents?.redact?.env ?? []).map((name) => name.toLowerCase())
-  return { dir, config, configHash, appDir: config.entry ? dirname(config.entry) : cwd, redactEnv }
+  const lower = (names: string[] | undefined): string[] => (names ?? []).map((name) => name.toLowerCase())
+  const { redact } = config.incidents ?? {}
+  return { dir, config, configHash, appDir: config.entry ? dirname(config.entry) : cwd, redactEnv: lower(redact?.env), redact: { headers: lower(redact?.headers), bodyFields: lower(redact?.bodyFields) } }
 }

@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { capture, type CaptureContext, type IncidentDraft } from './capture.js'
 import { OCCURRENCES_KEPT, type Incident } from './incident.js'
-import { incidentFiles } from './incident-files.js'
+import { folderFiles } from './incident-files.js'
 import { rememberIncident } from './recent-incidents.js'
+import { triagePathOf } from './stored-triage.js'
 
 /** Bounds of the incidents folder (`incidents.maxCount`, `incidents.maxBytes`). */
 export interface Retention {
@@ -20,7 +21,8 @@ const RESCAN_MS = 5_000
  * delays the file, never a response. Identical failures (same kind, error name, first in-app
  * frame, route when there is no frame, and verdict) are counted in the first one's incident
  * rather than written again, so a flood of distinct requests hitting one bug leaves one file.
- * The folder is bounded in count and bytes: the oldest incidents are pruned first. Writes are
+ * The folder is bounded in count and bytes: the oldest incidents are pruned first, each with
+ * its kept triage (`<id>.triage.json`, see stored-triage.ts), whose bytes count too. Writes are
  * atomic (a temporary file renamed), so a reader never sees half an incident. Failures are
  * logged once per streak.
  *
@@ -36,8 +38,11 @@ export class IncidentStore {
   private readonly byIdentity = new Map<string, Incident>()
   /** Incidents waiting to be (re)written, by id: a count bumped ten times before the disk caught up is written once. */
   private readonly dirty = new Map<string, Incident>()
-  /** The folder as this runtime knows it: id -> bytes, oldest first; null until first scanned. */
-  private files: Map<string, number> | null = null
+  /**
+   * The folder as this runtime knows it: id -> bytes of the incident and of its kept triage
+   * (`crashless triage` writes those; a rescan sees them), oldest first; null until first scanned.
+   */
+  private files: Map<string, { own: number; triage: number }> | null = null
   private scannedAt = 0
   /** Incidents whose file was written once: later writes are counts, not news (the `incident` line). */
   private readonly logged = new WeakSet<Incident>()
@@ -121,8 +126,9 @@ export class IncidentStore {
   private async prune(written: string, bytes: number): Promise<void> {
     if (this.files === null) await this.scan()
     const files = this.files!
+    const triage = files.get(written)?.triage ?? 0
     files.delete(written)
-    files.set(written, bytes)
+    files.set(written, { own: bytes, triage })
     if (!this.over(files)) return
     // Others may have written or pruned since: act on what is there now.
     if (performance.now() - this.scannedAt > RESCAN_MS) await this.scan()
@@ -134,22 +140,25 @@ export class IncidentStore {
       this.files!.delete(id)
       for (const [identity, incident] of this.byIdentity) if (incident.id === id) this.byIdentity.delete(identity)
       await unlink(this.pathOf(id)).catch(() => {})
+      await unlink(triagePathOf(this.dir, id)).catch(() => {})
       pruned++
     }
     if (pruned > 0) this.log.debug({ event: 'incidents-pruned', count: pruned }, `${pruned} old incident(s) pruned`)
   }
 
-  private over(files: Map<string, number>): boolean {
+  private over(files: Map<string, { own: number; triage: number }>): boolean {
     if (files.size > this.retention.maxCount) return true
     let total = 0
-    for (const bytes of files.values()) total += bytes
+    for (const { own, triage } of files.values()) total += own + triage
     return total > this.retention.maxBytes && files.size > 1
   }
 
   private async scan(): Promise<void> {
-    const found = await incidentFiles(this.dir)
-    this.files = new Map(found.map((f) => [f.id, f.bytes]))
+    const { incidents, orphanTriages } = await folderFiles(this.dir)
+    this.files = new Map(incidents.map((f) => [f.id, { own: f.bytes, triage: f.triageBytes }]))
     this.scannedAt = performance.now()
+    // A triage written while its incident was pruned (saveTriage removes its own, but may die first).
+    for (const id of orphanTriages) await unlink(triagePathOf(this.dir, id)).catch(() => {})
   }
 }
 

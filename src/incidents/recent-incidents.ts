@@ -1,5 +1,7 @@
+import { stat } from 'node:fs/promises'
 import type { Incident } from './incident.js'
 import { incidentFiles, readIncident } from './incident-files.js'
+import { readTriage, summarizeTriage, triagePathOf, type TriageSummary } from './stored-triage.js'
 
 /** An incident as the dashboard lists it: what was asked, what was decided, where its file is. */
 export interface RecentIncident {
@@ -20,10 +22,14 @@ export interface RecentIncident {
   count: number
   /** Its file: every row is an incident written to disk. */
   path: string
+  /** What `crashless triage` said of it, when its triage is kept beside it; null: not triaged. */
+  triage: TriageSummary | null
 }
 
 const CAPACITY = 50
 const ring: RecentIncident[] = []
+/** The modification time of each row's triage file as last read (0: none), so a poll reads only what changed. */
+const triageSeen = new Map<string, number>()
 
 /**
  * Remembers an incident once its file is written, so the dashboard lists recent incidents
@@ -57,12 +63,13 @@ export function rememberIncident(incident: Incident, path: string): void {
     durationMs: incident.durationMs,
     count: incident.count ?? 1,
     path,
+    triage: null,
   }
   // Almost always the newest; one read back from the folder may be older than one just written.
   let at = ring.length
   while (at > 0 && ring[at - 1]!.id > row.id) at--
   ring.splice(at, 0, row)
-  if (ring.length > CAPACITY) ring.shift()
+  if (ring.length > CAPACITY) triageSeen.delete(ring.shift()!.id)
 }
 
 /**
@@ -87,6 +94,37 @@ export async function loadRecentIncidents(dir: string): Promise<void> {
       // Pruned by a runtime writing there.
     }
   }
+  await refreshTriages(dir)
+}
+
+/**
+ * Brings the rows' triages up to date with the folder: `crashless triage`, run by someone in
+ * another process, keeps its report beside the incident (`<id>.triage.json`). One `stat` per
+ * row (at most {@link CAPACITY}), and a read only of a triage file that appeared or changed;
+ * a triage file removed (its incident pruned) clears the row's. Asynchronous file system calls
+ * only: the thread that serves traffic just takes their answers. Resolves with whether a row
+ * changed.
+ *
+ * @example
+ * ```ts
+ * if (await refreshTriages('.crashless/incidents')) feed.changed()
+ * ```
+ */
+export async function refreshTriages(dir: string): Promise<boolean> {
+  let changed = false
+  for (const row of [...ring]) {
+    const mtime = await stat(triagePathOf(dir, row.id)).then((s) => s.mtimeMs, () => 0)
+    if (mtime === (triageSeen.get(row.id) ?? 0)) continue
+    const triage = mtime === 0 ? null : await readTriage(dir, row.id)
+    // Half-written files are never seen (renamed into place); an unreadable one is tried again.
+    if (mtime !== 0 && triage === null) continue
+    // Dropped from the list while its file was read.
+    if (!ring.includes(row)) continue
+    triageSeen.set(row.id, mtime)
+    row.triage = triage ? summarizeTriage(triage) : null
+    changed = true
+  }
+  return changed
 }
 
 /**
