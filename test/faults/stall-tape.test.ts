@@ -1,12 +1,12 @@
 /**
  * A re-run that ends its instance still leaves its tape (issue 11, point 1): a recording
  * (sacrificial) instance streams each tape entry to the dispatcher as it is drawn, so what a run
- * read and drew before a loop stalled its instance, before its heap ran out, or before its child
- * process aborted reaches the incident, although the run never sends a word. `replay` and
- * `triage` work from that tape (the replay is handed the recorded values: the app writes what it
- * drew to drawn.txt, and the replay's line equals the recorded run's), and a loop on Date.now()
- * streams a bounded tape marked cut. Here, not under test/incidents: it judges stalls by a lease
- * and fills heaps, so it runs alone.
+ * read and drew before a loop stalled its instance, before its heap or its Buffers ran past their
+ * limit, or before its child process aborted reaches the incident, although the run never sends a
+ * word. `replay` and `triage` work from that tape (the replay is handed the recorded values: the
+ * app writes what it drew to drawn.txt, and the replay's line equals the recorded run's), and a
+ * loop on Date.now() streams a bounded tape marked cut. Here, not under test/incidents: it judges
+ * stalls by a lease and fills heaps, so it runs alone.
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -165,6 +165,24 @@ test('a leak after a store read: ended by its heap, the incident has the read, r
   assert.equal(report.class, 'resource', report.why)
   assert.equal(report.agreeing, report.runs)
   process.stdout.write(`# triage of a leak with a streamed tape: ${report.class} (${report.agreeing}/${report.runs}): ${report.why}\n`)
+})
+
+test('Buffers kept after a store read: ended by limits.externalMb, the incident has the read, replay runs out of memory on it', async () => {
+  const { server, cwd } = await start({ limits: { externalMb: 128 }, timeouts: { requestMs: 20_000 } })
+  const incident = await poisoned(server, cwd, '/buffers')
+  assert.equal(incident.kind, 'out-of-memory')
+  assertLimitRead(incident)
+  assert.equal(incident.tape!.now.length, 1)
+  assert.equal(incident.tape!.random.length, 1)
+  assert.deepEqual(incident.tape!.streamed, { ended: 'out-of-memory' })
+  recordedRun(cwd, '/buffers', incident)
+  await server.stop()
+
+  const replay = await runCli(['replay', incident.id, '--json'], { cwd, timeoutMs: 60_000 })
+  assert.equal(replay.code, 0, replay.stdout + replay.stderr)
+  const result = JSON.parse(replay.stdout) as ReplayJson
+  assert.equal(result.got.kind, 'out-of-memory')
+  assert.equal(result.playback.replayed, 3, JSON.stringify(result.playback))
 })
 
 test("isolation: 'process', a child that aborts right after it drew: what it sent before it died reaches the incident", async () => {
