@@ -34,7 +34,13 @@ export interface InstanceInit {
    * mirrors it into the lease file it inherits as file descriptor {@link LEASE_FD}.
    */
   heartbeat: SharedArrayBuffer | null
+  /** How often the beat moves while the instance has work: requests in flight or waiting, messages. */
   heartbeatIntervalMs: number
+  /**
+   * How often it moves while it has none (a spare, a standby's instances, a quiet service): a
+   * timer waking every few ms costs an idle worker ~1.6% of a core, and nothing is there to judge.
+   */
+  idleHeartbeatMs: number
   /** How long the app may take to export a handler or call listen(). */
   startTimeoutMs: number
   /** The port crashless serves on, when known: what a captured server's address() reports. */

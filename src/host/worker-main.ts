@@ -118,10 +118,29 @@ process.on('unhandledRejection', (reason) => fail('unhandledRejection', reason))
 const heartbeat = link.lease
 const publish = link.publish
 const progress = (): void => void Atomics.add(heartbeat, LeaseSlot.Beat, 1)
-setInterval(() => {
+// Fast while there is work (requests running or waiting, or any message since the last beat),
+// a quarter of a lease while there is none: an idle worker woken every 12 ms spends ~1.6% of a
+// core on it, and spares and a standby runtime's instances are idle nearly always. Nothing is
+// judged meanwhile: the supervisor looks for stalls only in instances with requests in flight,
+// and a request arriving brings the fast beat back first (`wakeBeat`).
+let beatFast = true
+let messaged = false
+let beatTimer = setTimeout(beat, init.heartbeatIntervalMs).unref()
+function beat(): void {
   progress()
   publish()
-}, init.heartbeatIntervalMs).unref()
+  beatFast = messaged || active.size > 0 || inbox.size > 0
+  messaged = false
+  beatTimer = setTimeout(beat, beatFast ? init.heartbeatIntervalMs : init.idleHeartbeatMs).unref()
+}
+function wakeBeat(): void {
+  messaged = true
+  if (beatFast) return
+  beatFast = true
+  clearTimeout(beatTimer)
+  progress()
+  beatTimer = setTimeout(beat, init.heartbeatIntervalMs).unref()
+}
 // Sampled at each handler's end too: a leak grows the heap in handlers, and V8 may not collect for long.
 const heapAfterHandler = reportHeap(heartbeat)
 
@@ -172,6 +191,7 @@ const quiet = new QuietWatch(
 const inbox = new Inbox(heartbeat, handleRequest)
 
 link.onBatch((batch) => {
+  wakeBeat()
   for (const msg of batch) receive(msg)
   inbox.run()
 })

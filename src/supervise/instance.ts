@@ -8,6 +8,11 @@ import { signalLoss } from './signal-loss.js'
 import { StreamedTapes } from './streamed-tapes.js'
 import type { Tape } from '../tape.js'
 
+/** How often an idle instance's beat moves: a quarter of a lease (see `idleHeartbeatMs`). */
+function idleBeatMs(leaseMs: number): number {
+  return Math.max(5, Math.floor(leaseMs / 4))
+}
+
 /** An instance's beat may stand still this many leases of wall time, however little CPU it had. */
 const WALL_LEASES = 3
 
@@ -109,7 +114,11 @@ export class Instance {
   private readyReject: ((err: SerializedError) => void) | null = null
   readonly ready: Promise<ReadyMessage>
 
+  /** How long an idle instance's beat may stand still before it counts (1.5 idle beats). */
+  private readonly idleBeatGraceMs: number
+
   constructor(private readonly options: InstanceOptions) {
+    this.idleBeatGraceMs = idleBeatMs(options.leaseMs) * 1.5
     this.id = options.id
     this.shape = `${options.heapMb}/${options.stackMb}/${options.leaseMs}`
     const init: Omit<InstanceInit, 'heartbeat'> = {
@@ -119,6 +128,9 @@ export class Instance {
       // Well under the shortest stretch the supervisor may call abnormal (STRETCH_FLOOR_MS), so
       // an idle instance, or one whose requests all wait on I/O, never looks still.
       heartbeatIntervalMs: Math.max(5, Math.min(12, Math.floor(options.leaseMs / 4))),
+      // Idle, a quarter of a lease: its beat still moves several times a lease, and the first
+      // message it receives brings the fast beat back before any request can run.
+      idleHeartbeatMs: idleBeatMs(options.leaseMs),
       startTimeoutMs: options.startTimeoutMs,
       advertisedPort: options.advertisedPort,
       sessions: options.sessions,
@@ -227,6 +239,9 @@ export class Instance {
     this.channel.refresh()
     const beat = Atomics.load(this.heartbeat, LeaseSlot.Beat)
     if (beat === this.lastBeat && this.lastBeatAt !== 0) {
+      // With nothing in flight its beat is slow on purpose (host/worker-main.ts): not still
+      // until it misses one by half again, so idle instances cost no reads of /proc here.
+      if (this.stillBy === undefined && this.inflight.size === 0 && now - this.lastBeatAt < this.idleBeatGraceMs) return null
       // The beat cannot move while one handler runs on, so the first look names the stretch's owner.
       if (this.stillBy === undefined) {
         this.stillBy = this.runningRequest()
