@@ -405,7 +405,9 @@ export class Instance {
     this.state = 'dead'
     // A child process ended by a signal crashless did not send: a native crash (see signal-loss.ts).
     const died = signal !== null && !this.killedFor ? signalLoss(signal, this.heapMb, this.options.heapMb, this.runningRequest()) : null
-    const err = this.pendingError ?? died?.error ?? null
+    // A signal is the cause: an error pending then is a consequence, e.g. EPIPE from a batch sent
+    // while its exit waited for the IPC pipe to drain (process-channel.ts).
+    const err = died?.error ?? this.pendingError ?? null
     const oom = (err as { code?: string } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY' || died?.reason === 'out-of-memory'
     // OOM wins over the lease: a heap thrashing in GC stalls the heartbeat, and the worker often
     // reaches its cap before the termination lands. The heap is the cause worth reporting.
