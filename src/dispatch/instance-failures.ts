@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { AbortedMessage, RequestCrashedMessage } from '../protocol.js'
-import type { Instance, InstanceLoss, Pool } from '../supervise/index.js'
+import { lostTape, type Instance, type InstanceLoss, type Pool } from '../supervise/index.js'
 import { historyOf, type Job } from './job.js'
 import { neighboursOf, type RunFailure } from './trial.js'
 import { AbortedTapes } from './aborted-tapes.js'
@@ -215,7 +215,7 @@ export class InstanceFailures {
           culprit = job.requestId
           failed++
           // The tape it sent as it died, or else what it streamed before it ended its instance.
-          this.guard.failed(job, { ...failure, tape: loss.fatal?.requestId === job.id ? loss.fatal.tape : loss.tapes?.get(job.id), neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) })
+          this.guard.failed(job, { ...failure, tape: lostTape(loss, job.id), neighbours: neighboursOf(job, jobs.map((j) => j.id), this.host.jobs) })
           break
         case 'isolate':
           isolated++

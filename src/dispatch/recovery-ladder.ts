@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { ResolvedConfig } from '../config/index.js'
 import { classifyFailure, environmentFor, NEVER_RESOLVES, TWEAKS, type Environment, type ImmunityTable, type Tweak } from '../immunity/index.js'
 import type { IncidentStore, NeighbourDraft } from '../incidents/index.js'
-import type { InstanceLoss } from '../supervise/index.js'
+import { lostTape, type InstanceLoss } from '../supervise/index.js'
 import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nextRung, unreachable, type ActionOf } from '../recovery/index.js'
 import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
@@ -227,7 +227,7 @@ export class RecoveryLadder {
       const orphan = trial.orphan.id
       clearTimeout(trial.orphan.timer)
       trial.orphan = null
-      const tape = loss.fatal?.requestId === orphan ? loss.fatal.tape : loss.tapes?.get(orphan)
+      const tape = lostTape(loss, orphan)
       recordFailure(trial, trial.env?.tweak ?? 'original', { how: loss.reason, error: loss.error, instance, spent: true, tape, neighbours })
       trial.rungFailed = true
       const next = this.nextHeld(trial)
