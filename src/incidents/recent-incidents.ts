@@ -28,8 +28,8 @@ export interface RecentIncident {
 
 const CAPACITY = 50
 const ring: RecentIncident[] = []
-/** The modification time of each row's triage file as last read (0: none), so a poll reads only what changed. */
-const triageSeen = new Map<string, number>()
+/** Each row's triage file as last read (inode, mtime, size; '' for none), so a poll reads only what changed. */
+const triageSeen = new Map<string, string>()
 
 /**
  * Remembers an incident once its file is written, so the dashboard lists recent incidents
@@ -113,14 +113,16 @@ export async function loadRecentIncidents(dir: string): Promise<void> {
 export async function refreshTriages(dir: string): Promise<boolean> {
   let changed = false
   for (const row of [...ring]) {
-    const mtime = await stat(triagePathOf(dir, row.id)).then((s) => s.mtimeMs, () => 0)
-    if (mtime === (triageSeen.get(row.id) ?? 0)) continue
-    const triage = mtime === 0 ? null : await readTriage(dir, row.id)
+    // The inode too, not the time alone: a triage is renamed into place, so a replacement is a
+    // new file, and two writes within one tick of the file system's clock (~4 ms) share an mtime.
+    const version = await stat(triagePathOf(dir, row.id)).then((s) => `${s.ino}:${s.mtimeMs}:${s.size}`, () => '')
+    if (version === (triageSeen.get(row.id) ?? '')) continue
+    const triage = version === '' ? null : await readTriage(dir, row.id)
     // Half-written files are never seen (renamed into place); an unreadable one is tried again.
-    if (mtime !== 0 && triage === null) continue
+    if (version !== '' && triage === null) continue
     // Dropped from the list while its file was read.
     if (!ring.includes(row)) continue
-    triageSeen.set(row.id, mtime)
+    triageSeen.set(row.id, version)
     row.triage = triage ? summarizeTriage(triage) : null
     changed = true
   }

@@ -140,17 +140,22 @@ test("the dashboard's list picks up a triage written by another process, a repla
   assert.equal(row().triage, null)
   assert.equal(await refreshTriages(dir), false, 'nothing to read yet')
 
+  // A replacement within one tick of the file system's clock has the same mtime (stop 22's CI
+  // saw it): made certain here by giving both files the same times.
+  const { unlink, utimes } = await import('node:fs/promises')
+  const tick = new Date('2026-12-01T00:00:00Z')
   const first = storedTriage(report(id, 'deterministic'), rules)
   await saveTriage(dir, first)
+  await utimes(join(dir, `${id}.triage.json`), tick, tick)
   assert.equal(await refreshTriages(dir), true)
   assert.deepEqual(row().triage, summarizeTriage(first))
   assert.equal(await refreshTriages(dir), false, 'an unchanged triage file is not read again')
 
   await saveTriage(dir, storedTriage(report(id, 'environment'), rules))
+  await utimes(join(dir, `${id}.triage.json`), tick, tick)
   assert.equal(await refreshTriages(dir), true)
   assert.equal((row().triage as { class: string }).class, 'environment')
 
-  const { unlink } = await import('node:fs/promises')
   await unlink(join(dir, `${id}.triage.json`))
   assert.equal(await refreshTriages(dir), true)
   assert.equal(row().triage, null)
