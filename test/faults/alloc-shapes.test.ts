@@ -82,11 +82,15 @@ test('the leak of issue 15 (50 MiB of small objects per call, 512 MiB heap, 32 b
   assert.ok(rejuvenated.length >= 2, 'the leaking instances were replaced')
   assert.ok(rejuvenated.every((l) => l.why === 'heap'))
   // On a loaded machine (2 cores, other test processes) a major GC of a 400 MiB heap of small
-  // objects can outlast the 1 s lease, which serving instances count in wall time: that costs an
-  // instance, blames nobody, and fails no request. What must never happen is a memory limit.
+  // objects can outlast the lease and its GC allowance, which serving instances count in wall
+  // time: that costs an instance, and the leak call whose allocation started the collection is
+  // re-run elsewhere (every answer above is a 200) and suspected, never quarantined, since a stall
+  // on a serving instance is not a verdict (stop 22's CI saw one). What must never happen is a
+  // memory limit.
   const lost = eventsSince(server, from, 'instance-lost')
   if (lost.length > 0) t.diagnostic(`lost: ${JSON.stringify(lost.map((l) => [l.instance, l.reason, l.culprit]))}`)
-  assert.deepEqual(lost.filter((l) => l.reason !== 'lease-expired' || l.culprit !== null), [], 'no instance reached a memory limit, nor was a request blamed')
+  assert.deepEqual(lost.filter((l) => l.reason !== 'lease-expired'), [], 'no instance reached a memory limit')
   assert.deepEqual(eventsSince(server, from, 'memory-limit'), [])
+  assert.deepEqual(eventsSince(server, from, 'quarantined'), [], 'the leak route was not quarantined')
   await assertStillServing(server)
 })
