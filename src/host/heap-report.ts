@@ -1,11 +1,14 @@
-import { PerformanceObserver } from 'node:perf_hooks'
+import { PerformanceObserver, performance } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, getHeapStatistics, type HeapInfo } from 'node:v8'
 import { LeaseSlot } from '../protocol.js'
 
 /**
  * How often the heap and external memory are sampled besides after each collection and each
- * handler: Buffers and ArrayBuffers live outside the V8 heap, and a request filling them (or an
- * async handler growing the heap) may trigger few collections or none.
+ * handler, while the instance beats fast (has work): Buffers and ArrayBuffers live outside the V8
+ * heap, and a request filling them (or an async handler growing the heap) may trigger few
+ * collections or none. An idle instance is sampled at its (slow) beat instead: a timer of its own
+ * every 50 ms was a third of an idle worker's CPU, and spares and a standby's instances idle nearly
+ * always.
  */
 const SAMPLE_MS = 50
 
@@ -20,7 +23,8 @@ const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space'])
 /**
  * Publishes the instance's heap outside the young generation (MiB) in the lease block, where the
  * dispatcher reads it without a message: after every garbage collection, at the end of every
- * handler's synchronous run that grew the heap by a MiB or more, and every 50 ms.
+ * handler's synchronous run that grew the heap by a MiB or more, and at the instance's beat, at
+ * most every 50 ms.
  *
  * Why not after collections alone: V8 may grow the old generation by hundreds of MiB without
  * collecting at all. On Node 22 the objects of a leak are soon allocated straight in the old
@@ -41,29 +45,44 @@ const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space'])
  * 300 MiB of Buffers in a worker show there and not in the main thread's figures; only `rss`
  * is the whole process's). `external` already includes `arrayBuffers`, so it is not added.
  *
- * Returns what the host calls at the end of each handler's synchronous run.
+ * Returns what the host calls at the end of each handler's synchronous run and at each beat.
  *
  * @example
  * ```ts
- * const handlerDone = reportHeap(lease) // lease[LeaseSlot.HeapMb] and [LeaseSlot.ExternalMb] follow the heap
- * handlerDone()                         // after a handler returns: publishes if the heap grew
+ * const heap = reportHeap(lease) // lease[LeaseSlot.HeapMb] and [LeaseSlot.ExternalMb] follow the heap
+ * heap.handlerDone()             // after a handler returns: publishes if the heap grew
+ * heap.beat()                    // at the instance's beat: publishes if 50 ms passed since the last
  * ```
  */
-export function reportHeap(lease: Int32Array): () => void {
+export function reportHeap(lease: Int32Array, now: () => number = () => performance.now()): HeapReport {
   let sampledBytes = 0
+  let sampledAt = 0
   const publish = (stats: HeapInfo = getHeapStatistics()): void => {
     sampledBytes = stats.used_heap_size
+    sampledAt = now()
     Atomics.store(lease, LeaseSlot.HeapMb, Math.round(Math.max(0, stats.used_heap_size - youngBytes()) / MIB))
     publishExternal(lease, stats.external_memory)
   }
   publish()
   new PerformanceObserver(() => publish()).observe({ entryTypes: ['gc'] })
-  setInterval(() => publish(), SAMPLE_MS).unref()
-  return (): void => {
-    const stats = getHeapStatistics()
-    // Between collections the heap only grows; once a collection shrank it, its observer publishes.
-    if (stats.used_heap_size - sampledBytes >= HANDLER_STEP_BYTES) publish(stats)
+  return {
+    handlerDone(): void {
+      const stats = getHeapStatistics()
+      // Between collections the heap only grows; once a collection shrank it, its observer publishes.
+      if (stats.used_heap_size - sampledBytes >= HANDLER_STEP_BYTES) publish(stats)
+    },
+    beat(): void {
+      if (now() - sampledAt >= SAMPLE_MS) publish()
+    },
   }
+}
+
+/** What the host calls to keep the published heap current (see reportHeap). */
+export interface HeapReport {
+  /** At the end of a handler's synchronous run: publishes if the heap grew by a MiB since. */
+  handlerDone(): void
+  /** At the instance's beat: publishes if the last sample is 50 ms old or more. */
+  beat(): void
 }
 
 function youngBytes(): number {

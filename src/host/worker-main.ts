@@ -124,11 +124,14 @@ const progress = (): void => void Atomics.add(heartbeat, LeaseSlot.Beat, 1)
 // judged meanwhile: the supervisor looks for stalls only in instances with requests in flight,
 // and a request arriving brings the fast beat back first (`wakeBeat`).
 let beatFast = true
+// Sampled at each handler's end too: a leak grows the heap in handlers, and V8 may not collect for long.
+const heap = reportHeap(heartbeat)
 let messaged = false
 let beatTimer = setTimeout(beat, init.heartbeatIntervalMs).unref()
 function beat(): void {
   progress()
   publish()
+  heap.beat()
   beatFast = messaged || active.size > 0 || inbox.size > 0
   messaged = false
   beatTimer = setTimeout(beat, beatFast ? init.heartbeatIntervalMs : init.idleHeartbeatMs).unref()
@@ -141,8 +144,6 @@ function wakeBeat(): void {
   progress()
   beatTimer = setTimeout(beat, init.heartbeatIntervalMs).unref()
 }
-// Sampled at each handler's end too: a leak grows the heap in handlers, and V8 may not collect for long.
-const heapAfterHandler = reportHeap(heartbeat)
 
 const upgrades = createUpgradeRelay(port, (err, id) => die('uncaughtException', err, id), heartbeat, publish)
 
@@ -168,7 +169,7 @@ function handleRequest(msg: RequestMessage): void {
     )
   } finally {
     Atomics.store(heartbeat, LeaseSlot.Running, 0)
-    heapAfterHandler()
+    heap.handlerDone()
     publish()
   }
   if (!sink.done) active.set(msg.id, abort)

@@ -8,7 +8,7 @@ import { LEASE_SLOTS, LeaseSlot } from '../../src/protocol.js'
 // at all while a leak's pretenured objects fill the old generation).
 test('heap report: a handler that keeps 200 MiB shows in the lease when it returns', () => {
   const lease = new Int32Array(new SharedArrayBuffer(LEASE_SLOTS * 4))
-  const handlerDone = reportHeap(lease)
+  const { handlerDone } = reportHeap(lease)
   const before = Atomics.load(lease, LeaseSlot.HeapMb)
   const kept: { i: number; tag: string }[][] = []
   for (let mb = 0; mb < 200; mb++) kept.push(Array.from({ length: 16_384 }, (_, i) => ({ i, tag: 'kept' })))
@@ -20,8 +20,21 @@ test('heap report: a handler that keeps 200 MiB shows in the lease when it retur
 
 test('heap report: a handler that keeps nothing publishes nothing new', () => {
   const lease = new Int32Array(new SharedArrayBuffer(LEASE_SLOTS * 4))
-  const handlerDone = reportHeap(lease)
+  const { handlerDone } = reportHeap(lease)
   Atomics.store(lease, LeaseSlot.HeapMb, -1)
   handlerDone()
   assert.equal(Atomics.load(lease, LeaseSlot.HeapMb), -1, 'the handler end sampled less than a MiB of growth')
+})
+
+test('heap report: the beat samples at most every 50 ms', () => {
+  const lease = new Int32Array(new SharedArrayBuffer(LEASE_SLOTS * 4))
+  let clock = 1_000
+  const heap = reportHeap(lease, () => clock)
+  Atomics.store(lease, LeaseSlot.HeapMb, -1)
+  clock += 49
+  heap.beat()
+  assert.equal(Atomics.load(lease, LeaseSlot.HeapMb), -1, 'sampled 49 ms after the last sample')
+  clock += 1
+  heap.beat()
+  assert.ok(Atomics.load(lease, LeaseSlot.HeapMb) >= 0, 'not sampled 50 ms after the last sample')
 })
