@@ -189,7 +189,7 @@ const quiet = new QuietWatch(
   () => storeClient.outstanding,
   (ids) => post({ type: 'quiet', ids }),
 )
-const inbox = new Inbox(heartbeat, handleRequest)
+const inbox = new Inbox(heartbeat, handleRequest, () => outbox.flush())
 
 link.onBatch((batch) => {
   wakeBeat()

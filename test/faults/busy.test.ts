@@ -68,3 +68,36 @@ for (const connections of [40, 150]) {
     }
   })
 }
+
+// An instance is sent one request for each it finishes, so the next one's message is always
+// waiting when a handler returns: a port delivers it in the same callback, and before the fix
+// the instance ran the next handler at once, again and again, while the answers it had finished
+// waited in its outbox for the event loop's check phase (a 200 ms route's answers left in batches
+// of up to 13, seconds late). A 300 ms route is the case: past a quarter lease of cost the
+// dispatcher keeps one request waiting per instance, sent while the one before it runs. An answer
+// must leave before the handler after the next one ends.
+test('answers of a CPU-bound route leave when their handler returns, not when the instance runs out of work', async (t) => {
+  const server = await startWithConfig({ instances: 2 }, 'busy-app.mjs')
+  const agent = new Agent({ connections: 20, headersTimeout: 30_000, bodyTimeout: 30_000 })
+  const seen: { endedAt: number; arrivedAt: number }[] = []
+  const until = performance.now() + 6_000
+  const loop = async (): Promise<void> => {
+    for (let n = 0; n < 200 && performance.now() < until; n++) {
+      const res = await request(`${server.url}/cpu?ms=300`, { dispatcher: agent })
+      await res.body.text()
+      assert.equal(res.statusCode, 200)
+      seen.push({ endedAt: Number(res.headers['x-ended-at']), arrivedAt: Date.now() })
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: 20 }, loop))
+  } finally {
+    await agent.close()
+  }
+  // For each answer: how many handlers ended after its own and before it reached the client.
+  const overtaken = seen.map((a) => seen.filter((b) => b.endedAt > a.endedAt && b.endedAt < a.arrivedAt).length).sort((x, y) => x - y)
+  const p90 = overtaken[Math.floor(overtaken.length * 0.9)]!
+  t.diagnostic(`${seen.length} answers; overtaken by later handlers: median ${overtaken[overtaken.length >> 1]}, p90 ${p90}, max ${overtaken.at(-1)}`)
+  assert.ok(seen.length >= 10, `only ${seen.length} answers`)
+  assert.ok(p90 <= 1, `answers waited while later handlers ran: p90 ${p90} handlers (${overtaken.join(',')})`)
+})

@@ -99,3 +99,41 @@ test('a child process takes back by message: requests up to the gate moved are s
   assert.deepEqual([1, 2, 3, 4].map((seq) => isTakenBack(seq, taken)), [false, true, true, false], 'only what the answer covers moves')
   assert.equal(takeBackLocally(slots, 4), null, 'nothing left to take back')
 })
+
+// A MessagePort delivers every queued message in one callback (an IPC channel every message of
+// one read): with the dispatcher sending a request per request finished, a slice per call ran a
+// 200 ms route back to back for seconds and its finished answers waited in the outbox.
+test('a second call in the same turn after a CPU-bound slice starts nothing; the rest follows after the turn, the host flushing first', async () => {
+  const slots = lease()
+  const events: string[] = []
+  let resume: () => void = () => {}
+  const resumed = new Promise<void>((resolve) => (resume = resolve))
+  const inbox = new Inbox(
+    slots,
+    (msg) => {
+      events.push(`start ${msg.id}`)
+      burn(10)
+      if (msg.id === 2) resume()
+    },
+    () => events.push('flush'),
+  )
+  inbox.push(request(1))
+  inbox.run()
+  // The next message of the same port callback.
+  inbox.push(request(2))
+  inbox.run()
+  assert.deepEqual(events, ['start 1'], "the turn's slice was used up: request 2 waits for the next turn")
+  await resumed
+  assert.deepEqual(events, ['start 1', 'flush', 'start 2'])
+})
+
+test('trivial requests arriving in several messages of one turn all start in that turn', () => {
+  const slots = lease()
+  const started: number[] = []
+  const inbox = new Inbox(slots, (msg) => started.push(msg.id))
+  for (const id of [1, 2, 3]) {
+    inbox.push(request(id))
+    inbox.run()
+  }
+  assert.deepEqual(started, [1, 2, 3])
+})
