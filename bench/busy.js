@@ -10,7 +10,10 @@
 //
 //   node bench/busy.js [--cpu 20,50,200] [--connections 40,150] [--peers crashless,pm2] [--duration 15]
 //                      [--warmup 2] [--timeout 60] [--error-pause 100] [--max-requests 200000]
-//                      [--rounds-per-ms <calibrated>] [--quick] [--strict] [--snapshot=false]
+//                      [--rounds-per-ms <calibrated>] [--rounds 1] [--quick] [--strict] [--snapshot=false]
+//
+// --rounds N runs every combo N times (the peer order alternating each time) and judges the median
+// of the N crashless/PM2 ratios: on a shared 2-core machine one pair of runs varies by +-10%.
 import path from 'node:path'
 import { calibrate } from './apps/cpu-work.js'
 import { parseArgs, checkList } from './lib/args.js'
@@ -39,6 +42,7 @@ const opts = parseArgs(process.argv.slice(2), {
   'error-pause': { type: 'number', default: 100 },
   'max-requests': { type: 'number', default: 200_000 },
   'rounds-per-ms': { type: 'number', default: 0 },
+  rounds: { type: 'number', default: 1 },
   snapshot: { type: 'boolean', default: true },
   quick: { type: 'boolean', default: false },
   strict: { type: 'boolean', default: false },
@@ -50,6 +54,7 @@ checkList('peers', opts.peers, PEER_KINDS)
 const cpus = numbers('cpu', opts.cpu, 1, 5000)
 const conns = numbers('connections', opts.connections, 1, 1000)
 if (opts.duration <= 0) throw new Error('--duration must be > 0')
+if (!Number.isInteger(opts.rounds) || opts.rounds < 1 || opts.rounds > 20) throw new Error(`--rounds: ${opts.rounds} is not an integer in 1..20`)
 
 function numbers(name, list, min, max) {
   return list.map((v) => {
@@ -122,6 +127,20 @@ function checkGoals(cpuMs, connections, byPeer) {
   return { cpuMs, connections, ratio: ratio === undefined ? null : round(ratio, 3), checks, pass }
 }
 
+/**
+ * One combo's goals over its rounds: the median of the rounds' ratios against MIN_RATIO, and
+ * every other check in every round.
+ */
+function mergeRounds(perRound) {
+  if (perRound.length === 1) return perRound[0]
+  const ratios = perRound.map((g) => g.ratio).filter((r) => typeof r === 'number').sort((a, b) => a - b)
+  const ratio = ratios.length === 0 ? null : ratios.length % 2 === 1 ? ratios[ratios.length >> 1] : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2
+  const all = (key) => (perRound.some((g) => g.checks?.[key] === false) ? false : perRound.every((g) => g.checks?.[key] === true) ? true : null)
+  const checks = { ratio: ratio === null ? null : ratio >= MIN_RATIO, instancesLost: all('instancesLost'), quarantined: all('quarantined'), failed: all('failed') }
+  const pass = Object.values(checks).includes(false) ? false : Object.values(checks).includes(null) ? null : true
+  return { cpuMs: perRound[0].cpuMs, connections: perRound[0].connections, ratio: ratio === null ? null : round(ratio, 3), ratios, checks, pass }
+}
+
 async function main() {
   // One unit of work for the whole run and every peer: a request of `cpu` ms does the same math
   // under each of them, however many threads share the cores (see apps/cpu-work.js).
@@ -133,24 +152,28 @@ async function main() {
   let combo = 0
   for (const cpuMs of cpus) {
     for (const connections of conns) {
-      // The peer order alternates from combo to combo, so slow drift of the machine hits both.
-      const order = combo++ % 2 === 0 ? peers : [...peers].reverse()
-      const byPeer = {}
-      for (const kind of order) {
-        if (skipped[kind]) continue
-        try {
-          const r = await runOne(kind, cpuMs, connections, roundsPerMs, { pm2, crashlessRoot })
-          byPeer[kind] = r
-          results.push(r)
-          const lost = r.crashless ? `, lost ${r.crashless.instancesLost}, quarantined ${r.crashless.quarantined}` : ''
-          log(`cpu ${cpuMs} ms x ${connections} conns ${kind.padEnd(9)} ${r.ok} 2xx (${r.reqPerSec}/s), non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}, pending ${r.pending} (oldest ${r.oldestPendingMs} ms), p50 ${r.p50} ms, p99 ${r.p99} ms${lost}`)
-        } catch (err) {
-          log(`cpu ${cpuMs} ms x ${connections} conns ${kind}: run failed: ${err.message}`)
-          byPeer[kind] = { peer: kind, cpuMs, connections, error: err.message }
-          results.push(byPeer[kind])
+      const perRound = []
+      for (let round = 1; round <= opts.rounds; round++) {
+        // The peer order alternates from run to run, so slow drift of the machine hits both.
+        const order = combo++ % 2 === 0 ? peers : [...peers].reverse()
+        const byPeer = {}
+        for (const kind of order) {
+          if (skipped[kind]) continue
+          try {
+            const r = { ...(await runOne(kind, cpuMs, connections, roundsPerMs, { pm2, crashlessRoot })), round }
+            byPeer[kind] = r
+            results.push(r)
+            const lost = r.crashless ? `, lost ${r.crashless.instancesLost}, quarantined ${r.crashless.quarantined}` : ''
+            log(`cpu ${cpuMs} ms x ${connections} conns ${kind.padEnd(9)} ${r.ok} 2xx (${r.reqPerSec}/s), non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}, pending ${r.pending} (oldest ${r.oldestPendingMs} ms), p50 ${r.p50} ms, p99 ${r.p99} ms${lost}`)
+          } catch (err) {
+            log(`cpu ${cpuMs} ms x ${connections} conns ${kind}: run failed: ${err.message}`)
+            byPeer[kind] = { peer: kind, cpuMs, connections, round, error: err.message }
+            results.push(byPeer[kind])
+          }
         }
+        perRound.push(checkGoals(cpuMs, connections, byPeer))
       }
-      goals.push(checkGoals(cpuMs, connections, byPeer))
+      goals.push(mergeRounds(perRound))
     }
   }
   printReport({ results, goals, opts, minRatio: MIN_RATIO })
@@ -161,6 +184,7 @@ async function main() {
     config: {
       cpuMs: cpus,
       roundsPerMs,
+      rounds: opts.rounds,
       connections: conns,
       peers: opts.peers,
       instances: cores(),
@@ -182,5 +206,5 @@ async function main() {
 
 // Per run: the peer's start (up to 30 s), the load, and its stop (crashless drains up to 15 s).
 const perRunSec = opts.warmup + opts.duration + 60
-const budgetMs = (cpus.length * conns.length * opts.peers.length * perRunSec + 60) * 1000
+const budgetMs = (cpus.length * conns.length * opts.peers.length * opts.rounds * perRunSec + 60) * 1000
 await runGuarded(main, { budgetMs })
