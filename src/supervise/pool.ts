@@ -4,7 +4,7 @@ import type { FromInstance, ReadyMessage, SerializedError } from '../protocol.js
 import { Instance, type InstanceLoss } from './instance.js'
 import { isUnexplainedLoss } from '../recovery/index.js'
 import { MemoryGuard, type MemoryStep } from './memory-guard.js'
-import { gcAllowanceMs } from './gc-allowance.js'
+import { isServingLeaseExpired } from './serving-lease.js'
 import { memoryDue, rejuvenationDue, rejuvenationLine, type RejuvenationReason } from './rejuvenation.js'
 import { SacrificialSet, shapeKey, type InstanceShape, type SacrificialNeed } from './sacrificial-set.js'
 import { bump, tallies, type InstanceRole } from '../metrics/index.js'
@@ -384,7 +384,9 @@ export class Pool {
         freed ||= instance.role === 'sacrificial'
       } else {
         instance.observe(now)
-        if (instance.isLeaseExpired(now, undefined, instance.role === 'sacrificial' ? 0.5 : null)) instance.kill('lease-expired')
+        // A rejuvenated one drains with the heap that got it rejuvenated: judged as if serving.
+        const expired = instance.role === 'sacrificial' ? instance.isLeaseExpired(now, undefined, 0.5) : isServingLeaseExpired(instance, now, this.config.timeouts.leaseMs)
+        if (expired) instance.kill('lease-expired')
       }
     }
     if (freed) this.hooks.onCapacity()
@@ -415,13 +417,12 @@ export class Pool {
         // limit does not wait.
         if (why === 'heap' || why === 'external' || (why !== null && this.spares.some((s) => s.state === 'ready'))) this.rejuvenate(instance, why, now)
       }
-      // Suspected by the CPU time the still stretch ran (on a loaded machine a busy handler waits
-      // for a core, and its wall time says nothing about being stuck); ended by the wall clock, so
-      // its waiting clients are not kept past the lease: a wrong kill costs an instance, never a
-      // verdict, which only a stall alone on a sacrificial instance gives.
+      // Suspected and ended by the CPU time the still stretch ran (on a loaded machine a busy
+      // handler waits for a core, and its wall time says nothing about being stuck; see
+      // serving-lease.ts).
       const still = instance.stillRunMs(now)
       const running = instance.stillOwner
-      if (instance.isLeaseExpired(now, Math.max(this.config.timeouts.leaseMs, this.hooks.leaseMs(instance, running)) + gcAllowanceMs(instance.heapMb))) {
+      if (isServingLeaseExpired(instance, now, Math.max(this.config.timeouts.leaseMs, this.hooks.leaseMs(instance, running)))) {
         instance.kill('lease-expired')
         continue
       }
