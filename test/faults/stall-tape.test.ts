@@ -67,6 +67,15 @@ function assertLimitRead(incident: Incident): void {
   assert.ok(entry.version > 0, JSON.stringify(entry))
 }
 
+/** What a run that ended its instance leaves in the incident: its kind, the read, one clock and one random value, and how its stream ended. */
+function assertStreamedTape(incident: Incident, kind: string, ended: string): void {
+  assert.equal(incident.kind, kind)
+  assertLimitRead(incident)
+  assert.equal(incident.tape!.now.length, 1, JSON.stringify(incident.tape))
+  assert.equal(incident.tape!.random.length, 1)
+  assert.deepEqual(incident.tape!.streamed, { ended })
+}
+
 /** The recorded run's line in drawn.txt: the one whose values are the tape's. */
 function recordedRun(cwd: string, route: string, incident: Incident): Drawn {
   const run = drawn(cwd, route).find((d) => d.now === incident.tape!.now[0] && d.roll === incident.tape!.random[0])
@@ -85,12 +94,8 @@ interface ReplayJson {
 test('a loop after a store read, Date.now and Math.random: the incident has them, replay stalls on them, triage says resource', async () => {
   const { server, cwd } = await start({ timeouts: { leaseMs: 500, requestMs: 20_000 } })
   const incident = await poisoned(server, cwd, '/spin')
-  assert.equal(incident.kind, 'stall')
-  assertLimitRead(incident)
-  assert.equal(incident.tape!.now.length, 1, JSON.stringify(incident.tape))
-  assert.equal(incident.tape!.random.length, 1)
+  assertStreamedTape(incident, 'stall', 'lease-expired')
   assert.equal(incident.tape!.truncated, false)
-  assert.deepEqual(incident.tape!.streamed, { ended: 'lease-expired' })
   recordedRun(cwd, '/spin', incident)
 
   const show = await runCli(['incidents', 'show', incident.id], { cwd })
@@ -170,11 +175,7 @@ test('a leak after a store read: ended by its heap, the incident has the read, r
 test('Buffers kept after a store read: ended by limits.externalMb, the incident has the read, replay runs out of memory on it', async () => {
   const { server, cwd } = await start({ limits: { externalMb: 128 }, timeouts: { requestMs: 20_000 } })
   const incident = await poisoned(server, cwd, '/buffers')
-  assert.equal(incident.kind, 'out-of-memory')
-  assertLimitRead(incident)
-  assert.equal(incident.tape!.now.length, 1)
-  assert.equal(incident.tape!.random.length, 1)
-  assert.deepEqual(incident.tape!.streamed, { ended: 'out-of-memory' })
+  assertStreamedTape(incident, 'out-of-memory', 'out-of-memory')
   recordedRun(cwd, '/buffers', incident)
   await server.stop()
 
@@ -188,10 +189,6 @@ test('Buffers kept after a store read: ended by limits.externalMb, the incident 
 test("isolation: 'process', a child that aborts right after it drew: what it sent before it died reaches the incident", async () => {
   const { server, cwd } = await start({ isolation: 'process', timeouts: { requestMs: 20_000 } })
   const incident = await poisoned(server, cwd, '/abort')
-  assert.equal(incident.kind, 'crash')
-  assertLimitRead(incident)
-  assert.equal(incident.tape!.now.length, 1)
-  assert.equal(incident.tape!.random.length, 1)
-  assert.deepEqual(incident.tape!.streamed, { ended: 'crash' })
+  assertStreamedTape(incident, 'crash', 'crash')
   recordedRun(cwd, '/abort', incident)
 })
