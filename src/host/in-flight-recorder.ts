@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
 import { isMainThread, threadId } from 'node:worker_threads'
-import { formatInFlight, IN_FLIGHT_DIR_ENV, InFlightFile } from '../keeper/index.js'
+import { formatInFlight, IN_FLIGHT_DIR_ENV, InFlightFile } from '../in-flight/index.js'
 import type { RequestMessage } from '../protocol.js'
 
 /** Bodies hashed for the record at most: a larger one is recorded as '?' (its signature cannot be rebuilt). */
 const MAX_HASHED_BODY = 1024 * 1024
 
 /**
- * Keeps, for the keeper, the requests this instance runs (see keeper/in-flight-file.ts): a
+ * Keeps, for the keeper, the requests this instance runs (see in-flight/in-flight-file.ts): a
  * request that kills the whole runtime process is then known by the next runtime as a suspect.
  * Inert when the runtime has no keeper (no folder in the environment).
  *

@@ -11,8 +11,6 @@
  * ```
  */
 export { Keeper, type KeeperOptions } from './keeper.js'
-export { InFlightFile, IN_FLIGHT_DIR_ENV, inFlightPath, readInFlight } from './in-flight-file.js'
 export { isIntensityExceeded, forgetOldRestarts, type IntensityPolicy } from './restart-intensity.js'
 export { SuspectBook } from './suspect-book.js'
 export * from './keeper-protocol.js'
-export { formatInFlight, parseInFlight, type InFlightRecord } from './in-flight-record.js'

@@ -63,7 +63,7 @@ export interface ReloadRequest {
 /** runtime -> keeper: a request of a suspect completed, so it is innocent of the deaths. */
 export interface SuspectClearedMessage {
   readonly type: 'suspect-cleared'
-  /** The in-flight record (see in-flight-record.ts) the keeper knows the suspect by. */
+  /** The in-flight record (see in-flight/in-flight-record.ts) the keeper knows the suspect by. */
   readonly record: string
 }
 

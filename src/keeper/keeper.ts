@@ -7,7 +7,7 @@ import { forgetOldRestarts, isIntensityExceeded } from './restart-intensity.js'
 import { RuntimeProcess, type RuntimeExit } from './runtime-process.js'
 import { RuntimeSlots, type Slot } from './runtime-slots.js'
 import { SuspectBook } from './suspect-book.js'
-import { readInFlight } from './in-flight-file.js'
+import { readInFlight } from '../in-flight/index.js'
 
 /** How often the keeper looks at its runtimes' heartbeats. */
 const WATCH_EVERY_MS = 100

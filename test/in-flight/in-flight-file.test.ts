@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { formatInFlight, InFlightFile, inFlightPath, parseInFlight, readInFlight } from '../../src/keeper/index.js'
+import { formatInFlight, InFlightFile, inFlightPath, parseInFlight, readInFlight } from '../../src/in-flight/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'crashless-in-flight-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
