@@ -71,7 +71,8 @@ export class Pool {
    * more (an abandoned request) cannot exit by itself, and would spin a core forever.
    */
   private readonly draining = new Set<Instance>()
-  private starting = 0
+  /** Spares-to-be, not ready yet; a recovery run that needs an instance may claim one (see takeSpare). */
+  private readonly starting = new Set<Instance>()
   private nextId = 1
   private startFailures = 0
   private retryTimer: NodeJS.Timeout | null = null
@@ -134,7 +135,7 @@ export class Pool {
 
   /** Instances starting (spares-to-be), not ready yet (for metrics and `crashless status`). */
   get startingCount(): number {
-    return this.starting
+    return this.starting.size
   }
 
   /** Every instance the pool holds with its role, for metrics and `crashless status`; built on demand (a scrape), never per request. */
@@ -267,11 +268,24 @@ export class Pool {
     instance.drain()
   }
 
-  /** A warm spare handed over to serve as a sacrificial instance; a new spare is started. */
+  /**
+   * A warm spare handed over to serve as a sacrificial instance, or one still starting (the caller
+   * waits for its `ready`); a new spare is started.
+   *
+   * Why a starting one: a stall promotes the ready spare into the stalled instance's place and
+   * starts another, and the suspect's next copy, which must run alone on a sacrificial instance,
+   * arrives within a few hundred ms. Starting a second instance for it beside the spare-to-be
+   * made both slower on a loaded machine (bench:poison, loop: the probe's instance was ready
+   * 230 ms after the spare-to-be it could have had), and the verdict waits for that probe.
+   */
   private takeSpare(): Instance | null {
-    const spare = this.spares.find((i) => i.state === 'ready' && i.served === 0)
-    if (!spare) return null
-    this.spares.splice(this.spares.indexOf(spare), 1)
+    let spare: Instance | undefined = this.spares.find((i) => i.state === 'ready' && i.served === 0)
+    if (spare) this.spares.splice(this.spares.indexOf(spare), 1)
+    else {
+      spare = this.starting.values().next().value
+      if (!spare) return null
+      this.starting.delete(spare)
+    }
     this.balance()
     return spare
   }
@@ -296,23 +310,24 @@ export class Pool {
       onLost: (i, loss) => this.handleLost(i, loss),
       onTakenBack: (i) => this.hooks.onTainted(i),
     })
-    if (!shape) this.starting++
+    if (!shape) this.starting.add(instance)
     instance.ready.then(
       () => {
-        if (!shape) this.starting--
+        // Claimed while it started (takeSpare): the sacrificial set has it now.
+        const claimed = !shape && !this.starting.delete(instance)
         if (this.stopped) return void instance.stop()
         // Surviving past the minimum uptime proves the app starts fine; forget past failures.
         setTimeout(() => {
           if (instance.state === 'ready') this.startFailures = 0
         }, MIN_HEALTHY_UPTIME_MS).unref()
-        if (shape) return
+        if (shape || claimed) return
         this.spares.push(instance)
         this.balance()
       },
       (error: SerializedError) => {
-        if (!shape) this.starting--
+        const claimed = !shape && !this.starting.delete(instance)
         if (this.stopped || this.leaseTimer === null) return
-        if (shape) {
+        if (shape || claimed) {
           this.log.error({ event: 'spare-start-failed', instance: instance.id, error, sacrificial: true }, 'a sacrificial instance failed to start')
           return
         }
@@ -344,7 +359,7 @@ export class Pool {
     }
     const wanted = this.config.instances - serving + this.config.spares
     if (this.retryTimer === null) {
-      while (this.spares.length + this.starting < wanted) this.spawn()
+      while (this.spares.length + this.starting.size < wanted) this.spawn()
     }
     if (promoted) this.hooks.onCapacity()
   }

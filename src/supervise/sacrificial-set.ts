@@ -38,7 +38,7 @@ export class SacrificialSet {
     private readonly max: number,
     private readonly concurrency: number,
     private readonly start: (shape: InstanceShape) => Instance,
-    /** A ready instance of exactly this shape that never served, or null. */
+    /** An instance of exactly this shape that never served, ready or still starting, or null. */
     private readonly takeSpare: (shape: string) => Instance | null,
     /** Capacity appeared: waiting runs may be placed. */
     private readonly onCapacity: () => void,
@@ -131,7 +131,7 @@ export class SacrificialSet {
     instance.post({ type: 'watch-quiet' })
     if (need.yields) instance.yieldCpu()
     this.instances.push(instance)
-    if (spare) return void queueMicrotask(this.onCapacity)
+    if (spare?.state === 'ready') return void queueMicrotask(this.onCapacity)
     instance.ready.then(
       () => this.onCapacity(),
       () => {
