@@ -116,7 +116,8 @@ export class Dispatcher {
     this.sacrificial = new SacrificialQueue(
       {
         pool: () => this.pool!,
-        send: (job, instance) => this.send(job, instance, true),
+        // Screened again: a verdict may have come while it waited for its instance to start.
+        send: (job, instance) => this.send(job, instance),
         setDeadline: (job, ms) => this.setDeadline(job, ms),
         finish: (job) => this.finish(job),
       },

@@ -5,7 +5,7 @@ import { respondError } from './respond-error.js'
 /** What placing a job needs from the dispatcher. */
 export interface PlacementHost {
   pool(): Pool
-  /** Sends a job to this instance (already screened). */
+  /** Sends a job to this instance (screened again on the way: a verdict may have come while it waited). */
   send(job: Job, instance: Instance): void
   /** (Re)starts a job's deadline: `ms` from now. */
   setDeadline(job: Job, ms: number): void

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { CrashlessProcess } from '../helpers/crashless-process.js'
 import {
+  type Answer,
   assertBenignUnharmed,
   assertCrashlessError,
   crashlessError,
@@ -125,6 +126,29 @@ test('copies of a heap bomb already running on every serving instance count too:
   t.diagnostic(`lost: ${summarize(lost)}; verdict after ${verdict.instancesSpent as number} instances`)
   assert.ok(lost.length <= 3, `the bomb cost ${lost.length} instances (immunity.maxCrashes is 3): ${summarize(lost)}`)
   assert.ok((verdict.instancesSpent as number) <= 3)
+  await assertStillServing(server)
+})
+
+test('the same heap bomb every 200 ms under benign load: copies waiting for a sacrificial instance when the verdict comes are refused, not run (at most immunity.maxCrashes instances, issue 9.4)', async (t) => {
+  const from = server.logs.length
+  const url = `${server.url}/fault/oom-sync?every=200`
+  // bench:poison's repeated case: the first copy stalls and bombs a serving instance, the next
+  // ones are its probe and the trial's runs; those that wait for their sacrificial instance to
+  // start when the verdict comes must not reach it (each would cost one more instance).
+  const { fault: answers, load } = await underBenignLoad(server.url, async () => {
+    const shots: Promise<Answer>[] = []
+    for (let i = 0; i < 8; i++) {
+      shots.push(send(url))
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    return Promise.all(shots)
+  })
+  const codes = answers.map((a) => crashlessError(a).code)
+  const lost = eventsSince(server, from, 'instance-lost')
+  t.diagnostic(`answers: ${codes.join(', ')}; lost: ${summarize(lost)}`)
+  assert.ok(codes.every((c) => c === 'CRASHLESS_ERR_POISON' || c === 'CRASHLESS_ERR_QUARANTINED'), codes.join(', '))
+  assert.ok(lost.length <= 3, `the bomb cost ${lost.length} instances (immunity.maxCrashes is 3): ${summarize(lost)}`)
+  assertBenignUnharmed(load)
   await assertStillServing(server)
 })
 
