@@ -295,6 +295,8 @@ export class PoisonGuard {
     if (!job.suspectOf) return
     const signature = job.suspectOf
     job.suspectOf = null
+    // It completed: the stall counted for its route's bulkhead was not a failure after all.
+    if (this.bulkhead.active) this.bulkhead.retract(routeOf(job), signature)
     queueMicrotask(() => this.suspects.judge(signature, 'cleared'))
   }
 

@@ -59,6 +59,17 @@ export class RouteBulkhead {
     return true
   }
 
+  /**
+   * Takes back a failure recorded for `signature` on `route`: it was a suspicion (a stall on a
+   * serving instance, counted at once so a flood of loops is put apart without waiting a lease
+   * each) that turned out wrong, the request completed. Without this, a route whose distinct
+   * requests now and then run longer than it taught the dispatcher collects "failures" that never
+   * failed, and is put apart for a whole window. A route already apart stays apart.
+   */
+  retract(route: string, signature: string): void {
+    this.routes.get(route)?.signatures.delete(signature)
+  }
+
   /** True when the route's requests must run on sacrificial instances. */
   isApart(route: string): boolean {
     const record = this.routes.get(route)

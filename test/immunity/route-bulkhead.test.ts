@@ -33,3 +33,15 @@ test('0 signatures turns the bulkhead off', () => {
   for (const s of ['a', 'b', 'c', 'd']) assert.equal(bulkhead.recordFailure('GET /a', s), false)
   assert.equal(bulkhead.active, false)
 })
+
+test('a suspicion taken back (its request completed) no longer counts towards the route', () => {
+  const bulkhead = new RouteBulkhead({ signatures: 3, windowMs: 1_000 }, () => 0)
+  bulkhead.recordFailure('GET /report', 'slow-a')
+  bulkhead.recordFailure('GET /report', 'slow-b')
+  bulkhead.retract('GET /report', 'slow-a')
+  bulkhead.retract('GET /other', 'slow-b')
+  assert.equal(bulkhead.recordFailure('GET /report', 'slow-c'), false, 'slow-a was taken back; slow-b is still counted')
+  assert.equal(bulkhead.recordFailure('GET /report', 'slow-d'), true)
+  bulkhead.retract('GET /report', 'slow-d')
+  assert.equal(bulkhead.isApart('GET /report'), true, 'a route already apart stays apart')
+})
