@@ -21,7 +21,7 @@ export interface StallJudge {
  * @example
  * ```ts
  * const watch = new StallWatch(jobs, 1_000, guard)
- * watch.limitMs(instance, 42)        // 125 for a route never seen running long
+ * watch.limitMs(instance, 42)        // 50 (the floor) for a route never seen running long
  * watch.learn(instance, 42, 180)     // that request's route ran 180 ms: its limit grows
  * ```
  */

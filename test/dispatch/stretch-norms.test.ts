@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { STRETCH_FLOOR_MS, StretchNorms } from '../../src/dispatch/stretch-norms.js'
 
-test('a route never seen running long gets an eighth of a lease, never under the floor', () => {
-  assert.equal(new StretchNorms(1_000).limitMs('GET /new'), 125)
-  assert.equal(new StretchNorms(1_000).limitMs(null), 125)
-  assert.equal(new StretchNorms(200).limitMs('GET /new'), STRETCH_FLOOR_MS)
+test('a route never seen running long is held to the floor', () => {
+  assert.equal(new StretchNorms(1_000).limitMs('GET /new'), STRETCH_FLOOR_MS)
+  assert.equal(new StretchNorms(1_000).limitMs(null), STRETCH_FLOOR_MS)
+  assert.equal(new StretchNorms(10_000).limitMs('GET /new'), STRETCH_FLOOR_MS, 'whatever the lease')
   assert.equal(new StretchNorms(80).limitMs('GET /new'), 40, 'half a lease caps even the floor')
 })
 
@@ -44,6 +44,6 @@ test('old long stretches are forgotten: halved every minute', () => {
 test('at most 1,000 routes are remembered; the least recently seen goes first', () => {
   const norms = new StretchNorms(1_000, () => 0)
   for (let i = 0; i < 1_001; i++) norms.record(`GET /r${i}`, 100)
-  assert.equal(norms.limitMs('GET /r0'), 125, 'forgotten')
+  assert.equal(norms.limitMs('GET /r0'), STRETCH_FLOOR_MS, 'forgotten')
   assert.equal(norms.limitMs('GET /r1000'), 300)
 })
