@@ -7,7 +7,7 @@ import { adoptable, decideFailedRun, decideSuccess, freshRungOpen, limitsOf, nex
 import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
 import { bump, tallies } from '../metrics/index.js'
-import { openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
+import { copiesRunning, openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
 import type { JobsView } from './job.js'
 
 /** What the ladder needs from the dispatcher. */
@@ -43,6 +43,8 @@ export class RecoveryLadder {
   private readonly stalledUntil = new Map<string, number>()
   /** Isolated suspects, with the failure they are suspected of. */
   private readonly isolatedFrom = new WeakMap<Job, RunFailure>()
+  /** Trials whose next rung waits for copies running elsewhere (see `advance`). */
+  private readonly waitingOnCopies = new Set<Trial>()
 
   constructor(
     private readonly config: ResolvedConfig,
@@ -121,6 +123,12 @@ export class RecoveryLadder {
    * over; it re-runs it or answers it.
    */
   failed(job: Job, failure: RunFailure): void {
+    this.takeOver(job, failure)
+    // A copy a trial was waiting for may have been this one: its instance is counted now.
+    if (this.waitingOnCopies.size > 0) this.resumeWaiting()
+  }
+
+  private takeOver(job: Job, failure: RunFailure): void {
     const signature = this.signatureOf(job)
     const quarantined = this.immunity.isQuarantined(signature)
     let trial = this.trials.get(signature)
@@ -237,8 +245,9 @@ export class RecoveryLadder {
     }
   }
 
-  /** Any job ended: `reorder` runs waiting for it may go. */
+  /** Any job ended: `reorder` runs waiting for it may go, and a rung waiting for copies. */
   finished(job: Job): void {
+    if (this.waitingOnCopies.size > 0) queueMicrotask(() => this.resumeWaiting())
     if (this.reordering.length === 0) return
     this.unqueue(job)
     for (const waiting of [...this.reordering]) {
@@ -260,7 +269,23 @@ export class RecoveryLadder {
     this.advance(trial, next)
   }
 
+  /** Trials waiting for copies (see `advance`) whose copies are all done carry on. */
+  private resumeWaiting(): void {
+    for (const trial of [...this.waitingOnCopies]) {
+      if (this.trials.get(trial.signature) !== trial) {
+        this.waitingOnCopies.delete(trial)
+        continue
+      }
+      if (copiesRunning(trial, this.host.jobs.values(), this.signatureOf) > 0) continue
+      this.waitingOnCopies.delete(trial)
+      const next = this.nextHeld(trial)
+      if (next) this.advance(trial, next)
+      else this.end(trial)
+    }
+  }
+
   private end(trial: Trial): void {
+    this.waitingOnCopies.delete(trial)
     if (this.trials.get(trial.signature) !== trial) return
     this.trials.delete(trial.signature)
     if (trial.kind !== 'stall') return
@@ -301,12 +326,32 @@ export class RecoveryLadder {
   private advance(trial: Trial, probe: Job): void {
     probe.env = null
     const elapsed = performance.now() - trial.startedAt
-    const action = nextRung({ kind: trial.kind, tried: trial.tried, spent: trial.spent.size, elapsedMs: elapsed, neverResolves: trial.lastFailure === NEVER_RESOLVES }, limitsOf(this.config))
+    const copies = (): number => copiesRunning(trial, this.host.jobs.values(), this.signatureOf)
+    const action = nextRung(
+      {
+        kind: trial.kind,
+        tried: trial.tried,
+        spent: trial.spent.size,
+        elapsedMs: elapsed,
+        neverResolves: trial.lastFailure === NEVER_RESOLVES,
+        get copiesRunning() {
+          return copies()
+        },
+      },
+      limitsOf(this.config),
+    )
     switch (action.do) {
       case 'quarantine':
         return this.poison(trial, probe, action.why)
       case 'rerun':
         return this.rerun(trial, probe, action.tweak, elapsed)
+      case 'wait':
+        // First in line when the copies are done: their failure may bring the verdict instead.
+        probe.heldFor = trial.signature
+        trial.held.unshift(probe)
+        this.waitingOnCopies.add(trial)
+        this.log.info({ event: 'ladder-wait', signature: trial.signature, instancesSpent: trial.spent.size, incidentId: trial.incidentId }, 'copies running elsewhere could spend the last instances: the next rung waits for them')
+        return
       default:
         return unreachable(action)
     }

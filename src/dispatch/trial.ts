@@ -143,6 +143,25 @@ export function recordFailure(trial: Trial, environment: string, failure: RunFai
   })
 }
 
+/**
+ * Instances running a copy of the trial's signature now that the trial has not counted as spent:
+ * stragglers of a failed rung, copies admitted before the trial, a probe. Read only when a rung
+ * is chosen (it walks the in-flight table).
+ *
+ * @example
+ * ```ts
+ * nextRung({ ...state, copiesRunning: copiesRunning(trial, host.jobs.values(), signatureOf) }, limits)
+ * ```
+ */
+export function copiesRunning(trial: Trial, jobs: Iterable<Job>, signatureOf: (job: Job) => string): number {
+  const instances = new Set<string>()
+  for (const job of jobs) {
+    const id = job.instance?.id
+    if (id !== undefined && !job.done && !trial.spent.has(id) && !instances.has(id) && signatureOf(job) === trial.signature) instances.add(id)
+  }
+  return instances.size
+}
+
 /** The incident a finished trial leaves behind (the incident store redacts and writes it). */
 export function toIncident(trial: Trial, verdict: Incident['verdict'], cure: Tweak | null): IncidentDraft {
   const { subject } = trial

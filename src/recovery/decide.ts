@@ -217,25 +217,34 @@ export interface TrialState {
    * instance's quiet report, src/host/quiet-watch.ts): no tweak can cure what cannot progress.
    */
   readonly neverResolves?: boolean
+  /**
+   * Instances running a copy of the signature now that it has not cost yet (a straggler of the
+   * failed rung, a copy admitted before the trial): each may still die of it.
+   */
+  readonly copiesRunning?: number
 }
 
 /**
  * Level 2, the next rung: the cheapest tweak that can cure the failure's kind and was not tried,
  * or the verdict when none is left, `immunity.maxCrashes` instances are spent, or the budget is.
  * A run that can never finish (`neverResolves`) is judged at once: a longer deadline gives a
- * request waiting on nothing only more time to wait.
+ * request waiting on nothing only more time to wait. While copies running elsewhere could spend
+ * what is left, the next rung waits for them (issue 9.4: the instances a signature costs, copies
+ * in flight included, never exceed `immunity.maxCrashes`; bench:poison's repeated oom cost a
+ * fourth instance to a `heap` rung started beside a copy that died next).
  *
  * @example
  * ```ts
  * nextRung({ kind: 'stack', tried: [], spent: 1, elapsedMs: 0 }, limits) // { do: 'rerun', tweak: 'stack' }
  * ```
  */
-export function nextRung(trial: TrialState, limits: Pick<LadderLimits, 'maxCrashes' | 'budgetMs' | 'ladder'>): ActionOf<'rerun' | 'quarantine'> {
+export function nextRung(trial: TrialState, limits: Pick<LadderLimits, 'maxCrashes' | 'budgetMs' | 'ladder'>): ActionOf<'rerun' | 'quarantine' | 'wait'> {
   if (trial.neverResolves === true) return { do: 'quarantine', why: 'never resolves' }
   const next = ladderFor(trial.kind, limits.ladder, trial.tried)[0]
   if (next === undefined) return { do: 'quarantine', why: 'nothing left to try' }
   if (trial.spent >= limits.maxCrashes) return { do: 'quarantine', why: 'instances spent' }
   if (trial.elapsedMs >= limits.budgetMs) return { do: 'quarantine', why: 'budget spent' }
+  if (trial.spent + (trial.copiesRunning ?? 0) >= limits.maxCrashes) return { do: 'wait' }
   return { do: 'rerun', tweak: next }
 }
 

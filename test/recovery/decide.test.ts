@@ -143,6 +143,9 @@ const rungRows: Row<Partial<TrialState>>[] = [
   { why: 'crash with fresh, exclusive and reorder tried: quarantined', input: { tried: ['fresh', 'exclusive', 'reorder'], spent: 2 }, expect: { do: 'quarantine', why: 'nothing left to try' } },
   { why: 'spent = maxCrashes: quarantined, whatever is left', input: { tried: ['fresh'], spent: 3 }, expect: { do: 'quarantine', why: 'instances spent' } },
   { why: 'the budget spent: quarantined', input: { elapsedMs: 60_000 }, expect: { do: 'quarantine', why: 'budget spent' } },
+  { why: 'a copy running elsewhere could spend the last instance: wait for it', input: { kind: 'out-of-memory', tried: ['fresh'], spent: 2, copiesRunning: 1 }, expect: { do: 'wait' } },
+  { why: 'copies running elsewhere with instances to spare: the next rung', input: { kind: 'out-of-memory', tried: ['fresh'], spent: 1, copiesRunning: 1 }, expect: { do: 'rerun', tweak: 'heap' } },
+  { why: 'spent already: quarantined, not waited for', input: { tried: ['fresh'], spent: 3, copiesRunning: 2 }, expect: { do: 'quarantine', why: 'instances spent' } },
   { why: 'the configured order is followed', input: {}, limits: { ladder: ['reorder', 'exclusive'] }, expect: { do: 'rerun', tweak: 'reorder' } },
   { why: 'a tweak left out of the config is never tried', input: { kind: 'stack' }, limits: { ladder: ['fresh', 'exclusive'] }, expect: { do: 'quarantine', why: 'nothing left to try' } },
 ]
