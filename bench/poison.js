@@ -69,7 +69,7 @@ const log = (msg) => console.log(`[poison ${new Date().toISOString().slice(11, 1
 // The instance heap is small so `oom` poison reaches the cap quickly (V8's last-ditch GCs near the
 // cap can still stall the instance for most of a lease); PM2 gets the same cap. The
 // admin endpoint is off: it would bind 9300, which other crashless processes on the machine use.
-const CRASHLESS_CONFIG = { limits: { heapMb: opts['heap-mb'] }, admin: { enabled: false } }
+const CRASHLESS_CONFIG = { limits: { heapMb: opts['heap-mb'] }, admin: { enabled: false }, ...(process.env.BENCH_LOG_DEBUG ? { log: { level: 'debug' } } : {}) }
 
 async function withPeer(kind, tag, env, fn) {
   const peer = await startPeer(kind, { app: APP, readyPath: '/ok', tag, heapMb: opts['heap-mb'], crashlessConfig: CRASHLESS_CONFIG, ...env })

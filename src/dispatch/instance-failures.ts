@@ -201,9 +201,14 @@ export class InstanceFailures {
     // Alone on a sacrificial instance (an exclusive run), a run is to blame for whatever happens.
     const blamed = loss.culprit ?? (instance.role === 'sacrificial' && jobs.length === 1 && jobs[0]!.env?.exclusive ? jobs[0]!.id : null)
     const failure = { how: loss.reason, error: loss.error, instance, spent: true }
+    const blamedJob = blamed === null ? undefined : jobs.find((job) => job.id === blamed)
     for (const job of jobs) {
       job.instance = null
-      const action = decideLost(historyOf(job), blamed === null ? 'nobody' : blamed === job.id ? 'this request' : 'another request', this.limits)
+      // A copy of the blamed request (same signature) is that request: it waits for the trial's
+      // verdict rather than being re-served as innocent, which cost bench:poison's repeated oom a
+      // fourth instance (two copies that had joined a `fresh` rung went on to another one).
+      const own = blamed === job.id || (blamedJob !== undefined && this.guard.isCopy(job, blamedJob))
+      const action = decideLost(historyOf(job), blamed === null ? 'nobody' : own ? 'this request' : 'another request', this.limits)
       switch (action.do) {
         case 'cut':
           cut++

@@ -360,6 +360,11 @@ export class PoisonGuard {
     }
   }
 
+  /** True when `job` has `other`'s signature: for recovery, the same request. */
+  isCopy(job: Job, other: Job): boolean {
+    return this.signatureOf(job) === this.signatureOf(other)
+  }
+
   /** The job's signature, computed once, with the configured spec. */
   private signatureOf(job: Job): string {
     return (job.signature ??= computeSignature(job, this.config.immunity.signature))
