@@ -13,11 +13,11 @@ import { eventsSince, send, startWithConfig, stopAll } from './harness.js'
 after(stopAll)
 
 test('distinct slow requests that complete do not put their route apart, though each was suspected', async (t) => {
-  // A long lease, so 900 ms of work is far past the first request's learned limit (3 x ~100 ms)
+  // A long lease, so 1 s of work is far past the first request's learned limit (3 x ~200 ms)
   // and still under half a lease: suspected, never ended.
   const server = await startWithConfig({ instances: 2, timeouts: { leaseMs: 3_000 }, immunity: { bulkhead: 2 } }, 'busy-app.mjs')
   const from = server.logs.length
-  for (const ms of [100, 900]) {
+  for (const ms of [200, 1_000]) {
     const answer = await send(`${server.url}/cpu?ms=${ms}`)
     assert.equal(answer.status, 200, answer.body)
     assert.match(answer.body, new RegExp(`^worked ${ms} ms`))
