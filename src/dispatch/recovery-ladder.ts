@@ -8,6 +8,7 @@ import type { Job } from './job.js'
 import { respondError, respondQuarantined } from './respond-error.js'
 import { bump, tallies } from '../metrics/index.js'
 import { copiesRunning, openTrial, recordFailure, toIncident, type RunFailure, type Trial } from './trial.js'
+import { StallingRoutes } from './stalling-routes.js'
 import type { JobsView } from './job.js'
 
 /** What the ladder needs from the dispatcher. */
@@ -37,10 +38,8 @@ export class RecoveryLadder {
   private readonly trials = new Map<string, Trial>()
   /** `reorder` runs waiting for the requests they ran beside to finish. */
   private readonly reordering: Job[] = []
-  /** Routes with a trial for a stall open, and how many. */
-  private readonly stalling = new Map<string, number>()
-  /** Routes with a request quarantined for stalling, until when (performance.now()) they stay apart. */
-  private readonly stalledUntil = new Map<string, number>()
+  /** Routes held apart for a stall on trial or judged lately. */
+  private readonly stalling: StallingRoutes
   /** Isolated suspects, with the failure they are suspected of. */
   private readonly isolatedFrom = new WeakMap<Job, RunFailure>()
   /** Trials whose next rung waits for copies running elsewhere (see `advance`). */
@@ -55,7 +54,9 @@ export class RecoveryLadder {
     private readonly signatureOf: (job: Job) => string,
     /** Requests already held for the signature elsewhere (a stalled suspect's) and its running probe, for a new trial. */
     private readonly takeHeld: (signature: string) => { held: Job[]; probe: Job | null },
-  ) {}
+  ) {
+    this.stalling = new StallingRoutes(config.timeouts.leaseMs)
+  }
 
   /** Signatures on trial now. */
   get size(): number {
@@ -64,23 +65,12 @@ export class RecoveryLadder {
 
   /** True while a route may be held apart by the ladder: a stall on trial, or one judged lately. */
   get holdsRoutesApart(): boolean {
-    return this.stalling.size > 0 || this.stalledUntil.size > 0
+    return this.stalling.active
   }
 
-  /**
-   * True while a request of `route` is on trial for stalling an instance, and for
-   * APART_AFTER_STALL_LEASES leases after one was quarantined for it. Without that afterglow, a
-   * flood of distinct loops went back to serving instances the moment the last trial ended, and
-   * stalled all of them at once (issue 9.2: over a second without a benign answer in bench:poison),
-   * before enough of them had failed to put the route behind its bulkhead.
-   */
+  /** True while a request of `route` is on trial for stalling an instance, or was quarantined for it lately (see stalling-routes.ts). */
   isStalling(route: string): boolean {
-    if (this.stalling.has(route)) return true
-    const until = this.stalledUntil.get(route)
-    if (until === undefined) return false
-    if (until > performance.now()) return true
-    this.stalledUntil.delete(route)
-    return false
+    return this.stalling.isStalling(route)
   }
 
   /**
@@ -284,14 +274,12 @@ export class RecoveryLadder {
     }
   }
 
-  private end(trial: Trial): void {
+  /** The trial is over (`quarantined`: with that verdict). */
+  private end(trial: Trial, quarantined = false): void {
     this.waitingOnCopies.delete(trial)
     if (this.trials.get(trial.signature) !== trial) return
     this.trials.delete(trial.signature)
-    if (trial.kind !== 'stall') return
-    const open = (this.stalling.get(trial.route) ?? 1) - 1
-    if (open > 0) this.stalling.set(trial.route, open)
-    else this.stalling.delete(trial.route)
+    if (trial.kind === 'stall') this.stalling.ended(trial.route, quarantined)
   }
 
   private nextHeld(trial: Trial): Job | null {
@@ -304,7 +292,7 @@ export class RecoveryLadder {
     const suspected = this.isolatedFrom.get(job)
     const trial = openTrial(signature, classifyFailure(failure.how, failure.error), job)
     this.trials.set(signature, trial)
-    if (trial.kind === 'stall') this.stalling.set(trial.route, (this.stalling.get(trial.route) ?? 0) + 1)
+    if (trial.kind === 'stall') this.stalling.opened(trial.route)
     const suspicion = this.takeHeld(signature)
     trial.held.push(...suspicion.held)
     if (suspicion.probe !== job) trial.adopt = suspicion.probe
@@ -444,8 +432,7 @@ export class RecoveryLadder {
 
   /** The verdict: quarantined. `job` is the request to answer with it (null when its client left). */
   private poison(trial: Trial, job: Job | null, why: ActionOf<'quarantine'>['why'] | null = null): void {
-    this.end(trial)
-    if (trial.kind === 'stall') this.stalledUntil.set(trial.route, performance.now() + APART_AFTER_STALL_LEASES * this.config.timeouts.leaseMs)
+    this.end(trial, true)
     if (trial.orphan) clearTimeout(trial.orphan.timer)
     const entry = this.immunity.quarantine(trial.signature, trial.lastFailure, trial.failures, trial.incidentId)
     bump(tallies.quarantines, 'ladder')
@@ -490,12 +477,6 @@ export class RecoveryLadder {
     if (index >= 0) this.reordering.splice(index, 1)
   }
 }
-
-/**
- * How long (in leases) a route stays apart after one of its requests was quarantined for
- * stalling: its other requests run on sacrificial instances at the lowest priority meanwhile.
- */
-const APART_AFTER_STALL_LEASES = 10
 
 /** Instances the trial's signature has cost once `failure` is counted too. */
 function spentWith(trial: Trial, failure: RunFailure): number {
