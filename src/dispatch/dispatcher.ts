@@ -135,7 +135,7 @@ export class Dispatcher {
         this.expire(job)
       },
     )
-    this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs, this.guard)
+    this.stalls = new StallWatch(this.jobs, config.timeouts.leaseMs, this.guard, log)
     this.failures = new InstanceFailures(host, this.guard, () => this.pool!, log, config.timeouts.requestMs, limitsOf(config))
   }
 

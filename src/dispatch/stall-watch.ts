@@ -1,3 +1,4 @@
+import type { Logger } from 'pino'
 import { routeOf } from '../immunity/index.js'
 import type { Instance } from '../supervise/index.js'
 import type { Job } from './job.js'
@@ -20,7 +21,7 @@ export interface StallJudge {
  *
  * @example
  * ```ts
- * const watch = new StallWatch(jobs, 1_000, guard)
+ * const watch = new StallWatch(jobs, 1_000, guard, log)
  * watch.limitMs(instance, 42)        // 50 (the floor) for a route never seen running long
  * watch.learn(instance, 42, 180)     // that request's route ran 180 ms: its limit grows
  * ```
@@ -29,11 +30,14 @@ export class StallWatch {
   private readonly norms: StretchNorms
   /** The route of each instance's current still stretch, noted while it lasts. */
   private readonly stretchRoute = new WeakMap<Instance, string>()
+  /** The request each sacrificial instance was last logged stalling in (one debug line per stretch). */
+  private readonly apartLogged = new WeakMap<Instance, number>()
 
   constructor(
     private readonly jobs: JobsView,
     private readonly lease: number,
     private readonly judge: StallJudge,
+    private readonly log: Pick<Logger, 'debug'> | null = null,
   ) {
     this.norms = new StretchNorms(lease)
   }
@@ -49,7 +53,14 @@ export class StallWatch {
   /** A run of a route apart stalls its sacrificial instance: it counts towards the route's bulkhead. */
   stalledApart(instance: Instance, requestId: number): void {
     const job = this.jobs.get(requestId)
-    if (job && job.instance === instance) this.judge.stalledApart(job)
+    if (!job || job.instance !== instance) return
+    // At debug level, once per stretch: that a run alone has started and is past its limit is
+    // what a trial's test (or an operator following one) can wait for.
+    if (this.log && this.apartLogged.get(instance) !== requestId) {
+      this.apartLogged.set(instance, requestId)
+      this.log.debug({ event: 'stalled-apart', requestId: job.requestId, instance: instance.id }, 'a run on a sacrificial instance stands still past its limit')
+    }
+    this.judge.stalledApart(job)
   }
 
   /**

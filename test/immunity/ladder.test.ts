@@ -191,8 +191,11 @@ test('a probe whose client gives up mid-rung still gets its verdict, from what h
     () => 'answered',
     () => 'aborted',
   )
-  // The loop cost its serving instance; it now runs alone under the same lease. The client leaves.
-  await server.waitForLog((l) => l.event === 'sacrificial-run' && l.environment === 'exclusive', 5_000)
+  // The loop cost its serving instance; it now runs alone under the same lease (seen standing
+  // still there: a run sent but not started yet is dropped by the abort, and proves nothing). The
+  // client leaves.
+  const run = await server.waitForLog((l) => l.event === 'sacrificial-run' && l.environment === 'exclusive', 5_000)
+  await server.waitForLog((l) => l.event === 'stalled-apart' && l.requestId === run.requestId, 5_000)
   controller.abort()
   assert.equal(await gaveUp, 'aborted')
   const verdict = await server.waitForLog((l) => l.event === 'quarantined', 5_000)
